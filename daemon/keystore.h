@@ -1,0 +1,89 @@
+#pragma once
+// The daemon's view of the token: a small interface (as gokeyless keeps its Keystore), so that routes, ACLs and
+// the server are tested against a fake and the real PKCS#11 token is plugged in at one place
+// (token_keystore.cc). Everything here is by configured key NAME; PKCS#11 handles never cross this line.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "common/bytes.h"
+#include "common/sign_alg.h"
+
+namespace p11signd::daemon {
+
+// What the HTTP layer needs to pick a status code.
+enum class StoreErrorKind {
+  kBadInput,     // 400/422: the request cannot be done as asked (bad PEM, bad bits, bad subject...)
+  kNotFound,     // 404: no such key, or no certificate for it
+  kConflict,     // 409: a key with that name or label already exists
+  kUnavailable,  // 503: token down, recovering, or no session free
+  kDenied,       // 403: the key exists but refuses the operation (e.g. extractable and not allowed)
+  kInternal,     // 500: anything else; the message still says what failed
+};
+
+class StoreError : public std::runtime_error {
+ public:
+  StoreError(StoreErrorKind kind, const std::string& message)
+      : std::runtime_error(message), kind_(kind) {}
+  StoreErrorKind kind() const { return kind_; }
+
+ private:
+  StoreErrorKind kind_;
+};
+
+struct KeyInfo {
+  std::string name;       // the configured name ([key.NAME])
+  std::string label;      // CKA_LABEL
+  std::string id_hex;     // CKA_ID, lowercase hex
+  unsigned bits = 0;      // modulus size
+  bool generated_on_token = false;  // CKA_LOCAL: false for imported keys
+  bool extractable = false;
+  bool sensitive = true;
+  Bytes spki_der;                    // SubjectPublicKeyInfo, DER
+  std::string fingerprint_sha256;    // hex SHA-256 of spki_der
+};
+
+struct TokenStatus {
+  bool ok = false;
+  std::string token_label;
+  std::string state;   // "ready", "recovering", "down"
+  std::string reason;  // why, when not ok
+};
+
+// One signing session; owned by exactly one worker thread at a time (PKCS#11 sessions are not thread safe).
+class SigningSession {
+ public:
+  virtual ~SigningSession() = default;
+  // Throws StoreError. data may be empty or large (1 MiB and more).
+  virtual Bytes sign(const std::string& key_name, const SignRequest& req, ByteView data) = 0;
+};
+
+class KeyStore {
+ public:
+  virtual ~KeyStore() = default;
+
+  virtual std::unique_ptr<SigningSession> open_session() = 0;
+  // The most sessions the token allows this daemon (config and token limits); the worker pool is sized by it.
+  virtual unsigned max_sessions() const = 0;
+
+  virtual std::vector<KeyInfo> keys() const = 0;
+  virtual std::optional<KeyInfo> key(const std::string& name) const = 0;
+  // PEM of the certificate stored beside the key, if any. Throws StoreError(kNotFound) for an unknown key.
+  virtual std::optional<std::string> certificate_pem(const std::string& name) const = 0;
+
+  // Admin operations. Key creation is serialised inside the store.
+  virtual KeyInfo generate_key(const std::string& name, const std::string& label, unsigned bits) = 0;
+  // pem is wiped by the store after use.
+  virtual KeyInfo import_key(const std::string& name, const std::string& label, std::string& pem) = 0;
+  virtual std::string make_certificate(const std::string& name, const std::string& subject,
+                                       unsigned days) = 0;
+  virtual std::string make_csr(const std::string& name, const std::string& subject) = 0;
+
+  virtual TokenStatus status() const = 0;
+};
+
+}  // namespace p11signd::daemon
