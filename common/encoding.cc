@@ -18,7 +18,8 @@ bool is_base64_char(char c) {
 std::string base64_encode(ByteView data) {
   std::string out(4 * ((data.size() + 2) / 3), '\0');
   if (data.empty()) return out;
-  // EVP_EncodeBlock takes an int length; messages here are bounded far below INT_MAX by the callers.
+  // EVP_EncodeBlock takes an int length; messages here are bounded far below INT_MAX by the
+  // callers.
   const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data.data(),
                                 static_cast<int>(data.size()));
   out.resize(static_cast<std::size_t>(n));

@@ -19,7 +19,7 @@ std::string base64url_encode(ByteView data);
 // Accepts input with or without '=' padding.
 std::optional<Bytes> base64url_decode(std::string_view text);
 
-std::string hex_encode(ByteView data);  // lowercase
+std::string hex_encode(ByteView data);                   // lowercase
 std::optional<Bytes> hex_decode(std::string_view text);  // either case, even length
 
 }  // namespace p11signd

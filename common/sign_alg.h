@@ -1,6 +1,7 @@
 #pragma once
-// The RSA signature algorithms the product offers. Shared vocabulary of schemes/ (which ask for a signature),
-// pkcs11/ (which makes it on the token) and daemon/ (which routes the request). No PKCS#11 types here.
+// The RSA signature algorithms the product offers. Shared vocabulary of schemes/ (which ask for a
+// signature), pkcs11/ (which makes it on the token) and daemon/ (which routes the request). No
+// PKCS#11 types here.
 
 #include <optional>
 #include <string>
@@ -13,7 +14,8 @@ enum class SignAlg {
   kRsaPssSha256,    // "RSA-PSS-SHA256": RSASSA-PSS, SHA-256, MGF1-SHA256
 };
 
-// What a caller asks the token for. salt_len only matters for PSS: 32 (the default, = hash length) or 20.
+// What a caller asks the token for. salt_len only matters for PSS: 32 (the default, = hash length)
+// or 20.
 struct SignRequest {
   SignAlg alg = SignAlg::kRsaPkcs1Sha256;
   unsigned salt_len = 32;

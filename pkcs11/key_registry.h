@@ -1,0 +1,81 @@
+#pragma once
+// Keys by configured name. A KeySpec says how to find a key on the token (label or CKA_ID);
+// resolving it finds the private key handle and reads the public key once. The resolved set is an
+// immutable snapshot: refreshing builds a new one and publishes it atomically, so signers never see
+// half of a refresh and never wait for one.
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "common/bytes.h"
+#include "pkcs11/cryptoki.h"
+#include "pkcs11/module.h"
+
+namespace p11signd::pkcs11 {
+
+struct KeySpec {
+  std::string name;                // the name in the API
+  std::string label;               // CKA_LABEL; empty when id is used
+  Bytes id;                        // CKA_ID; empty when label is used
+  bool allow_extractable = false;  // accept keys with CKA_EXTRACTABLE true or CKA_SENSITIVE false
+};
+
+struct ResolvedKey {
+  KeySpec spec;
+  CK_OBJECT_HANDLE private_key = CK_INVALID_HANDLE;
+  std::string label;
+  Bytes id;
+  unsigned bits = 0;
+  Bytes modulus;
+  Bytes public_exponent;
+  Bytes spki_der;
+  std::string fingerprint_sha256;
+  bool local = false;  // CKA_LOCAL: generated on the token (false: imported)
+  bool extractable = false;
+  bool sensitive = true;
+  bool never_extractable = false;
+};
+
+struct KeySet {
+  std::uint64_t epoch = 0;  // the token epoch the handles belong to
+  std::map<std::string, ResolvedKey> keys;
+  std::map<std::string, std::string> unresolved;  // name -> why it could not be used
+};
+
+// Finds and checks one key. Throws Error (kBadInput: not found or ambiguous; kRefused: extractable
+// and not allowed; anything the token says).
+ResolvedKey resolve_key(const Module& module, CK_SESSION_HANDLE session, const KeySpec& spec);
+
+// Resolves every spec; keys that fail are listed in unresolved with the reason.
+KeySet resolve_keys(const Module& module, CK_SESSION_HANDLE session,
+                    const std::vector<KeySpec>& specs, std::uint64_t epoch);
+
+// Checks a spec before it touches a token: a name, and exactly one of label and id.
+void validate_spec(const KeySpec& spec);
+
+// Holds the published snapshot. Readers compare generation() (one atomic load) with the one they
+// cached and take the mutex only when it changed.
+class KeyRegistry final {
+ public:
+  explicit KeyRegistry(std::vector<KeySpec> specs);
+
+  std::vector<KeySpec> specs() const;
+  std::shared_ptr<const KeySet> snapshot() const;
+  std::uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
+
+  void publish(std::shared_ptr<const KeySet> set, std::vector<KeySpec> specs);
+  void publish(std::shared_ptr<const KeySet> set);
+
+ private:
+  mutable std::mutex mutex_;
+  std::vector<KeySpec> specs_;
+  std::shared_ptr<const KeySet> set_;
+  std::atomic<std::uint64_t> generation_{0};
+};
+
+}  // namespace p11signd::pkcs11

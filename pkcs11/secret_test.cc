@@ -1,0 +1,69 @@
+#include "pkcs11/secret.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "pkcs11/rv.h"
+
+namespace p11signd::pkcs11 {
+namespace {
+
+namespace fs = std::filesystem;
+
+class SecretFiles : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/p11secret.XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  std::string write(const std::string& name, const std::string& content) {
+    const auto path = dir_ / name;
+    std::ofstream(path, std::ios::binary) << content;
+    return path;
+  }
+  fs::path dir_;
+};
+
+TEST_F(SecretFiles, PinFileFirstLineWithoutLineEnd) {
+  EXPECT_EQ(read_pin_file(write("pin", "1234\n")).view(), "1234");
+  EXPECT_EQ(read_pin_file(write("pin2", "98 76\r\nrest")).view(), "98 76");
+}
+
+TEST_F(SecretFiles, EmptyOrMissingPinFileNamesThePath) {
+  const auto empty = write("empty", "\n");
+  try {
+    read_pin_file(empty);
+    FAIL() << "an empty PIN file must be refused";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find(empty), std::string::npos);
+  }
+  EXPECT_THROW(read_pin_file((dir_ / "missing").string()), Error);
+}
+
+TEST_F(SecretFiles, CredentialComesFromCredentialsDirectory) {
+  write("pin", "4321");
+  ::setenv("CREDENTIALS_DIRECTORY", dir_.c_str(), 1);
+  EXPECT_EQ(read_pin_credential("pin").view(), "4321");
+  EXPECT_THROW(read_pin_credential("../pin"), Error);
+  ::unsetenv("CREDENTIALS_DIRECTORY");
+  EXPECT_THROW(read_pin_credential("pin"), Error);
+}
+
+TEST(Secret, MoveLeavesSourceEmptyAndWipeClears) {
+  std::string plain = "s3cret";
+  Secret a(std::move(plain));
+  EXPECT_TRUE(plain.empty());
+  Secret b(std::move(a));
+  EXPECT_TRUE(a.empty());
+  EXPECT_EQ(b.view(), "s3cret");
+  b.wipe();
+  EXPECT_TRUE(b.empty());
+}
+
+}  // namespace
+}  // namespace p11signd::pkcs11

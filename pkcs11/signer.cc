@@ -1,0 +1,77 @@
+#include "pkcs11/signer.h"
+
+#include "pkcs11/signing.h"
+
+namespace p11signd::pkcs11 {
+
+Signer::Signer(Token& token) : token_(token) { token_.acquire_session_slot(); }
+
+Signer::~Signer() {
+  {
+    // Closing touches the module: only while it is not being repaired or re-initialised.
+    try {
+      auto guard = token_.enter();
+      if (guard.epoch() == session_epoch_) session_.close();
+    } catch (const Error&) {
+    }
+    session_.handle_lost();
+  }
+  token_.release_session_slot();
+}
+
+// Called inside a guard: forgets a session of an older epoch and picks up a newer key snapshot.
+void Signer::refresh(std::uint64_t epoch) {
+  if (session_epoch_ != epoch) {
+    session_.handle_lost();  // closed by the repair; the number may be someone else's now
+    session_epoch_ = epoch;
+  }
+  const auto generation = token_.keys().generation();
+  if (!keys_ || keys_generation_ != generation) {
+    keys_ = token_.keys().snapshot();
+    keys_generation_ = generation;
+  }
+  if (!session_.is_open()) session_ = Session(token_.module(), token_.slot(), /*rw=*/false);
+}
+
+const ResolvedKey& Signer::key(const std::string& name) {
+  auto it = keys_->keys.find(name);
+  if (it != keys_->keys.end()) return it->second;
+  auto bad = keys_->unresolved.find(name);
+  if (bad != keys_->unresolved.end()) throw Error(ErrorCategory::kBadInput, bad->second);
+  throw Error(ErrorCategory::kBadInput, "unknown key '" + name + "'");
+}
+
+template <typename Op>
+Bytes Signer::run(const std::string& key_name, Op&& op) {
+  for (int attempt = 0;; ++attempt) {
+    auto guard = token_.enter();
+    try {
+      refresh(guard.epoch());
+      return op(session_.handle(), key(key_name));
+    } catch (const Error& e) {
+      const auto epoch = guard.epoch();
+      if (e.category() == ErrorCategory::kSessionLost) {
+        session_.handle_lost();
+      } else if (e.category() != ErrorCategory::kBadInput || e.rv() != CKR_OK) {
+        session_.close();  // a session that returned an error is replaced
+      }
+      guard.release();
+      if (attempt > 0 || !is_recoverable(e.category())) throw;
+      token_.recover(e.category(), epoch);
+    }
+  }
+}
+
+Bytes Signer::sign(const std::string& key_name, const SignRequest& request, ByteView data) {
+  return run(key_name, [&](CK_SESSION_HANDLE session, const ResolvedKey& key) {
+    return sign_message(token_.module(), session, key, token_.mechanisms(), request, data);
+  });
+}
+
+Bytes Signer::sign_digest_info(const std::string& key_name, ByteView digest_info) {
+  return run(key_name, [&](CK_SESSION_HANDLE session, const ResolvedKey& key) {
+    return pkcs11::sign_digest_info(token_.module(), session, key, digest_info);
+  });
+}
+
+}  // namespace p11signd::pkcs11

@@ -1,0 +1,43 @@
+#pragma once
+// A Signer is one worker's handle on the token: it owns one session (opened lazily, replaced after
+// any error) and a cached snapshot of the keys. sign() makes no lock and no libp11 call on the hot
+// path: an atomic in-flight count and two atomic loads are all it shares with other threads. One
+// Signer per thread; it is not thread safe.
+
+#include <memory>
+#include <string>
+
+#include "common/bytes.h"
+#include "common/sign_alg.h"
+#include "pkcs11/token.h"
+
+namespace p11signd::pkcs11 {
+
+class Signer final {
+ public:
+  // Takes one of the token's session slots; throws Error(kUnavailable) when all are taken.
+  explicit Signer(Token& token);
+  ~Signer();
+  Signer(const Signer&) = delete;
+  Signer& operator=(const Signer&) = delete;
+
+  // Signs with the named key. Session, login and handle failures are repaired and the signature
+  // retried once; bad input and refusals are not retried. Throws Error.
+  Bytes sign(const std::string& key_name, const SignRequest& request, ByteView data);
+  // PKCS#1 v1.5 over a SHA-256 DigestInfo (certificate and CSR signing).
+  Bytes sign_digest_info(const std::string& key_name, ByteView digest_info);
+
+ private:
+  template <typename Op>
+  Bytes run(const std::string& key_name, Op&& op);
+  const ResolvedKey& key(const std::string& name);
+  void refresh(std::uint64_t epoch);
+
+  Token& token_;
+  Session session_;
+  std::uint64_t session_epoch_ = 0;
+  std::shared_ptr<const KeySet> keys_;
+  std::uint64_t keys_generation_ = 0;
+};
+
+}  // namespace p11signd::pkcs11
