@@ -1,0 +1,113 @@
+// The admin commands: they create or change things on the token, and the daemon allows them only to
+// admin-uids/admin-groups. The client checks arguments; the daemon decides.
+
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "cli/daemon_call.h"
+#include "cli/errors.h"
+#include "cli/input.h"
+
+namespace p11signd::cli {
+namespace {
+
+namespace po = boost::program_options;
+using Json = nlohmann::ordered_json;
+
+constexpr int kDefaultCertificateDays = 365;
+
+po::options_description label_option() {
+  po::options_description opts;
+  opts.add_options()("label", po::value<std::string>());
+  return opts;
+}
+
+bool looks_like_private_key_pem(const SecretString& pem) {
+  return pem.find("-----BEGIN ") != SecretString::npos &&
+         pem.find("PRIVATE KEY-----") != SecretString::npos;
+}
+
+// {"name","label","pem"} written straight into wiped memory: the key never passes through a json
+// object or a std::string whose buffer would be freed unwiped.
+SecretString import_body(const std::string& name, const std::string& label,
+                         const SecretString& pem) {
+  SecretString body;
+  body.reserve(pem.size() + pem.size() / 8 + name.size() + label.size() + 64);
+  body += "{\"name\":";
+  body += Json(name).dump();
+  body += ",\"label\":";
+  body += Json(label).dump();
+  body += ",\"pem\":";
+  append_json_string(body, pem);
+  body += "}";
+  return body;
+}
+
+}  // namespace
+
+int keygen_command(const Args& args, Context& ctx) {
+  po::options_description opts = label_option();
+  opts.add_options()("bits", po::value<unsigned>());
+  const ParsedArgs p = parse_args(args, opts, {"name"});
+  const std::string name = p.positional("name");
+  if (!p.has("bits")) throw UsageError("missing --bits N (2048, 3072 or 4096)");
+  const Json body = {{"name", name},
+                     {"label", p.get("label").value_or(name)},
+                     {"bits", p.vm["bits"].as<unsigned>()}};
+  print_json(ctx, call_daemon(ctx, "POST", "/v1/keys", body.dump()));
+  return 0;
+}
+
+int import_command(const Args& args, Context& ctx) {
+  po::options_description opts = label_option();
+  opts.add_options()("in", po::value<std::string>());
+  const ParsedArgs p = parse_args(args, opts, {"name"});
+  const std::string name = p.positional("name");
+  if (!p.has("in")) throw UsageError("missing --in KEY.pem");
+  const std::string path = *p.get("in");
+  HttpResponse res;
+  {
+    const SecretString pem = read_secret_file(path);
+    if (!looks_like_private_key_pem(pem)) throw Failure(path + ": not a PEM private key");
+    const SecretString body = import_body(name, p.get("label").value_or(name), pem);
+    res = call_daemon(ctx, "POST", "/v1/keys/import", {body.data(), body.size()});
+  }  // pem and body are wiped here, before anything is printed
+  print_json(ctx, res);
+  return 0;
+}
+
+int certificate_command(const Args& args, Context& ctx) {
+  po::options_description opts;
+  opts.add_options()("self-sign", po::bool_switch())("subject", po::value<std::string>())(
+      "days", po::value<int>());
+  const ParsedArgs p = parse_args(args, opts, {"name"});
+  const std::string name = p.positional("name");
+  if (!p.vm["self-sign"].as<bool>()) {
+    if (p.has("subject") || p.has("days"))
+      throw UsageError("--subject and --days need --self-sign");
+    print_document(ctx, call_daemon(ctx, "GET", key_path(name, "/certificate")),
+                   {"certificate", "pem"});
+    return 0;
+  }
+  if (!p.has("subject")) throw UsageError("missing --subject S (e.g. \"CN=payments\")");
+  const int days = p.has("days") ? p.vm["days"].as<int>() : kDefaultCertificateDays;
+  if (days <= 0) throw UsageError("--days must be positive");
+  const Json body = {{"subject", *p.get("subject")}, {"days", days}};
+  print_document(ctx, call_daemon(ctx, "POST", key_path(name, "/certificate"), body.dump()),
+                 {"certificate", "pem"});
+  return 0;
+}
+
+int csr_command(const Args& args, Context& ctx) {
+  po::options_description opts;
+  opts.add_options()("subject", po::value<std::string>());
+  const ParsedArgs p = parse_args(args, opts, {"name"});
+  const std::string name = p.positional("name");
+  if (!p.has("subject")) throw UsageError("missing --subject S (e.g. \"CN=payments\")");
+  const Json body = {{"subject", *p.get("subject")}};
+  print_document(ctx, call_daemon(ctx, "POST", key_path(name, "/csr"), body.dump()),
+                 {"csr", "pem"});
+  return 0;
+}
+
+}  // namespace p11signd::cli

@@ -1,0 +1,48 @@
+#include "cli/args.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include "cli/errors.h"
+
+namespace p11signd::cli {
+
+namespace po = boost::program_options;
+
+std::string ParsedArgs::positional(const std::string& name) const {
+  if (!vm.count(name)) {
+    std::string upper = name;
+    std::transform(upper.begin(), upper.end(), upper.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+    throw UsageError("missing " + upper);
+  }
+  return vm[name].as<std::string>();
+}
+
+std::optional<std::string> ParsedArgs::get(const std::string& option) const {
+  if (!vm.count(option)) return std::nullopt;
+  return vm[option].as<std::string>();
+}
+
+ParsedArgs parse_args(const Args& args, const po::options_description& options,
+                      const std::vector<std::string>& positional_names) {
+  po::options_description all;
+  all.add(options);
+  po::positional_options_description positional;
+  for (const std::string& name : positional_names) {
+    all.add_options()(name.c_str(), po::value<std::string>());
+    positional.add(name.c_str(), 1);
+  }
+  ParsedArgs parsed;
+  try {
+    po::store(
+        po::command_line_parser(args).options(all).positional(positional).style(kOptionStyle).run(),
+        parsed.vm);
+    po::notify(parsed.vm);
+  } catch (const po::error& e) {
+    throw UsageError(e.what());
+  }
+  return parsed;
+}
+
+}  // namespace p11signd::cli

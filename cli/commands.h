@@ -1,0 +1,34 @@
+#pragma once
+// The p11sign commands of interface.md, one small function each, found by name from main().
+
+#include <ostream>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "cli/args.h"
+
+namespace p11signd::cli {
+
+struct Context {
+  std::string socket_path;
+  std::ostream& out;
+};
+
+struct Command {
+  std::string_view name;
+  std::string_view usage;  // after "p11sign [--socket PATH] "; several forms are separated by '\n'
+  int (*run)(const Args& args, Context& ctx);  // exit status; throws Failure or UsageError
+};
+
+std::span<const Command> commands();
+const Command* find_command(std::string_view name);
+
+// Defined beside the commands they belong to (admin_commands.cc, bench.cc).
+int keygen_command(const Args& args, Context& ctx);
+int import_command(const Args& args, Context& ctx);
+int certificate_command(const Args& args, Context& ctx);
+int csr_command(const Args& args, Context& ctx);
+int bench_command(const Args& args, Context& ctx);
+
+}  // namespace p11signd::cli

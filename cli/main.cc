@@ -1,0 +1,131 @@
+// p11sign: the command-line client of p11signd. Global options come before the command; everything
+// after the command name belongs to the command. Exit status: 0 success, 1 refused or failed, 2
+// usage error.
+
+#include <cstdlib>
+#include <iostream>
+
+#include "cli/args.h"
+#include "cli/commands.h"
+#include "cli/errors.h"
+
+namespace p11signd::cli {
+namespace {
+
+namespace po = boost::program_options;
+
+constexpr const char* kDefaultSocket = "/run/p11signd/p11signd.sock";
+
+void print_usage(std::ostream& os) {
+  os << "usage: p11sign [--socket PATH] COMMAND [ARGS]\n\ncommands:\n";
+  for (const Command& c : commands()) {
+    std::string_view usage = c.usage;
+    for (std::size_t nl; (nl = usage.find('\n')) != std::string_view::npos;
+         usage.remove_prefix(nl + 1)) {
+      os << "  " << usage.substr(0, nl) << '\n';
+    }
+    os << "  " << usage << '\n';
+  }
+  os << "\n--socket defaults to $P11SIGN_SOCKET, else " << kDefaultSocket
+     << ".\nExit status: 0 success, 1 refused or failed (the daemon's message on stderr), 2 "
+        "usage.\n";
+}
+
+std::string default_socket() {
+  const char* env = std::getenv("P11SIGN_SOCKET");
+  return env && *env ? env : kDefaultSocket;
+}
+
+void print_command_usage(std::ostream& os, std::string_view usage) {
+  for (std::size_t nl; (nl = usage.find('\n')) != std::string_view::npos;
+       usage.remove_prefix(nl + 1)) {
+    os << "usage: p11sign [--socket PATH] " << usage.substr(0, nl) << '\n';
+  }
+  os << "usage: p11sign [--socket PATH] " << usage << '\n';
+}
+
+// Global options end at the command name: from there on every token (options included) is handed to
+// the command untouched, so `p11sign sign demo --in -` never has its "--in" judged as a global
+// option.
+std::vector<po::option> rest_after_command(std::vector<std::string>& tokens) {
+  std::vector<po::option> rest;
+  if (tokens.empty() || tokens.front().starts_with('-')) return rest;
+  for (std::string& token : tokens) {
+    po::option opt;
+    opt.value.push_back(token);
+    opt.original_tokens.push_back(token);
+    rest.push_back(std::move(opt));
+  }
+  tokens.clear();
+  return rest;
+}
+
+po::variables_map parse_global(int argc, char** argv) {
+  po::options_description all;
+  all.add_options()("socket", po::value<std::string>())("help,h", "")("version", "")(
+      "command", po::value<std::string>())("args", po::value<std::vector<std::string>>());
+  po::positional_options_description positional;
+  positional.add("command", 1).add("args", -1);
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(argc, argv)
+                  .options(all)
+                  .positional(positional)
+                  .style(kOptionStyle)
+                  .extra_style_parser(rest_after_command)
+                  .run(),
+              vm);
+  } catch (const po::error& e) {
+    throw UsageError(e.what());
+  }
+  return vm;
+}
+
+bool wants_help(const Args& args) {
+  for (const std::string& a : args) {
+    if (a == "--help" || a == "-h") return true;
+  }
+  return false;
+}
+
+int run(int argc, char** argv) {
+  const po::variables_map vm = parse_global(argc, argv);
+  if (vm.count("help")) return print_usage(std::cout), 0;
+  if (vm.count("version")) return std::cout << "p11sign " << P11SIGN_VERSION << '\n', 0;
+  if (!vm.count("command")) throw UsageError("missing COMMAND");
+  const std::string name = vm["command"].as<std::string>();
+  const Command* command = find_command(name);
+  if (!command) throw UsageError("unknown command '" + name + "'");
+  const Args args = vm.count("args") ? vm["args"].as<Args>() : Args{};
+  if (wants_help(args)) return print_command_usage(std::cout, command->usage), 0;
+  Context ctx{vm.count("socket") ? vm["socket"].as<std::string>() : default_socket(), std::cout};
+  try {
+    return command->run(args, ctx);
+  } catch (const UsageError& e) {
+    if (!e.usage().empty()) throw;
+    throw UsageError(e.what(), std::string(command->usage));
+  }
+}
+
+}  // namespace
+}  // namespace p11signd::cli
+
+int main(int argc, char** argv) {
+  using namespace p11signd::cli;
+  try {
+    return run(argc, argv);
+  } catch (const UsageError& e) {
+    std::cerr << "p11sign: " << e.what() << '\n';
+    if (e.usage().empty()) {
+      std::cerr
+          << "usage: p11sign [--socket PATH] COMMAND [ARGS]  (p11sign --help lists the commands)\n";
+    } else {
+      print_command_usage(std::cerr, e.usage());
+    }
+    return 2;
+  } catch (
+      const std::exception& e) {  // Failure, and anything unexpected: the operation did not happen
+    std::cerr << "p11sign: " << e.what() << '\n';
+    return 1;
+  }
+}
