@@ -1,7 +1,8 @@
 #pragma once
-// The daemon's view of the token: a small interface (as gokeyless keeps its Keystore), so that routes, ACLs and
-// the server are tested against a fake and the real PKCS#11 token is plugged in at one place
-// (token_keystore.cc). Everything here is by configured key NAME; PKCS#11 handles never cross this line.
+// The daemon's view of the token: a small interface (as gokeyless keeps its Keystore), so that
+// routes, ACLs and the server are tested against a fake and the real PKCS#11 token is plugged in at
+// one place (token_keystore.cc). Everything here is by configured key NAME; PKCS#11 handles never
+// cross this line.
 
 #include <cstdint>
 #include <memory>
@@ -36,15 +37,24 @@ class StoreError : public std::runtime_error {
 };
 
 struct KeyInfo {
-  std::string name;       // the configured name ([key.NAME])
-  std::string label;      // CKA_LABEL
-  std::string id_hex;     // CKA_ID, lowercase hex
-  unsigned bits = 0;      // modulus size
+  std::string name;                 // the configured name ([key.NAME])
+  std::string label;                // CKA_LABEL
+  std::string id_hex;               // CKA_ID, lowercase hex
+  unsigned bits = 0;                // modulus size
   bool generated_on_token = false;  // CKA_LOCAL: false for imported keys
   bool extractable = false;
   bool sensitive = true;
-  Bytes spki_der;                    // SubjectPublicKeyInfo, DER
-  std::string fingerprint_sha256;    // hex SHA-256 of spki_der
+  Bytes spki_der;                  // SubjectPublicKeyInfo, DER
+  std::string fingerprint_sha256;  // hex SHA-256 of spki_der
+};
+
+// How the configuration names a key on the token (one [key.NAME] section). Added by the daemon
+// work.
+struct KeySpec {
+  std::string name;                // the API name
+  std::string label;               // CKA_LABEL, or empty when id_hex is set
+  std::string id_hex;              // CKA_ID as hex, or empty when label is set
+  bool allow_extractable = false;  // accept a key with CKA_EXTRACTABLE true or CKA_SENSITIVE false
 };
 
 struct TokenStatus {
@@ -52,9 +62,12 @@ struct TokenStatus {
   std::string token_label;
   std::string state;   // "ready", "recovering", "down"
   std::string reason;  // why, when not ok
+  unsigned long recoveries =
+      0;  // times the store re-initialised the token (metrics); added by the daemon work
 };
 
-// One signing session; owned by exactly one worker thread at a time (PKCS#11 sessions are not thread safe).
+// One signing session; owned by exactly one worker thread at a time (PKCS#11 sessions are not
+// thread safe).
 class SigningSession {
  public:
   virtual ~SigningSession() = default;
@@ -67,23 +80,34 @@ class KeyStore {
   virtual ~KeyStore() = default;
 
   virtual std::unique_ptr<SigningSession> open_session() = 0;
-  // The most sessions the token allows this daemon (config and token limits); the worker pool is sized by it.
+  // The most sessions the token allows this daemon (config and token limits); the worker pool is
+  // sized by it.
   virtual unsigned max_sessions() const = 0;
 
   virtual std::vector<KeyInfo> keys() const = 0;
   virtual std::optional<KeyInfo> key(const std::string& name) const = 0;
-  // PEM of the certificate stored beside the key, if any. Throws StoreError(kNotFound) for an unknown key.
+  // PEM of the certificate stored beside the key, if any. Throws StoreError(kNotFound) for an
+  // unknown key.
   virtual std::optional<std::string> certificate_pem(const std::string& name) const = 0;
 
   // Admin operations. Key creation is serialised inside the store.
-  virtual KeyInfo generate_key(const std::string& name, const std::string& label, unsigned bits) = 0;
+  virtual KeyInfo generate_key(const std::string& name, const std::string& label,
+                               unsigned bits) = 0;
   // pem is wiped by the store after use.
-  virtual KeyInfo import_key(const std::string& name, const std::string& label, std::string& pem) = 0;
+  virtual KeyInfo import_key(const std::string& name, const std::string& label,
+                             std::string& pem) = 0;
   virtual std::string make_certificate(const std::string& name, const std::string& subject,
                                        unsigned days) = 0;
   virtual std::string make_csr(const std::string& name, const std::string& subject) = 0;
 
   virtual TokenStatus status() const = 0;
+
+  // Replaces the set of named keys: at start and on every SIGHUP reload. Resolves every spec on the
+  // token first; if any fails (not found, ambiguous, extractable without allow_extractable) throws
+  // StoreError whose message names every failing key, one per line, and keeps the previous set
+  // untouched. Safe to call while sessions sign (sessions look names up per call). Added by the
+  // daemon work.
+  virtual void set_keys(const std::vector<KeySpec>& specs) = 0;
 };
 
 }  // namespace p11signd::daemon

@@ -1,0 +1,117 @@
+#include "daemon/acl.h"
+
+#include <grp.h>
+#include <pwd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+namespace p11signd::daemon {
+namespace {
+
+template <typename T>
+std::string join(const std::vector<T>& items) {
+  std::string out;
+  for (const auto& i : items) out += (out.empty() ? "" : ",") + std::to_string(i);
+  return out.empty() ? "(none)" : out;
+}
+
+template <typename T>
+bool contains(const std::vector<T>& v, T x) {
+  return std::find(v.begin(), v.end(), x) != v.end();
+}
+
+bool any_group_in(const Peer& peer, const std::vector<gid_t>& allowed) {
+  return std::any_of(peer.groups.begin(), peer.groups.end(),
+                     [&](gid_t g) { return contains(allowed, g); });
+}
+
+}  // namespace
+
+std::vector<gid_t> groups_of(uid_t uid, gid_t gid) {
+  std::vector<char> buf(16384);
+  passwd pw{};
+  passwd* res = nullptr;
+  if (getpwuid_r(uid, &pw, buf.data(), buf.size(), &res) != 0 || !res) return {gid};
+  int n = 64;
+  std::vector<gid_t> groups(static_cast<std::size_t>(n));
+  if (getgrouplist(pw.pw_name, gid, groups.data(), &n) < 0) {
+    groups.resize(static_cast<std::size_t>(n));  // n now holds the number needed
+    if (getgrouplist(pw.pw_name, gid, groups.data(), &n) < 0) return {gid};
+  }
+  groups.resize(static_cast<std::size_t>(n));
+  return groups;
+}
+
+std::string exe_of(pid_t pid) {
+  char buf[4096];
+  const std::string link = "/proc/" + std::to_string(pid) + "/exe";
+  const ssize_t n = readlink(link.c_str(), buf, sizeof buf - 1);
+  return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : std::string();
+}
+
+std::optional<Peer> identify_peer(int fd) {
+  ucred cred{};
+  socklen_t len = sizeof cred;
+  if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) return std::nullopt;
+  Peer peer;
+  peer.pid = cred.pid;
+  peer.uid = cred.uid;
+  peer.gid = cred.gid;
+  peer.groups = groups_of(cred.uid, cred.gid);
+  if (!contains(peer.groups, cred.gid)) peer.groups.push_back(cred.gid);
+  peer.exe = exe_of(cred.pid);
+  return peer;
+}
+
+Policy::Policy(const Config& config, std::set<std::string> runtime_keys)
+    : config_(config), runtime_keys_(std::move(runtime_keys)) {
+  for (const auto& [name, k] : config_.keys) runtime_keys_.erase(name);
+}
+
+bool Policy::is_admin(const Peer& peer) const {
+  return contains(config_.daemon.admin_uids, peer.uid) ||
+         any_group_in(peer, config_.daemon.admin_gids);
+}
+
+std::optional<std::string> Policy::deny_admin(const Peer& peer) const {
+  if (is_admin(peer)) return std::nullopt;
+  return "peer uid " + std::to_string(peer.uid) +
+         " is not an admin (admin-uids = " + join(config_.daemon.admin_uids) +
+         "; admin-groups = " + join(config_.daemon.admin_gids) + ")";
+}
+
+bool Policy::knows_key(const std::string& key) const {
+  return config_.keys.count(key) || runtime_keys_.count(key);
+}
+
+std::vector<std::string> Policy::schemes_of(const std::string& key) const {
+  auto it = config_.keys.find(key);
+  if (it != config_.keys.end()) return it->second.schemes;
+  return {"raw"};
+}
+
+std::optional<std::string> Policy::deny_key(const Peer& peer, const std::string& key,
+                                            const std::string& scheme) const {
+  auto it = config_.keys.find(key);
+  if (it == config_.keys.end()) {
+    if (runtime_keys_.count(key) && is_admin(peer)) return std::nullopt;
+    return "key '" + key + "' has no [key." + key +
+           "] section yet: only admin peers may use it until the configuration names it";
+  }
+  const KeyConfig& k = it->second;
+  if (!contains(k.allow_uids, peer.uid) && !any_group_in(peer, k.allow_gids)) {
+    return "peer uid " + std::to_string(peer.uid) + " may not use key '" + key +
+           "' (allow-uids = " + join(k.allow_uids) + "; allow-groups = " + join(k.allow_gids) + ")";
+  }
+  if (!scheme.empty() && !contains(k.schemes, scheme)) {
+    std::string list;
+    for (const auto& s : k.schemes) list += (list.empty() ? "" : ",") + s;
+    return "key '" + key + "' may not be used with scheme '" + scheme + "' (schemes = " + list +
+           ")";
+  }
+  return std::nullopt;
+}
+
+}  // namespace p11signd::daemon

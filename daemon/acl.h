@@ -1,0 +1,53 @@
+#pragma once
+// Who is on the other end of the socket (SO_PEERCRED at accept, as the Docker socket and ssh-agent
+// do), and what that peer may do: per-key allow-uids/allow-groups, admin-uids/admin-groups. A
+// Policy is an immutable snapshot of the configuration; SIGHUP builds a new one and swaps it.
+
+#include <sys/types.h>
+
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "daemon/config.h"
+
+namespace p11signd::daemon {
+
+struct Peer {
+  pid_t pid = 0;
+  uid_t uid = 0;
+  gid_t gid = 0;
+  std::vector<gid_t> groups;  // primary and supplementary groups of uid
+  std::string exe;            // /proc/PID/exe at accept, or "" when unreadable
+};
+
+// The peer of a connected AF_UNIX socket; std::nullopt when the kernel will not say.
+std::optional<Peer> identify_peer(int fd);
+// The groups of uid as getgrouplist(3) reports them, gid included.
+std::vector<gid_t> groups_of(uid_t uid, gid_t gid);
+std::string exe_of(pid_t pid);
+
+class Policy {
+ public:
+  // runtime_keys: keys created or imported through the API in this process that have no [key.NAME]
+  // section; until the configuration names them they are usable by admin peers only.
+  Policy(const Config& config, std::set<std::string> runtime_keys);
+
+  // std::nullopt when allowed, else the denial message naming the key and the rule.
+  std::optional<std::string> deny_key(const Peer& peer, const std::string& key,
+                                      const std::string& scheme) const;
+  std::optional<std::string> deny_admin(const Peer& peer) const;
+  bool is_admin(const Peer& peer) const;
+  bool knows_key(const std::string& key) const;
+  std::vector<std::string> schemes_of(const std::string& key) const;
+  const Config& config() const { return config_; }
+  const std::set<std::string>& runtime_keys() const { return runtime_keys_; }
+
+ private:
+  Config config_;
+  std::set<std::string> runtime_keys_;
+};
+
+}  // namespace p11signd::daemon

@@ -1,0 +1,85 @@
+#pragma once
+// The daemon's configuration: the INI file of interface.md, read with Boost.Program_options and
+// then validated by hand so that every problem is reported at once (one line each), not only the
+// first.
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "daemon/keystore.h"
+
+namespace p11signd::daemon {
+
+struct DaemonSettings {
+  std::string socket = "/run/p11signd/p11signd.sock";
+  unsigned socket_mode = 0660;
+  unsigned workers = 0;  // 0: one per CPU core (capped by KeyStore::max_sessions())
+  unsigned queue_limit = 1024;
+  std::size_t max_request_bytes = 65536;
+  std::chrono::milliseconds request_timeout{5000};
+  // Added where interface.md is silent: how long a client may take to send one request (408 after),
+  // how long an idle keep-alive connection is kept, and how many connections are served at once.
+  std::chrono::milliseconds read_timeout{10000};
+  std::chrono::milliseconds idle_timeout{60000};
+  unsigned max_connections = 1024;
+  std::string audit_log = "-";
+  std::vector<uid_t> admin_uids{0};
+  std::vector<gid_t> admin_gids;
+  std::string
+      health_key;  // key used for the health test signature; empty: the first configured key
+};
+
+struct TokenSettings {
+  std::string module = "/usr/lib/softhsm/libsofthsm2.so";
+  std::string uri;
+  std::string pin_file;
+  std::string pin_credential;
+  unsigned max_sessions = 0;  // 0: as many as the token allows
+};
+
+struct KeyConfig {
+  KeySpec spec;
+  std::vector<uid_t> allow_uids;
+  std::vector<gid_t> allow_gids;
+  std::vector<std::string> schemes{"raw"};
+  // Scheme settings such as "mypos.sid", kept verbatim for the scheme registry.
+  std::map<std::string, std::string> settings;
+};
+
+struct PeerConfig {
+  std::string name;
+  std::string scheme;
+  std::string certificate;  // path, or empty
+  std::string public_key;   // path, or empty
+};
+
+struct Config {
+  std::string path;  // the file it was read from (re-read on SIGHUP); empty when built in memory
+  DaemonSettings daemon;
+  TokenSettings token;
+  std::map<std::string, KeyConfig> keys;  // by API name, sorted
+  std::map<std::string, PeerConfig> peers;
+
+  std::vector<KeySpec> key_specs() const;
+};
+
+struct ConfigResult {
+  Config config;
+  std::vector<std::string> problems;  // empty when the configuration is usable
+  bool ok() const { return problems.empty(); }
+};
+
+// Parses INI text (the file's contents) without touching the file system beyond user/group lookups.
+ConfigResult parse_config_text(const std::string& text, const std::string& path = "");
+// Reads and parses the file, then checks the files it refers to (PIN file readable, peer keys
+// readable).
+ConfigResult load_config(const std::string& path);
+// File checks alone: the PIN file and peer certificates/public keys are readable.
+std::vector<std::string> check_referenced_files(const Config& config);
+
+}  // namespace p11signd::daemon

@@ -1,0 +1,105 @@
+#include "daemon/config.h"
+
+#include <gtest/gtest.h>
+
+namespace p11signd::daemon {
+namespace {
+
+const char* kGood = R"(
+[daemon]
+socket = /run/p11signd/p11signd.sock
+socket-mode = 0660
+workers = 2                 # 0: one per CPU core
+queue-limit = 16
+max-request-bytes = 65536
+request-timeout-ms = 5000
+audit-log = -
+admin-uids = 0
+admin-groups =
+
+[token]
+module = /usr/lib/softhsm/libsofthsm2.so
+uri = pkcs11:token=payments
+pin-file = /etc/p11signd/pin
+
+[key.mypos-store1]
+label = mypos-store1
+allow-uids = 33, 0
+allow-groups = root
+schemes = mypos raw
+mypos.sid = 000000000000010
+
+[peer.mypos]
+scheme = mypos
+certificate = /etc/p11signd/mypos.crt
+)";
+
+TEST(Config, ParsesTheInterfaceExample) {
+  auto r = parse_config_text(kGood);
+  ASSERT_TRUE(r.ok()) << r.problems.front();
+  const Config& c = r.config;
+  EXPECT_EQ(c.daemon.socket_mode, 0660u);
+  EXPECT_EQ(c.daemon.workers, 2u);
+  EXPECT_EQ(c.daemon.queue_limit, 16u);
+  EXPECT_EQ(c.daemon.request_timeout, std::chrono::milliseconds(5000));
+  EXPECT_TRUE(c.daemon.admin_gids.empty());
+  ASSERT_EQ(c.keys.count("mypos-store1"), 1u);
+  const KeyConfig& k = c.keys.at("mypos-store1");
+  EXPECT_EQ(k.spec.label, "mypos-store1");
+  EXPECT_EQ(k.allow_uids, (std::vector<uid_t>{33, 0}));
+  EXPECT_EQ(k.allow_gids, (std::vector<gid_t>{0}));
+  EXPECT_EQ(k.schemes, (std::vector<std::string>{"mypos", "raw"}));
+  EXPECT_EQ(k.settings.at("mypos.sid"), "000000000000010");
+  EXPECT_EQ(c.peers.at("mypos").certificate, "/etc/p11signd/mypos.crt");
+}
+
+TEST(Config, ReportsEveryProblemOnItsOwnLine) {
+  auto r = parse_config_text(R"(
+[daemon]
+socket-mode = 0999
+workers = many
+colour = blue
+[token]
+uri = token=x
+[key.a]
+allow-groups = no-such-group-here
+frobnicate = 1
+[peer.p]
+scheme = mypos
+[weird]
+x = 1
+)");
+  ASSERT_FALSE(r.ok());
+  std::string all;
+  for (const auto& p : r.problems) all += p + "\n";
+  for (const char* needle :
+       {"[daemon] socket-mode", "[daemon] workers", "unknown option 'colour'", "[token] uri",
+        "unknown group 'no-such-group-here'", "unknown option 'frobnicate'", "[key.a]: needs label",
+        "[peer.p]: needs exactly one", "[weird]: unknown section", "pin-file or pin-credential"}) {
+    EXPECT_NE(all.find(needle), std::string::npos) << "missing: " << needle << "\nin:\n" << all;
+  }
+  EXPECT_GE(r.problems.size(), 10u);
+}
+
+TEST(Config, MissingFileIsAProblemNotAnException) {
+  auto r = load_config("/nonexistent/p11signd.conf");
+  ASSERT_EQ(r.problems.size(), 1u);
+  EXPECT_NE(r.problems[0].find("cannot open"), std::string::npos);
+}
+
+TEST(Config, UnreadablePinFileIsReported) {
+  auto r = parse_config_text("[token]\nuri = pkcs11:token=x\npin-file = /nonexistent/pin\n");
+  ASSERT_TRUE(r.ok());
+  auto problems = check_referenced_files(r.config);
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_NE(problems[0].find("/nonexistent/pin"), std::string::npos);
+}
+
+TEST(Config, DuplicateOptionIsReported) {
+  auto r = parse_config_text("[token]\nuri = pkcs11:token=x\nuri = pkcs11:token=y\npin-file=/p\n");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.problems[0].find("more than once"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace p11signd::daemon

@@ -1,0 +1,81 @@
+#pragma once
+// An in-memory KeyStore over OpenSSL keys, for the daemon's tests (as kmsp11 tests against
+// fakekms): the "token" is a list of labelled key pairs; set_keys() names them like the real store
+// does. Fault switches make every error path reachable: token down, slow signing, a session that
+// cannot be opened.
+
+#include <openssl/evp.h>
+
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
+
+#include "daemon/keystore.h"
+#include "daemon/public_key.h"
+
+namespace p11signd::daemon {
+
+class FakeKeyStore final : public KeyStore {
+ public:
+  explicit FakeKeyStore(std::string token_label = "fake-token", unsigned max_sessions = 4);
+
+  // Test set-up: puts a key pair on the fake token (generated, or a given one) and returns its
+  // public key.
+  EvpPkeyPtr add_token_key(const std::string& label, unsigned bits = 2048);
+  void add_token_key(const std::string& label, EvpPkeyPtr key, bool extractable = false);
+  void add_certificate(const std::string& label, const std::string& pem);
+
+  // Fault switches.
+  void set_down(bool down, const std::string& reason = "token removed");
+  void set_sign_delay(std::chrono::milliseconds delay) { sign_delay_ms_ = delay.count(); }
+  void set_open_session_fails(bool fails) { open_fails_ = fails; }
+  unsigned long sign_count() const { return sign_count_; }
+  EvpPkeyPtr public_key(const std::string& name) const;
+
+  std::unique_ptr<SigningSession> open_session() override;
+  unsigned max_sessions() const override { return max_sessions_; }
+  std::vector<KeyInfo> keys() const override;
+  std::optional<KeyInfo> key(const std::string& name) const override;
+  std::optional<std::string> certificate_pem(const std::string& name) const override;
+  KeyInfo generate_key(const std::string& name, const std::string& label, unsigned bits) override;
+  KeyInfo import_key(const std::string& name, const std::string& label, std::string& pem) override;
+  std::string make_certificate(const std::string& name, const std::string& subject,
+                               unsigned days) override;
+  std::string make_csr(const std::string& name, const std::string& subject) override;
+  TokenStatus status() const override;
+  void set_keys(const std::vector<KeySpec>& specs) override;
+
+  // Used by the fake session.
+  Bytes sign(const std::string& key_name, const SignRequest& req, ByteView data);
+
+ private:
+  struct TokenKey {
+    std::string label;
+    std::string id_hex;
+    EvpPkeyPtr pkey;
+    bool extractable = false;
+    bool local = true;
+    std::optional<std::string> certificate;
+  };
+  KeyInfo info_locked(const std::string& name, const TokenKey& k) const;
+  const TokenKey& named_locked(const std::string& name) const;
+  void throw_if_down_locked() const;
+  KeyInfo add_named(const std::string& name, const std::string& label, EvpPkeyPtr key, bool local);
+
+  const std::string token_label_;
+  const unsigned max_sessions_;
+  mutable std::mutex mu_;
+  std::vector<TokenKey> token_;               // the "token" contents
+  std::map<std::string, std::size_t> names_;  // API name -> index in token_
+  bool down_ = false;
+  std::string down_reason_;
+  std::atomic<long> sign_delay_ms_{0};
+  std::atomic<bool> open_fails_{false};
+  std::atomic<unsigned long> sign_count_{0};
+};
+
+EvpPkeyPtr generate_rsa(unsigned bits);
+
+}  // namespace p11signd::daemon

@@ -1,0 +1,80 @@
+#include "daemon/http.h"
+
+namespace p11signd::daemon {
+
+Response json_response(http::status status, const nlohmann::ordered_json& body) {
+  return text_response(status, body.dump() + "\n", "application/json");
+}
+
+Response text_response(http::status status, std::string body, const std::string& content_type) {
+  Response res{status, 11};
+  res.set(http::field::server, "p11signd");
+  res.set(http::field::content_type, content_type);
+  res.body() = std::move(body);
+  res.prepare_payload();
+  return res;
+}
+
+Response error_response(http::status status, const std::string& code, const std::string& message) {
+  nlohmann::ordered_json body;
+  body["error"]["code"] = code;
+  body["error"]["message"] = message;
+  Response res = json_response(status, body);
+  if (status == http::status::service_unavailable) {
+    res.set(http::field::retry_after, std::to_string(kRetryAfterSeconds));
+  }
+  return res;
+}
+
+Response error_response(const ApiError& e) {
+  return error_response(e.status(), e.code(), e.what());
+}
+
+ApiError to_api_error(const StoreError& e) {
+  switch (e.kind()) {
+    case StoreErrorKind::kBadInput:
+      return {http::status::unprocessable_entity, "invalid_request", e.what()};
+    case StoreErrorKind::kNotFound:
+      return {http::status::not_found, "not_found", e.what()};
+    case StoreErrorKind::kConflict:
+      return {http::status::conflict, "conflict", e.what()};
+    case StoreErrorKind::kUnavailable:
+      return {http::status::service_unavailable, "token_unavailable", e.what()};
+    case StoreErrorKind::kDenied:
+      return {http::status::forbidden, "forbidden", e.what()};
+    case StoreErrorKind::kInternal:
+      break;
+  }
+  return {http::status::internal_server_error, "internal", e.what()};
+}
+
+nlohmann::json parse_json_object(const std::string& body) {
+  auto json = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (json.is_discarded()) {
+    throw ApiError(http::status::bad_request, "invalid_json", "the request body is not valid JSON");
+  }
+  if (!json.is_object()) {
+    throw ApiError(http::status::bad_request, "invalid_json",
+                   "the request body must be a JSON object");
+  }
+  return json;
+}
+
+std::string require_string(const nlohmann::json& body, const std::string& field) {
+  auto it = body.find(field);
+  if (it == body.end()) {
+    throw ApiError(http::status::bad_request, "missing_field", "field '" + field + "' is required");
+  }
+  if (!it->is_string()) {
+    throw ApiError(http::status::bad_request, "bad_field",
+                   "field '" + field + "' must be a string");
+  }
+  return it->get<std::string>();
+}
+
+std::string optional_string(const nlohmann::json& body, const std::string& field,
+                            const std::string& fallback) {
+  return body.contains(field) ? require_string(body, field) : fallback;
+}
+
+}  // namespace p11signd::daemon

@@ -1,0 +1,48 @@
+#pragma once
+// The HTTP message types and the one error shape every answer uses:
+// {"error":{"code":...,"message":...}}. Handlers throw ApiError; it becomes a response at exactly
+// one place (Api::handle).
+
+#include <boost/beast/http.hpp>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+#include <string>
+
+#include "daemon/keystore.h"
+
+namespace p11signd::daemon {
+
+namespace http = boost::beast::http;
+using Request = http::request<http::string_body>;
+using Response = http::response<http::string_body>;
+
+class ApiError : public std::runtime_error {
+ public:
+  ApiError(http::status status, std::string code, const std::string& message)
+      : std::runtime_error(message), status_(status), code_(std::move(code)) {}
+  http::status status() const { return status_; }
+  const std::string& code() const { return code_; }
+
+ private:
+  http::status status_;
+  std::string code_;
+};
+
+Response json_response(http::status status, const nlohmann::ordered_json& body);
+Response text_response(http::status status, std::string body, const std::string& content_type);
+Response error_response(http::status status, const std::string& code, const std::string& message);
+Response error_response(const ApiError& e);
+// Maps the token layer's error kinds onto statuses and codes.
+ApiError to_api_error(const StoreError& e);
+
+// Parses a request body as a JSON object; 400 otherwise.
+nlohmann::json parse_json_object(const std::string& body);
+// Field helpers that name the field in their 400 message.
+std::string require_string(const nlohmann::json& body, const std::string& field);
+std::string optional_string(const nlohmann::json& body, const std::string& field,
+                            const std::string& fallback);
+
+// Seconds a client should wait before retrying after a 503.
+inline constexpr int kRetryAfterSeconds = 1;
+
+}  // namespace p11signd::daemon

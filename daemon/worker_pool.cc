@@ -1,0 +1,86 @@
+#include "daemon/worker_pool.h"
+
+namespace p11signd::daemon {
+
+WorkerPool::WorkerPool(KeyStore& store, unsigned workers, std::size_t queue_limit)
+    : store_(store), queue_limit_(queue_limit) {
+  for (unsigned i = 0; i < std::max(1u, workers); ++i) threads_.emplace_back([this] { work(); });
+}
+
+WorkerPool::~WorkerPool() { stop(); }
+
+bool WorkerPool::submit(Job job) {
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_ || queue_.size() >= queue_limit_) return false;
+    queue_.push_back(std::move(job));
+  }
+  cv_.notify_one();
+  return true;
+}
+
+void WorkerPool::stop() {
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_ && threads_.empty()) return;
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  for (auto& t : threads_) {
+    if (t.joinable()) t.join();
+  }
+  threads_.clear();
+}
+
+std::size_t WorkerPool::queue_depth() const {
+  std::lock_guard lock(mu_);
+  return queue_.size();
+}
+
+unsigned WorkerPool::busy() const {
+  std::lock_guard lock(mu_);
+  return busy_;
+}
+
+bool WorkerPool::making_progress(std::chrono::steady_clock::duration window) const {
+  std::lock_guard lock(mu_);
+  if (queue_.empty() && busy_ == 0) return true;
+  return std::chrono::steady_clock::now() - last_done_ < window;
+}
+
+void WorkerPool::run_one(Job& job, std::unique_ptr<SigningSession>& session) {
+  if (std::chrono::steady_clock::now() >= job.deadline) {
+    job.fail("the request waited past its deadline", /*expired=*/true);
+    return;
+  }
+  if (!session) {
+    try {
+      session = store_.open_session();
+    } catch (const std::exception& e) {
+      job.fail(e.what(), false);
+      return;
+    }
+  }
+  if (!job.run(*session)) session.reset();
+}
+
+void WorkerPool::work() {
+  std::unique_ptr<SigningSession> session;
+  for (;;) {
+    Job job;
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping and drained
+      job = std::move(queue_.front());
+      queue_.pop_front();
+      ++busy_;
+    }
+    run_one(job, session);
+    std::lock_guard lock(mu_);
+    --busy_;
+    last_done_ = std::chrono::steady_clock::now();
+  }
+}
+
+}  // namespace p11signd::daemon

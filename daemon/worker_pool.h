@@ -1,0 +1,61 @@
+#pragma once
+// A fixed set of worker threads, each owning one SigningSession (PKCS#11 sessions belong to one
+// thread at a time), fed by a bounded queue. A full queue refuses at once (the caller answers 503 +
+// Retry-After) rather than letting latency grow without bound. A session that failed is dropped and
+// a new one opened for the next job, so a broken session never stays in service.
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "daemon/keystore.h"
+
+namespace p11signd::daemon {
+
+struct Job {
+  // Runs on a worker with its session; returns false when the session should be dropped.
+  std::function<bool(SigningSession&)> run;
+  // Called instead of run when no session can be opened (reason says why) or the deadline passed.
+  std::function<void(const std::string& reason, bool expired)> fail;
+  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
+};
+
+class WorkerPool {
+ public:
+  WorkerPool(KeyStore& store, unsigned workers, std::size_t queue_limit);
+  ~WorkerPool();
+  WorkerPool(const WorkerPool&) = delete;
+  WorkerPool& operator=(const WorkerPool&) = delete;
+
+  // False when the queue is full or the pool is stopping; the job is then not run.
+  bool submit(Job job);
+  // Lets the queue run empty, then joins the workers. Idempotent.
+  void stop();
+
+  std::size_t queue_depth() const;
+  unsigned busy() const;
+  unsigned size() const { return static_cast<unsigned>(threads_.size()); }
+  // For the systemd watchdog: false when jobs are waiting and none finished within `window`.
+  bool making_progress(std::chrono::steady_clock::duration window) const;
+
+ private:
+  void work();
+  void run_one(Job& job, std::unique_ptr<SigningSession>& session);
+
+  KeyStore& store_;
+  const std::size_t queue_limit_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Job> queue_;
+  bool stopping_ = false;
+  unsigned busy_ = 0;
+  std::chrono::steady_clock::time_point last_done_ = std::chrono::steady_clock::now();
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace p11signd::daemon
