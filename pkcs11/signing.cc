@@ -14,8 +14,12 @@ Bytes run_sign(const Module& module, CK_SESSION_HANDLE session, const ResolvedKe
   // The signature is exactly the modulus length, so one C_Sign call suffices.
   Bytes signature(key.modulus.size());
   CK_ULONG length = signature.size();
-  module.call("C_Sign", &CK_FUNCTION_LIST::C_Sign, session, const_cast<CK_BYTE_PTR>(input.data()),
-              static_cast<CK_ULONG>(input.size()), signature.data(), &length);
+  // An empty message still needs a non-null pointer: SoftHSM answers CKR_ARGUMENTS_BAD to a null
+  // one.
+  CK_BYTE empty = 0;
+  CK_BYTE_PTR in = input.empty() ? &empty : const_cast<CK_BYTE_PTR>(input.data());
+  module.call("C_Sign", &CK_FUNCTION_LIST::C_Sign, session, in, static_cast<CK_ULONG>(input.size()),
+              signature.data(), &length);
   signature.resize(length);
   return signature;
 }

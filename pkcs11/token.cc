@@ -37,6 +37,7 @@ CK_SLOT_ID select_slot(const Module& module, const TokenUri& uri, TokenDescripti
   for (CK_SLOT_ID slot : slots) {
     CK_TOKEN_INFO info{};
     if (module.call_rv(&CK_FUNCTION_LIST::C_GetTokenInfo, slot, &info) != CKR_OK) continue;
+    if (!(info.flags & CKF_TOKEN_INITIALIZED)) continue;  // e.g. SoftHSM's spare empty slot
     const std::string label = trimmed(info.label, sizeof info.label);
     present += (present.empty() ? "'" : ", '") + label + "'";
     if (!uri.matches(info)) continue;

@@ -1,0 +1,68 @@
+#include "tests/testing/faults.h"
+
+namespace p11signd::testing::faults {
+namespace {
+
+CK_FUNCTION_LIST_PTR real_functions = nullptr;
+CK_FUNCTION_LIST wrapped_functions;
+
+CK_RV take_sign_fault() {
+  int left = sign_times.load();
+  while (left > 0) {
+    if (sign_times.compare_exchange_weak(left, left - 1)) return sign_rv.load();
+  }
+  return CKR_OK;
+}
+
+CK_RV faulty_sign(CK_SESSION_HANDLE s, CK_BYTE_PTR data, CK_ULONG len, CK_BYTE_PTR sig,
+                  CK_ULONG_PTR sig_len) {
+  if (CK_RV rv = take_sign_fault(); rv != CKR_OK) {
+    // A failed C_Sign ends the operation (PKCS#11 5.12); end it in the real module too.
+    CK_BYTE scratch[1024];
+    CK_ULONG scratch_len = sizeof scratch;
+    real_functions->C_Sign(s, data, len, scratch, &scratch_len);
+    return rv;
+  }
+  return real_functions->C_Sign(s, data, len, sig, sig_len);
+}
+
+CK_RV counting_login(CK_SESSION_HANDLE s, CK_USER_TYPE user, CK_UTF8CHAR_PTR pin, CK_ULONG len) {
+  login_calls.fetch_add(1);
+  return real_functions->C_Login(s, user, pin, len);
+}
+
+CK_RV filtered_mechanism_info(CK_SLOT_ID slot, CK_MECHANISM_TYPE type, CK_MECHANISM_INFO_PTR info) {
+  if (hide_combined_mechanisms.load() &&
+      (type == CKM_SHA256_RSA_PKCS || type == CKM_SHA256_RSA_PKCS_PSS)) {
+    return CKR_MECHANISM_INVALID;
+  }
+  return real_functions->C_GetMechanismInfo(slot, type, info);
+}
+
+CK_RV limited_token_info(CK_SLOT_ID slot, CK_TOKEN_INFO_PTR info) {
+  const CK_RV rv = real_functions->C_GetTokenInfo(slot, info);
+  if (rv == CKR_OK && max_session_count.load() != 0) info->ulMaxSessionCount = max_session_count;
+  return rv;
+}
+
+}  // namespace
+
+CK_FUNCTION_LIST_PTR interpose(CK_FUNCTION_LIST_PTR real) {
+  real_functions = real;
+  wrapped_functions = *real;
+  wrapped_functions.C_Sign = faulty_sign;
+  wrapped_functions.C_Login = counting_login;
+  wrapped_functions.C_GetMechanismInfo = filtered_mechanism_info;
+  wrapped_functions.C_GetTokenInfo = limited_token_info;
+  return &wrapped_functions;
+}
+
+void reset() {
+  sign_rv = CKR_OK;
+  sign_times = 0;
+  login_calls = 0;
+  hide_combined_mechanisms = false;
+  max_session_count = 0;
+}
+
+}  // namespace p11signd::testing::faults

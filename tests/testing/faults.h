@@ -1,0 +1,27 @@
+#pragma once
+// Fault injection in front of a real PKCS#11 module, for recovery tests: a copy of the module's
+// function list whose C_Sign, C_Login, C_GetMechanismInfo and C_GetTokenInfo consult the switches
+// below first. Installed with ModuleOptions::interpose = faults::interpose. The switches are
+// process-wide because C function pointers carry no context; this is test code, and each test
+// process has its own.
+
+#include <atomic>
+
+#include "pkcs11/cryptoki.h"
+
+namespace p11signd::testing::faults {
+
+// C_Sign returns sign_rv (instead of signing) for the next sign_times calls.
+inline std::atomic<CK_RV> sign_rv{CKR_OK};
+inline std::atomic<int> sign_times{0};
+// C_Login calls seen, whatever their result.
+inline std::atomic<int> login_calls{0};
+// C_GetMechanismInfo says CKR_MECHANISM_INVALID for the combined hash-and-sign mechanisms.
+inline std::atomic<bool> hide_combined_mechanisms{false};
+// C_GetTokenInfo reports this ulMaxSessionCount when non-zero.
+inline std::atomic<CK_ULONG> max_session_count{0};
+
+CK_FUNCTION_LIST_PTR interpose(CK_FUNCTION_LIST_PTR real);
+void reset();
+
+}  // namespace p11signd::testing::faults

@@ -1,0 +1,68 @@
+#include "tests/testing/token_fixture.h"
+
+#include <fstream>
+#include <iterator>
+#include <stdexcept>
+
+#include "pkcs11/public_key.h"
+
+namespace p11signd::testing {
+
+void TokenTest::SetUp() {
+  faults::reset();
+  hsm_ = std::make_unique<SoftHsm>();
+}
+
+void TokenTest::TearDown() {
+  token_.reset();
+  hsm_.reset();
+  faults::reset();
+}
+
+pkcs11::TokenConfig TokenTest::config(std::vector<pkcs11::KeySpec> keys) const {
+  auto c = hsm_->config(std::move(keys));
+  c.module.interpose = faults::interpose;
+  return c;
+}
+
+void TokenTest::open(std::vector<pkcs11::KeySpec> keys) {
+  token_ = pkcs11::Token::open(config(std::move(keys)));
+}
+
+void TokenTest::add_key(const pkcs11::KeySpec& spec) {
+  auto specs = token_->keys().specs();
+  specs.push_back(spec);
+  token_->replace_keys(std::move(specs));
+}
+
+void TokenTest::generate(const std::string& name, unsigned bits) {
+  if (!token_) open();
+  add_key(pkcs11::generate_key(*token_, name, {name, {}}, bits));
+}
+
+void TokenTest::import(const std::string& name, const std::string& pem_path) {
+  if (!token_) open();
+  add_key(pkcs11::import_key(*token_, name, {name, {}}, pkcs11::Secret(read_file(pem_path))));
+}
+
+const pkcs11::ResolvedKey& TokenTest::key(const std::string& name) const {
+  return token_->keys().snapshot()->keys.at(name);
+}
+
+bool TokenTest::verifies(const std::string& name, const SignRequest& req, ByteView data,
+                         ByteView sig) const {
+  return pkcs11::verify_rsa(key(name).spki_der, req.alg == SignAlg::kRsaPssSha256, req.salt_len,
+                            data, sig);
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read " + path);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+std::string testdata(const std::string& relative) {
+  return std::string(P11SIGND_TESTDATA) + "/" + relative;
+}
+
+}  // namespace p11signd::testing

@@ -1,0 +1,45 @@
+#pragma once
+// The fixture most token tests start from: a fresh SoftHSM token (per test process), a Token opened
+// on it with the fault-injecting module wrapper in place (all switches off), and helpers to make
+// keys and check signatures.
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/bytes.h"
+#include "pkcs11/key_generation.h"
+#include "pkcs11/signer.h"
+#include "pkcs11/token.h"
+#include "tests/testing/faults.h"
+#include "tests/testing/softhsm.h"
+
+namespace p11signd::testing {
+
+class TokenTest : public ::testing::Test {
+ protected:
+  void SetUp() override;
+  void TearDown() override;
+
+  // Opens token_ with keys (and the fault wrapper).
+  void open(std::vector<pkcs11::KeySpec> keys = {});
+  pkcs11::TokenConfig config(std::vector<pkcs11::KeySpec> keys = {}) const;
+  // Generates an RSA key on the token with label == name and adds it to the registry under name.
+  void generate(const std::string& name, unsigned bits = 2048);
+  // Imports a PEM file under name/label.
+  void import(const std::string& name, const std::string& pem_path);
+  void add_key(const pkcs11::KeySpec& spec);
+
+  const pkcs11::ResolvedKey& key(const std::string& name) const;
+  bool verifies(const std::string& name, const SignRequest& req, ByteView data, ByteView sig) const;
+
+  std::unique_ptr<SoftHsm> hsm_;
+  std::unique_ptr<pkcs11::Token> token_;
+};
+
+std::string read_file(const std::string& path);
+std::string testdata(const std::string& relative);
+
+}  // namespace p11signd::testing

@@ -1,0 +1,111 @@
+// Many threads, one session each: every signature verified; sessions pulled away and keys refreshed
+// mid-run.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tests/testing/token_fixture.h"
+
+namespace p11signd::testing {
+namespace {
+
+const SignRequest kPkcs1{SignAlg::kRsaPkcs1Sha256, 32};
+const SignRequest kPss{SignAlg::kRsaPssSha256, 32};
+
+class Concurrency : public TokenTest {
+ protected:
+  // Signs per_thread messages on each of `threads` threads, alternating PKCS#1 and PSS, verifying
+  // every signature; runs during() on this thread while they work.
+  void run(
+      int threads, int per_thread, const std::function<void()>& during = [] {}) {
+    std::vector<std::thread> workers;
+    for (int w = 0; w < threads; ++w) {
+      workers.emplace_back([this, w, per_thread] {
+        pkcs11::Signer signer(*token_);
+        for (int i = 0; i < per_thread; ++i) sign_one(signer, w, i);
+      });
+    }
+    during();
+    for (auto& w : workers) w.join();
+  }
+
+  void sign_one(pkcs11::Signer& signer, int w, int i) {
+    const std::string msg = "thread " + std::to_string(w) + " message " + std::to_string(i);
+    const auto& req = (i % 2) ? kPss : kPkcs1;
+    try {
+      Bytes sig;
+      {
+        std::shared_lock no_close_during_a_call(close_mutex_);
+        sig = signer.sign("k", req, as_bytes(msg));
+      }
+      if (verifies("k", req, as_bytes(msg), sig)) {
+        ++ok_;
+      } else {
+        ++bad_;
+      }
+    } catch (const std::exception& e) {
+      ++errors_;
+      std::lock_guard lock(mutex_);
+      if (first_error_.empty()) first_error_ = e.what();
+    }
+  }
+
+  // SoftHSM frees a session's state in C_CloseAllSessions even while another thread is inside
+  // C_Sign on it (a crash in SoftHSM, not a PKCS#11 error), so the test closes the sessions between
+  // two signatures of every thread, never during one. All eight sessions, the login session and
+  // every key handle still die underneath the layer, and all eight threads meet the failure at
+  // once.
+  std::shared_mutex close_mutex_;
+  std::atomic<int> ok_{0}, bad_{0}, errors_{0};
+  std::mutex mutex_;
+  std::string first_error_;
+};
+
+TEST_F(Concurrency, EightThreadsFiveHundredSignaturesEach) {
+  generate("k");
+  run(8, 500);
+  EXPECT_EQ(ok_.load(), 8 * 500) << first_error_;
+  EXPECT_EQ(bad_.load(), 0);
+  EXPECT_EQ(errors_.load(), 0) << first_error_;
+}
+
+TEST_F(Concurrency, AllSessionsClosedUnderneathMidRun) {
+  generate("k");
+  run(8, 200, [this] {
+    for (int round = 0; round < 5; ++round) {
+      // Bounded wait: if signing stalls the assertions below report it instead of hanging.
+      const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+      while (ok_.load() + errors_.load() < 150 * (round + 1) &&
+             std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::yield();
+      }
+      std::unique_lock between_calls(close_mutex_);
+      token_->module().call("C_CloseAllSessions", &CK_FUNCTION_LIST::C_CloseAllSessions,
+                            token_->slot());
+    }
+  });
+  EXPECT_EQ(ok_.load(), 8 * 200) << first_error_;
+  EXPECT_EQ(errors_.load(), 0) << first_error_;
+  EXPECT_GE(token_->recoveries(), 1u);
+}
+
+TEST_F(Concurrency, KeysRefreshedWhileSigning) {
+  generate("k");
+  generate("other");
+  run(4, 200, [this] {
+    const auto specs = token_->keys().specs();
+    for (int round = 0; round < 20; ++round) token_->replace_keys(specs);
+  });
+  EXPECT_EQ(ok_.load(), 4 * 200) << first_error_;
+  EXPECT_EQ(errors_.load(), 0) << first_error_;
+}
+
+}  // namespace
+}  // namespace p11signd::testing

@@ -1,0 +1,152 @@
+// Keys on the token: generated and imported keys stay inside, extractable keys are refused, the
+// registry refreshes.
+#include <gtest/gtest.h>
+#include <openssl/pem.h>
+
+#include "pkcs11/attributes.h"
+#include "pkcs11/public_key.h"
+#include "tests/testing/token_fixture.h"
+
+namespace p11signd::testing {
+namespace {
+
+using pkcs11::Error;
+using pkcs11::ErrorCategory;
+
+CK_RV read_rv(pkcs11::Token& token, CK_OBJECT_HANDLE object, CK_ATTRIBUTE_TYPE type) {
+  return token.with_admin_session([&](const pkcs11::Module& m, CK_SESSION_HANDLE s) {
+    return pkcs11::read_attribute_rv(m, s, object, type);
+  });
+}
+
+std::optional<bool> read_flag(pkcs11::Token& token, CK_OBJECT_HANDLE object,
+                              CK_ATTRIBUTE_TYPE type) {
+  return token.with_admin_session([&](const pkcs11::Module& m, CK_SESSION_HANDLE s) {
+    return pkcs11::read_bool(m, s, object, type);
+  });
+}
+
+TEST_F(TokenTest, GeneratedKeyNeverLeavesTheToken) {
+  generate("k");
+  const auto& k = key("k");
+  EXPECT_EQ(read_rv(*token_, k.private_key, CKA_PRIVATE_EXPONENT), CKR_ATTRIBUTE_SENSITIVE);
+  EXPECT_EQ(read_rv(*token_, k.private_key, CKA_PRIME_1), CKR_ATTRIBUTE_SENSITIVE);
+  EXPECT_EQ(read_flag(*token_, k.private_key, CKA_NEVER_EXTRACTABLE), true);
+  EXPECT_EQ(read_flag(*token_, k.private_key, CKA_EXTRACTABLE), false);
+  EXPECT_EQ(read_flag(*token_, k.private_key, CKA_DECRYPT), false);
+  EXPECT_TRUE(k.local);
+  EXPECT_EQ(k.label, "k");
+  EXPECT_EQ(k.id.size(), 16u);
+}
+
+TEST_F(TokenTest, ImportedKeyIsSensitiveAndReportedAsImported) {
+  import("swifood", testdata("swifood/private_key.pem"));
+  const auto& k = key("swifood");
+  EXPECT_FALSE(k.local);
+  EXPECT_EQ(read_rv(*token_, k.private_key, CKA_PRIVATE_EXPONENT), CKR_ATTRIBUTE_SENSITIVE);
+  EXPECT_EQ(read_flag(*token_, k.private_key, CKA_EXTRACTABLE), false);
+  // The public key on the token is the seed's public key.
+  const std::string pem = read_file(testdata("swifood/public_key.pem"));
+  EXPECT_EQ(pkcs11::spki_pem(k.spki_der), pem);
+}
+
+TEST_F(TokenTest, ImportAcceptsPkcs1PemAndRejectsGarbage) {
+  open();
+  EVP_PKEY* raw = EVP_RSA_gen(2048);
+  BIO* bio = BIO_new(BIO_s_mem());
+  ASSERT_EQ(PEM_write_bio_PrivateKey_traditional(bio, raw, nullptr, nullptr, 0, nullptr, nullptr),
+            1);
+  char* data = nullptr;
+  const long len = BIO_get_mem_data(bio, &data);
+  std::string pem(data, static_cast<std::size_t>(len));
+  BIO_free(bio);
+  EVP_PKEY_free(raw);
+  ASSERT_NE(pem.find("BEGIN RSA PRIVATE KEY"), std::string::npos);
+  add_key(pkcs11::import_key(*token_, "legacy", {"legacy", {}}, pkcs11::Secret(std::move(pem))));
+  EXPECT_EQ(key("legacy").bits, 2048u);
+
+  try {
+    pkcs11::import_key(*token_, "bad", {"bad", {}}, pkcs11::Secret(std::string("not a key")));
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.category(), ErrorCategory::kBadInput);
+    EXPECT_NE(std::string(e.what()).find("PEM"), std::string::npos);
+  }
+}
+
+TEST_F(TokenTest, KeyCreationRefusesBadSizeAndTakenLabel) {
+  generate("k");
+  try {
+    pkcs11::generate_key(*token_, "x", {"x", {}}, 1024);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.category(), ErrorCategory::kBadInput);
+    EXPECT_NE(std::string(e.what()).find("1024"), std::string::npos);
+  }
+  try {
+    pkcs11::generate_key(*token_, "again", {"k", {}}, 2048);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("'k' already exists"), std::string::npos) << e.what();
+  }
+}
+
+// A key some other tool left extractable: refused unless its configuration allows it.
+TEST_F(TokenTest, ExtractableKeyRefusedUnlessAllowed) {
+  open();
+  token_->with_admin_session([](const pkcs11::Module& m, CK_SESSION_HANDLE s) {
+    pkcs11::Template pub, priv;
+    const CK_BYTE e[] = {1, 0, 1};
+    pub.add_bool(CKA_TOKEN, true)
+        .add_ulong(CKA_MODULUS_BITS, 2048)
+        .add_bytes(CKA_PUBLIC_EXPONENT, e)
+        .add_string(CKA_LABEL, "loose");
+    priv.add_bool(CKA_TOKEN, true)
+        .add_bool(CKA_PRIVATE, true)
+        .add_bool(CKA_SENSITIVE, false)
+        .add_bool(CKA_EXTRACTABLE, true)
+        .add_bool(CKA_SIGN, true)
+        .add_string(CKA_LABEL, "loose");
+    CK_MECHANISM mech{CKM_RSA_PKCS_KEY_PAIR_GEN, nullptr, 0};
+    CK_OBJECT_HANDLE a, b;
+    m.call("C_GenerateKeyPair", &CK_FUNCTION_LIST::C_GenerateKeyPair, s, &mech, pub.data(),
+           pub.size(), priv.data(), priv.size(), &a, &b);
+    return 0;
+  });
+  try {
+    add_key(by_label("loose", "loose"));
+    FAIL() << "an extractable key must be refused";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("extractable"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("allow-extractable"), std::string::npos) << e.what();
+  }
+  auto spec = by_label("loose", "loose");
+  spec.allow_extractable = true;
+  add_key(spec);
+  EXPECT_TRUE(key("loose").extractable);
+}
+
+TEST_F(TokenTest, SelectByHexId) {
+  generate("k");
+  pkcs11::KeySpec by_id;
+  by_id.name = "same";
+  by_id.id = key("k").id;
+  add_key(by_id);
+  EXPECT_EQ(key("same").spki_der, key("k").spki_der);
+}
+
+TEST_F(TokenTest, ReplaceKeysIsAllOrNothing) {
+  generate("a");
+  const auto before = token_->keys().generation();
+  try {
+    token_->replace_keys({by_label("a", "a"), by_label("gone", "no-such-label")});
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("'gone'"), std::string::npos);
+  }
+  EXPECT_EQ(token_->keys().generation(), before) << "a failed refresh must keep the old set";
+  EXPECT_EQ(token_->keys().snapshot()->keys.count("a"), 1u);
+}
+
+}  // namespace
+}  // namespace p11signd::testing

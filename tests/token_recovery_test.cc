@@ -1,0 +1,112 @@
+// Recovery: every category of failure the token can report is repaired, and signing goes on.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <thread>
+
+#include "tests/testing/token_fixture.h"
+
+namespace p11signd::testing {
+namespace {
+
+using pkcs11::Error;
+using pkcs11::ErrorCategory;
+
+const SignRequest kPkcs1{SignAlg::kRsaPkcs1Sha256, 32};
+
+void inject(CK_RV rv, int times = 1) {
+  faults::sign_rv = rv;
+  faults::sign_times = times;
+}
+
+class Recovery : public TokenTest {
+ protected:
+  void SetUp() override {
+    TokenTest::SetUp();
+    generate("k");
+    signer_ = std::make_unique<pkcs11::Signer>(*token_);
+    ASSERT_TRUE(sign_ok());
+  }
+  void TearDown() override {
+    signer_.reset();
+    TokenTest::TearDown();
+  }
+  bool sign_ok() {
+    const auto data = as_bytes("recover me");
+    return verifies("k", kPkcs1, data, signer_->sign("k", kPkcs1, data));
+  }
+  std::unique_ptr<pkcs11::Signer> signer_;
+};
+
+TEST_F(Recovery, LostSessionIsReplaced) {
+  inject(CKR_SESSION_HANDLE_INVALID);
+  EXPECT_TRUE(sign_ok());
+  EXPECT_EQ(token_->recoveries(), 1u);
+}
+
+TEST_F(Recovery, NotLoggedInLogsInAgainOnce) {
+  const int logins = faults::login_calls.load();
+  inject(CKR_USER_NOT_LOGGED_IN);
+  EXPECT_TRUE(sign_ok());
+  EXPECT_EQ(faults::login_calls.load(), logins + 1);
+}
+
+TEST_F(Recovery, PersistentNotLoggedInFailsAfterOneRetry) {
+  const int logins = faults::login_calls.load();
+  inject(CKR_USER_NOT_LOGGED_IN, 2);
+  try {
+    sign_ok();
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.rv(), CKR_USER_NOT_LOGGED_IN);
+  }
+  EXPECT_EQ(faults::login_calls.load(), logins + 1) << "re-login happens once per request";
+  EXPECT_TRUE(sign_ok());
+}
+
+TEST_F(Recovery, StaleHandlesAreResolvedAgain) {
+  inject(CKR_KEY_HANDLE_INVALID);
+  EXPECT_TRUE(sign_ok());
+  EXPECT_EQ(token_->recoveries(), 1u);
+}
+
+TEST_F(Recovery, DeviceErrorReinitialisesTheModuleAndFailsFastMeanwhile) {
+  inject(CKR_DEVICE_ERROR);
+  try {
+    sign_ok();
+    FAIL() << "the request that met the device error cannot succeed";
+  } catch (const Error& e) {
+    EXPECT_TRUE(e.rv() == CKR_DEVICE_ERROR || e.category() == ErrorCategory::kUnavailable)
+        << e.what();
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (token_->state() != pkcs11::TokenState::kReady &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_EQ(token_->state(), pkcs11::TokenState::kReady) << token_->state_reason();
+  EXPECT_TRUE(sign_ok());
+  EXPECT_GE(faults::login_calls.load(), 2);
+}
+
+TEST_F(Recovery, BadInputIsNotRetried) {
+  inject(CKR_DATA_LEN_RANGE);
+  try {
+    sign_ok();
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.category(), ErrorCategory::kBadInput);
+  }
+  EXPECT_EQ(token_->recoveries(), 0u);
+  EXPECT_TRUE(sign_ok()) << "the session that failed was replaced";
+}
+
+TEST_F(Recovery, AllSessionsClosedUnderneathOneSigner) {
+  token_->module().call("C_CloseAllSessions", &CK_FUNCTION_LIST::C_CloseAllSessions,
+                        token_->slot());
+  EXPECT_TRUE(sign_ok());
+  EXPECT_TRUE(sign_ok());
+}
+
+}  // namespace
+}  // namespace p11signd::testing
