@@ -1,0 +1,152 @@
+#include "schemes/jws.h"
+
+#include <algorithm>
+
+#include "common/encoding.h"
+#include "schemes/json_input.h"
+#include "schemes/peer_key.h"
+
+namespace p11signd::schemes {
+namespace {
+
+Json build_header(const Json& input, std::string_view alg, const KeySettings& settings) {
+  Json header{{"alg", std::string(alg)}};
+  const auto extra_it = input.find("header");
+  const bool has_extra = extra_it != input.end() && !extra_it->is_null();
+  if (has_extra && !extra_it->is_object()) throw_bad_request("header", "must be a JSON object");
+  const auto kid = optional_setting(settings, "jws.kid");
+  if (kid && !(has_extra && extra_it->contains("kid"))) header["kid"] = *kid;
+  if (!has_extra) return header;
+  for (const auto& [k, v] : extra_it->items()) {
+    if (k == "alg") {
+      if (!v.is_string() || v.get<std::string>() != alg)
+        throw_unprocessable("header.alg", "differs from alg; set alg only once");
+      continue;
+    }
+    if (k == "b64")
+      throw_unprocessable("header.b64", "unencoded payloads (RFC 7797) are not offered");
+    header[k] = v;
+  }
+  return header;
+}
+
+Bytes payload_bytes(const Json& input) {
+  const bool has_payload = input.contains("payload");
+  const bool has_b64 = input.contains("payload_b64");
+  if (has_payload == has_b64)
+    throw_bad_request("payload", "give exactly one of payload and payload_b64");
+  if (has_payload) {
+    const Json& p = input["payload"];
+    if (!p.is_object())
+      throw_bad_request("payload", "must be a JSON object (use payload_b64 for other bytes)");
+    const std::string text = p.dump();
+    return Bytes(text.begin(), text.end());
+  }
+  auto decoded = base64url_decode(require_string(input, "payload_b64"));
+  if (!decoded) throw_bad_request("payload_b64", "is not valid base64url");
+  return *decoded;
+}
+
+std::optional<Bytes> decode_segment(std::string_view s) {
+  if (s.find('=') != std::string_view::npos) return std::nullopt;  // JWS forbids padding
+  return base64url_decode(s);
+}
+
+}  // namespace
+
+std::optional<SignRequest> jws_sign_request(std::string_view alg) {
+  if (alg == "RS256") return SignRequest{SignAlg::kRsaPkcs1Sha256, 0};
+  if (alg == "PS256") return SignRequest{SignAlg::kRsaPssSha256, 32};
+  return std::nullopt;
+}
+
+std::string jws_signing_input(const Json& header, ByteView payload) {
+  return base64url_encode(as_bytes(header.dump())) + "." + base64url_encode(payload);
+}
+
+std::string jws_sign_compact(const Json& header, ByteView payload, const SignFn& sign) {
+  const auto req = jws_sign_request(header.at("alg").get<std::string>());
+  if (!req) throw_unprocessable("alg", "must be RS256 or PS256");
+  const std::string input = jws_signing_input(header, payload);
+  return input + "." + base64url_encode(sign(*req, as_bytes(input)));
+}
+
+std::optional<JwsParts> jws_parse(std::string_view compact, std::string* reason) {
+  const auto dot1 = compact.find('.');
+  const auto dot2 = dot1 == std::string_view::npos ? dot1 : compact.find('.', dot1 + 1);
+  if (dot2 == std::string_view::npos || compact.find('.', dot2 + 1) != std::string_view::npos) {
+    *reason = "not a compact JWS (three dot-separated parts)";
+    return std::nullopt;
+  }
+  const auto header = decode_segment(compact.substr(0, dot1));
+  auto payload = decode_segment(compact.substr(dot1 + 1, dot2 - dot1 - 1));
+  auto signature = decode_segment(compact.substr(dot2 + 1));
+  if (!header || !payload || !signature) {
+    *reason = "a part is not unpadded base64url";
+    return std::nullopt;
+  }
+  Json h = Json::parse(as_chars(*header), nullptr, /*allow_exceptions=*/false);
+  if (!h.is_object()) {
+    *reason = "the header is not a JSON object";
+    return std::nullopt;
+  }
+  return JwsParts{std::string(compact.substr(0, dot2)), std::move(h), std::move(*payload),
+                  std::move(*signature)};
+}
+
+Json jws_verify(const JwsParts& parts, const PeerKey& peer,
+                std::initializer_list<std::string_view> allowed) {
+  const auto alg_it = parts.header.find("alg");
+  const std::string alg =
+      alg_it != parts.header.end() && alg_it->is_string() ? alg_it->get<std::string>() : "";
+  if (std::find(allowed.begin(), allowed.end(), alg) == allowed.end()) {
+    return verify_result(false, "header alg '" + alg + "' is not accepted");
+  }
+  const bool ok =
+      peer.verify(*jws_sign_request(alg), as_bytes(parts.signing_input), parts.signature);
+  return verify_result(ok,
+                       ok ? "signature matches" : "signature does not match header and payload");
+}
+
+Json JwsScheme::describe() const {
+  return Json{{"name", name()},
+              {"description", "compact JWS (RFC 7515), RS256 or PS256"},
+              {"sign",
+               {{"required", {"payload"}},
+                {"optional", {"alg", "header"}},
+                {"alternatives", {{"payload", "payload_b64"}}}}},
+              {"verify", {{"required", {"jws"}}, {"optional", {"alg"}}}},
+              {"settings", {"jws.kid"}},
+              {"algorithms", {"RS256", "PS256"}}};
+}
+
+Json JwsScheme::sign(const Json& input, const KeySettings& settings, const SignFn& sign) const {
+  require_object_input(input);
+  const std::string alg = optional_string(input, "alg").value_or("RS256");
+  if (!jws_sign_request(alg)) throw_unprocessable("alg", "must be RS256 or PS256");
+  const Json header = build_header(input, alg, settings);
+  return Json{{"jws", jws_sign_compact(header, payload_bytes(input), sign)}};
+}
+
+Json JwsScheme::verify(const Json& input, const PeerKey& peer) const {
+  require_object_input(input);
+  const std::string compact = require_string(input, "jws");
+  const auto pinned = optional_string(input, "alg");
+  if (pinned && !jws_sign_request(*pinned)) throw_unprocessable("alg", "must be RS256 or PS256");
+  std::string reason;
+  const auto parts = jws_parse(compact, &reason);
+  if (!parts) return verify_result(false, reason);
+  Json result =
+      pinned ? jws_verify(*parts, peer, {*pinned}) : jws_verify(*parts, peer, {"RS256", "PS256"});
+  if (!result["valid"].get<bool>()) return result;
+  result["header"] = parts->header;
+  const Json payload = Json::parse(as_chars(parts->payload), nullptr, false);
+  if (payload.is_discarded()) {
+    result["payload_b64"] = base64url_encode(parts->payload);
+  } else {
+    result["payload"] = payload;
+  }
+  return result;
+}
+
+}  // namespace p11signd::schemes

@@ -1,0 +1,84 @@
+#pragma once
+// The interface every provider scheme implements. A scheme turns an application's business fields
+// into the exact bytes a provider signs, asks for a signature through a SignFn, and shapes the
+// answer so that it can be sent unchanged. Schemes know nothing of PKCS#11 or HTTP: the daemon
+// hands in the signer, the key's settings and the peer's public key, and maps SchemeError kinds to
+// status codes.
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/bytes.h"
+#include "common/sign_alg.h"
+
+namespace p11signd::schemes {
+
+using Json = nlohmann::ordered_json;
+
+// The key's `SCHEME.*` settings from the configuration, e.g. {"mypos.sid": "000000000000010"}.
+using KeySettings = std::map<std::string, std::string>;
+
+// Makes an RSA signature with the key the request named (on the token, in production). May throw;
+// schemes let whatever it throws pass through untouched.
+using SignFn = std::function<Bytes(const SignRequest&, ByteView data)>;
+
+// Time source, injected so that tests can fix it.
+using Clock = std::function<std::chrono::system_clock::time_point()>;
+
+enum class SchemeErrorKind {
+  kBadRequest,  // 400: not the shape the scheme reads (missing field, wrong JSON type, undecodable
+                // text)
+  kUnprocessable,  // 422: well formed but not valid for the provider (missing service field, bad
+                   // setting)
+};
+
+class SchemeError : public std::runtime_error {
+ public:
+  SchemeError(SchemeErrorKind kind, std::string field, const std::string& message)
+      : std::runtime_error(message), kind_(kind), field_(std::move(field)) {}
+  SchemeErrorKind kind() const { return kind_; }
+  // The input field or setting the message is about ("fields[2]", "claims.nit", "mypos.sid").
+  const std::string& field() const { return field_; }
+
+ private:
+  SchemeErrorKind kind_;
+  std::string field_;
+};
+
+class PeerKey;
+
+// Implementations are stateless apart from what their constructor got, so one instance serves all
+// threads.
+class Scheme {
+ public:
+  virtual ~Scheme() = default;
+
+  virtual std::string name() const = 0;
+  // For GET /v1/schemes: required and optional inputs of sign and verify, the key settings read,
+  // extra actions.
+  virtual Json describe() const = 0;
+  virtual Json sign(const Json& input, const KeySettings& settings, const SignFn& sign) const = 0;
+  // {"valid": bool, "reason": text}. Throws SchemeError only when the input itself is malformed; a
+  // signature that does not match, or a stale timestamp, is an answer, not an error.
+  virtual Json verify(const Json& input, const PeerKey& peer) const = 0;
+
+  // Problems with a key's settings, one line each, for `p11signd --check-config`. Empty when
+  // usable.
+  virtual std::vector<std::string> check_settings(const KeySettings& settings) const;
+
+  // Extra actions beyond sign/verify (amazonpay: "button-signature"), served at
+  // /v1/schemes/NAME/ACTION.
+  virtual std::vector<std::string> actions() const { return {}; }
+  // Throws SchemeError(kBadRequest) for an action not in actions().
+  virtual Json run_action(std::string_view action, const Json& input, const KeySettings& settings,
+                          const SignFn& sign) const;
+};
+
+}  // namespace p11signd::schemes
