@@ -1,0 +1,157 @@
+// The admin commands (keygen, import, self-signed certificate, csr) against a fake daemon.
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "cli/testing/fake_daemon.h"
+#include "cli/testing/run_p11sign.h"
+
+namespace p11signd::cli::testing {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::Not;
+using ::testing::SizeIs;
+using Json = nlohmann::json;
+
+constexpr const char* kPem =
+    "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----\n";
+constexpr const char* kCertificate =
+    "-----BEGIN CERTIFICATE-----\nMIIC\n-----END CERTIFICATE-----\n";
+
+class AdminTest : public ::testing::Test {
+ protected:
+  RunResult run(std::vector<std::string> args) {
+    args.insert(args.begin(), {"--socket", daemon_.socket_path()});
+    return run_p11sign(args);
+  }
+  RecordedRequest only_request() {
+    const auto requests = daemon_.requests();
+    EXPECT_THAT(requests, SizeIs(1));
+    return requests.empty() ? RecordedRequest{} : requests.front();
+  }
+  std::string write_file(const std::string& name, const std::string& content) {
+    const std::string path = daemon_.dir() + "/" + name;
+    std::ofstream(path) << content;
+    return path;
+  }
+
+  FakeDaemon daemon_;
+};
+
+TEST_F(AdminTest, KeygenLabelDefaultsToTheName) {
+  daemon_.respond({201, R"({"name":"store2","label":"store2","bits":3072})"});
+  const RunResult r = run({"keygen", "store2", "--bits", "3072"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  const RecordedRequest req = only_request();
+  EXPECT_EQ(req.method, "POST");
+  EXPECT_EQ(req.target, "/v1/keys");
+  EXPECT_EQ(Json::parse(req.body), Json({{"name", "store2"}, {"label", "store2"}, {"bits", 3072}}));
+  EXPECT_THAT(r.out, HasSubstr("\"bits\": 3072"));
+}
+
+TEST_F(AdminTest, KeygenWithLabel) {
+  EXPECT_EQ(run({"keygen", "k", "--bits", "2048", "--label", "payments-k"}).exit_code, 0);
+  EXPECT_EQ(Json::parse(only_request().body)["label"], "payments-k");
+}
+
+TEST_F(AdminTest, KeygenNeedsBits) {
+  const RunResult r = run({"keygen", "k"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("missing --bits"));
+  EXPECT_THAT(r.err, HasSubstr("usage: p11sign [--socket PATH] keygen NAME --bits"));
+  const RunResult not_a_number = run({"keygen", "k", "--bits", "many"});
+  EXPECT_EQ(not_a_number.exit_code, 2);
+  EXPECT_THAT(daemon_.requests(), IsEmpty());
+}
+
+TEST_F(AdminTest, KeygenRefusedForNonAdmin) {
+  daemon_.respond(
+      {403, R"({"error":{"code":"forbidden","message":"admin routes need admin-uids"}})"});
+  const RunResult r = run({"keygen", "k", "--bits", "2048"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "p11sign: 403 forbidden: admin routes need admin-uids\n");
+}
+
+TEST_F(AdminTest, ImportSendsThePemAndNeverPrintsIt) {
+  daemon_.respond({201, R"({"name":"old","label":"legacy","bits":2048})"});
+  const std::string path = write_file("key.pem", kPem);
+  const RunResult r = run({"import", "old", "--in", path, "--label", "legacy"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  const RecordedRequest req = only_request();
+  EXPECT_EQ(req.target, "/v1/keys/import");
+  EXPECT_EQ(req.content_type, "application/json");
+  EXPECT_EQ(Json::parse(req.body), Json({{"name", "old"}, {"label", "legacy"}, {"pem", kPem}}));
+  EXPECT_THAT(r.out + r.err, Not(HasSubstr("MIIEvQ")));
+}
+
+TEST_F(AdminTest, ImportRefusesAFileThatIsNotAPrivateKey) {
+  const std::string path = write_file("cert.pem", kCertificate);
+  const RunResult r = run({"import", "old", "--in", path});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "p11sign: " + path + ": not a PEM private key\n");
+  EXPECT_THAT(daemon_.requests(), IsEmpty());
+}
+
+TEST_F(AdminTest, ImportNeedsIn) {
+  EXPECT_EQ(run({"import", "old"}).exit_code, 2);
+  EXPECT_THAT(daemon_.requests(), IsEmpty());
+}
+
+TEST_F(AdminTest, ShowCertificatePrintsPem) {
+  daemon_.respond({200, kCertificate, "application/x-pem-file"});
+  const RunResult r = run({"certificate", "demo"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, kCertificate);
+  EXPECT_EQ(only_request().method, "GET");
+}
+
+TEST_F(AdminTest, SelfSignPostsSubjectAndDays) {
+  daemon_.respond({201, Json({{"certificate", kCertificate}}).dump()});
+  const RunResult r = run(
+      {"certificate", "demo", "--self-sign", "--subject", "CN=payments,O=Shop", "--days", "30"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, kCertificate);
+  const RecordedRequest req = only_request();
+  EXPECT_EQ(req.method, "POST");
+  EXPECT_EQ(req.target, "/v1/keys/demo/certificate");
+  EXPECT_EQ(Json::parse(req.body), Json({{"subject", "CN=payments,O=Shop"}, {"days", 30}}));
+}
+
+TEST_F(AdminTest, SelfSignDefaultsToAYear) {
+  daemon_.respond({201, kCertificate, "application/x-pem-file"});
+  EXPECT_EQ(run({"certificate", "demo", "--self-sign", "--subject", "CN=x"}).exit_code, 0);
+  EXPECT_EQ(Json::parse(only_request().body)["days"], 365);
+}
+
+TEST_F(AdminTest, SelfSignArgumentsAreChecked) {
+  EXPECT_EQ(run({"certificate", "demo", "--self-sign"}).exit_code, 2);
+  EXPECT_EQ(run({"certificate", "demo", "--subject", "CN=x"}).exit_code, 2);
+  EXPECT_EQ(
+      run({"certificate", "demo", "--self-sign", "--subject", "CN=x", "--days", "0"}).exit_code, 2);
+  EXPECT_THAT(daemon_.requests(), IsEmpty());
+}
+
+TEST_F(AdminTest, CsrPostsTheSubject) {
+  const std::string csr =
+      "-----BEGIN CERTIFICATE REQUEST-----\nMIIC\n-----END CERTIFICATE REQUEST-----\n";
+  daemon_.respond({200, csr, "application/x-pem-file"});
+  const RunResult r = run({"csr", "demo", "--subject", "CN=store1"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, csr);
+  const RecordedRequest req = only_request();
+  EXPECT_EQ(req.target, "/v1/keys/demo/csr");
+  EXPECT_EQ(Json::parse(req.body), Json({{"subject", "CN=store1"}}));
+}
+
+TEST_F(AdminTest, CsrNeedsSubject) {
+  EXPECT_EQ(run({"csr", "demo"}).exit_code, 2);
+  EXPECT_THAT(daemon_.requests(), IsEmpty());
+}
+
+}  // namespace
+}  // namespace p11signd::cli::testing

@@ -1,0 +1,100 @@
+// `p11sign bench` against a fake daemon. --count makes the runs exact, so the tests do not depend
+// on timing.
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <nlohmann/json.hpp>
+
+#include "cli/testing/fake_daemon.h"
+#include "cli/testing/run_p11sign.h"
+
+namespace p11signd::cli::testing {
+namespace {
+
+using ::testing::Each;
+using ::testing::Field;
+using ::testing::HasSubstr;
+using ::testing::SizeIs;
+using Json = nlohmann::json;
+
+constexpr const char* kSigned = R"({"signature":"AAAA"})";
+
+RunResult bench(const FakeDaemon& daemon, std::vector<std::string> args) {
+  args.insert(args.begin(), {"--socket", daemon.socket_path(), "bench"});
+  return run_p11sign(args);
+}
+
+TEST(BenchTest, CountedRunSignsExactlyThatOften) {
+  FakeDaemon daemon;
+  daemon.respond({200, kSigned});
+  const RunResult r = bench(
+      daemon, {"demo", "--count", "40", "--concurrency", "4", "--alg", "RSA-PSS-SHA256", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const Json report = Json::parse(r.out);
+  EXPECT_EQ(report["signatures"], 40);
+  EXPECT_EQ(report["errors"], 0);
+  EXPECT_EQ(report["concurrency"], 4);
+  EXPECT_GT(report["per_second"].get<double>(), 0);
+  EXPECT_LE(report["latency_ms"]["p50"].get<double>(), report["latency_ms"]["p99"].get<double>());
+  const auto requests = daemon.requests();
+  ASSERT_THAT(requests, SizeIs(40));
+  EXPECT_THAT(requests, Each(Field(&RecordedRequest::target, "/v1/keys/demo/sign")));
+  EXPECT_EQ(Json::parse(requests.front().body)["alg"], "RSA-PSS-SHA256");
+}
+
+TEST(BenchTest, HumanReport) {
+  FakeDaemon daemon;
+  daemon.respond({200, kSigned});
+  const RunResult r = bench(daemon, {"demo", "--count", "5", "--concurrency", "1"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("bench: key demo, RSA-SHA256, concurrency 1"));
+  EXPECT_THAT(r.out, HasSubstr("signatures: 5 ("));
+  EXPECT_THAT(r.out, HasSubstr("errors: 0"));
+  EXPECT_THAT(r.out, HasSubstr("latency: p50 "));
+}
+
+TEST(BenchTest, TimedRunStops) {
+  FakeDaemon daemon;
+  daemon.respond({200, kSigned});
+  const RunResult r = bench(daemon, {"demo", "--seconds", "0.2", "--concurrency", "2", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_GT(Json::parse(r.out)["signatures"].get<int>(), 0);
+}
+
+// The daemon may close a kept-alive connection after any answer; bench reconnects and goes on.
+TEST(BenchTest, ReconnectsWhenTheDaemonClosesTheConnection) {
+  FakeDaemon daemon;
+  daemon.respond({200, kSigned, "application/json", /*close=*/true});
+  const RunResult r = bench(daemon, {"demo", "--count", "6", "--concurrency", "2", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(Json::parse(r.out)["signatures"], 6);
+}
+
+TEST(BenchTest, ErrorsAreCountedAndFailTheRun) {
+  FakeDaemon daemon;
+  std::atomic<int> n{0};
+  daemon.respond_with([&n](const RecordedRequest&) -> CannedResponse {
+    if (++n % 2 == 0) return {503, R"({"error":{"code":"queue_full","message":"queue full"}})"};
+    return {200, kSigned};
+  });
+  const RunResult r = bench(daemon, {"demo", "--count", "10", "--concurrency", "1", "--json"});
+  EXPECT_EQ(r.exit_code, 1);
+  const Json report = Json::parse(r.out);
+  EXPECT_EQ(report["signatures"], 5);
+  EXPECT_EQ(report["errors"], 5);
+  EXPECT_THAT(r.err, HasSubstr("5 request(s) failed, the first with: 503 queue_full: queue full"));
+}
+
+TEST(BenchTest, BadArgumentsAreUsageErrors) {
+  FakeDaemon daemon;
+  EXPECT_EQ(bench(daemon, {}).exit_code, 2);
+  EXPECT_EQ(bench(daemon, {"demo", "--concurrency", "0"}).exit_code, 2);
+  EXPECT_EQ(bench(daemon, {"demo", "--seconds", "-1"}).exit_code, 2);
+  EXPECT_EQ(bench(daemon, {"demo", "--count", "0"}).exit_code, 2);
+  EXPECT_EQ(daemon.requests().size(), 0u);
+}
+
+}  // namespace
+}  // namespace p11signd::cli::testing

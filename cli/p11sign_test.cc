@@ -1,0 +1,269 @@
+// The client's read and sign commands, run as the real binary against a fake daemon: what goes over
+// the socket, what is printed, and the exit status.
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "cli/testing/fake_daemon.h"
+#include "cli/testing/run_p11sign.h"
+#include "common/encoding.h"
+
+namespace p11signd::cli::testing {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::SizeIs;
+
+class P11signTest : public ::testing::Test {
+ protected:
+  RunResult run(std::vector<std::string> args, const RunOptions& options = {}) {
+    args.insert(args.begin(), {"--socket", daemon_.socket_path()});
+    return run_p11sign(args, options);
+  }
+  RecordedRequest only_request() {
+    const auto requests = daemon_.requests();
+    EXPECT_THAT(requests, SizeIs(1));
+    return requests.empty() ? RecordedRequest{} : requests.front();
+  }
+  std::string write_file(const std::string& name, const std::string& content) {
+    const std::string path = daemon_.dir() + "/" + name;
+    std::ofstream(path, std::ios::binary) << content;
+    return path;
+  }
+
+  FakeDaemon daemon_;
+};
+
+TEST_F(P11signTest, HealthPrintsTheAnswer) {
+  daemon_.respond({200, R"({"status":"ok","token":"payments"})"});
+  const RunResult r = run({"health"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "{\n  \"status\": \"ok\",\n  \"token\": \"payments\"\n}\n");
+  const RecordedRequest req = only_request();
+  EXPECT_EQ(req.method, "GET");
+  EXPECT_EQ(req.target, "/v1/health");
+}
+
+TEST_F(P11signTest, UnhealthyTokenExitsOneWithTheReason) {
+  daemon_.respond({503, R"({"status":"down","reason":"token not present"})"});
+  const RunResult r = run({"health"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "p11sign: 503 Service Unavailable: token not present\n");
+}
+
+TEST_F(P11signTest, SocketComesFromTheEnvironment) {
+  const RunResult r = run_p11sign({"keys"}, with_env("P11SIGN_SOCKET", daemon_.socket_path()));
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(only_request().target, "/v1/keys");
+}
+
+TEST_F(P11signTest, UnreachableSocketIsAFailure) {
+  const RunResult r = run_p11sign({"--socket", daemon_.dir() + "/nothing.sock", "keys"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("p11sign: cannot connect to " + daemon_.dir() + "/nothing.sock"));
+  EXPECT_THAT(r.out, IsEmpty());
+}
+
+TEST_F(P11signTest, KeysKeepsTheDaemonsFieldOrder) {
+  daemon_.respond({200, R"({"keys":[{"name":"demo","label":"demo","bits":2048}]})"});
+  const RunResult r = run({"keys"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out,
+              HasSubstr("\"name\": \"demo\",\n      \"label\": \"demo\",\n      \"bits\": 2048"));
+}
+
+TEST_F(P11signTest, PublicKeyPemIsPrintedAsSent) {
+  const std::string pem = "-----BEGIN PUBLIC KEY-----\nMIIB\n-----END PUBLIC KEY-----\n";
+  daemon_.respond({200, pem, "application/x-pem-file"});
+  const RunResult r = run({"public-key", "demo"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, pem);
+  EXPECT_EQ(only_request().target, "/v1/keys/demo/public-key?format=pem");
+}
+
+TEST_F(P11signTest, PublicKeyJwk) {
+  daemon_.respond({200, R"({"kty":"RSA","n":"AQAB","e":"AQAB"})"});
+  const RunResult r = run({"public-key", "demo", "--format", "jwk"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("\"kty\": \"RSA\""));
+  EXPECT_EQ(only_request().target, "/v1/keys/demo/public-key?format=jwk");
+}
+
+TEST_F(P11signTest, PublicKeyDerBase64FromAJsonAnswer) {
+  daemon_.respond({200, R"({"public_key":"MIIBIjAN"})"});
+  const RunResult r = run({"public-key", "demo", "--format=der-base64"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "MIIBIjAN\n");
+}
+
+TEST_F(P11signTest, UnknownFormatIsAUsageErrorAndSendsNothing) {
+  const RunResult r = run({"public-key", "demo", "--format", "ssh"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("--format must be pem, der-base64 or jwk"));
+  EXPECT_THAT(r.err, HasSubstr("usage: p11sign [--socket PATH] public-key NAME"));
+  EXPECT_THAT(daemon_.requests(), IsEmpty());
+}
+
+TEST_F(P11signTest, MissingCertificateShowsTheDaemonsError) {
+  daemon_.respond(
+      {404, R"({"error":{"code":"not_found","message":"no certificate for key 'demo'"}})"});
+  const RunResult r = run({"certificate", "demo"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "p11sign: 404 not_found: no certificate for key 'demo'\n");
+  EXPECT_EQ(only_request().target, "/v1/keys/demo/certificate");
+}
+
+TEST_F(P11signTest, SignReadsRawBytesFromStdin) {
+  daemon_.respond({200, R"({"signature":"c2lnbmF0dXJl","key":"demo","alg":"RSA-SHA256"})"});
+  const std::string data("hello\0world\n\xff", 13);
+  const RunResult r = run({"sign", "demo"}, with_stdin(data));
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "c2lnbmF0dXJl\n");
+  const RecordedRequest req = only_request();
+  EXPECT_EQ(req.method, "POST");
+  EXPECT_EQ(req.target, "/v1/keys/demo/sign");
+  EXPECT_EQ(req.content_type, "application/json");
+  const auto body = nlohmann::json::parse(req.body);
+  EXPECT_EQ(body["alg"], "RSA-SHA256");
+  EXPECT_EQ(body["data"], base64_encode(as_bytes(data)));
+}
+
+TEST_F(P11signTest, SignReadsAFileWithTheChosenAlgorithm) {
+  daemon_.respond({200, R"({"signature":"AAAA"})"});
+  const std::string path = write_file("msg.bin", "abc");
+  const RunResult r = run({"sign", "demo", "--in", path, "--alg", "RSA-PSS-SHA256"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  const auto body = nlohmann::json::parse(only_request().body);
+  EXPECT_EQ(body["alg"], "RSA-PSS-SHA256");
+  EXPECT_EQ(body["data"], "YWJj");
+}
+
+TEST_F(P11signTest, SignWithDashReadsStdin) {
+  daemon_.respond({200, R"({"signature":"AAAA"})"});
+  const RunResult r = run({"sign", "demo", "--in", "-"}, with_stdin("abc"));
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(only_request().body)["data"], "YWJj");
+}
+
+TEST_F(P11signTest, RefusedSignExitsOneWithTheDaemonsMessage) {
+  daemon_.respond(
+      {403,
+       R"({"error":{"code":"forbidden","message":"key 'demo' is not allowed for uid 1000"}})"});
+  const RunResult r = run({"sign", "demo"}, with_stdin("x"));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "p11sign: 403 forbidden: key 'demo' is not allowed for uid 1000\n");
+  EXPECT_THAT(r.out, IsEmpty());
+}
+
+TEST_F(P11signTest, ErrorWithoutTheJsonShapeShowsTheStatusLine) {
+  daemon_.respond({502, "upstream broke\nmore", "text/plain"});
+  const RunResult r = run({"sign", "demo"}, with_stdin("x"));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "p11sign: 502 Bad Gateway: upstream broke\n");
+}
+
+TEST_F(P11signTest, UnreadableInputFileIsAFailure) {
+  const RunResult r = run({"sign", "demo", "--in", daemon_.dir() + "/missing"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("missing: No such file or directory"));
+  EXPECT_THAT(daemon_.requests(), IsEmpty());
+}
+
+TEST_F(P11signTest, KeyNamesArePercentEncodedInThePath) {
+  daemon_.respond({200, R"({"signature":"AAAA"})"});
+  EXPECT_EQ(run({"sign", "a b/c"}, with_stdin("x")).exit_code, 0);
+  EXPECT_EQ(only_request().target, "/v1/keys/a%20b%2Fc/sign");
+}
+
+TEST_F(P11signTest, VerifySendsDataAndSignature) {
+  daemon_.respond({200, R"({"valid":true})"});
+  const RunResult r = run({"verify", "demo", "--signature", "c2ln"}, with_stdin("abc"));
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  const RecordedRequest req = only_request();
+  EXPECT_EQ(req.target, "/v1/keys/demo/verify");
+  EXPECT_EQ(nlohmann::json::parse(req.body),
+            nlohmann::json({{"alg", "RSA-SHA256"}, {"data", "YWJj"}, {"signature", "c2ln"}}));
+}
+
+TEST_F(P11signTest, SchemeSignSendsTheInputByteForByte) {
+  // Field order is part of a myPOS signature: the client must not re-serialise (and so reorder) the
+  // input.
+  const std::string input = R"({"key":"store1","fields":{"Zeta":"1","Alpha":"2"}})";
+  daemon_.respond({200, R"({"signature":"AAAA","form":"Zeta=1&Alpha=2&Signature=AAAA"})"});
+  const RunResult r = run({"scheme", "mypos", "sign"}, with_stdin(input));
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  const RecordedRequest req = only_request();
+  EXPECT_EQ(req.target, "/v1/schemes/mypos/sign");
+  EXPECT_EQ(req.body, input);
+  EXPECT_EQ(r.out,
+            "{\n  \"signature\": \"AAAA\",\n  \"form\": \"Zeta=1&Alpha=2&Signature=AAAA\"\n}\n");
+}
+
+TEST_F(P11signTest, SchemeReadsAJsonFile) {
+  const std::string path = write_file("in.json", R"({"key":"k","param":"x"})");
+  EXPECT_EQ(run({"scheme", "swifood", "sign", "--in", path}).exit_code, 0);
+  EXPECT_EQ(only_request().body, R"({"key":"k","param":"x"})");
+}
+
+TEST_F(P11signTest, SchemeVerifyInvalidExitsOne) {
+  daemon_.respond({200, R"({"valid":false,"reason":"signature mismatch"})"});
+  const RunResult r = run({"scheme", "carat", "verify"}, with_stdin(R"({"peer":"p","jwt":"x"})"));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.out, HasSubstr("\"valid\": false"));
+  EXPECT_EQ(r.err, "p11sign: signature is not valid: signature mismatch\n");
+  EXPECT_EQ(only_request().target, "/v1/schemes/carat/verify");
+}
+
+TEST_F(P11signTest, SchemeVerifyValidExitsZero) {
+  daemon_.respond({200, R"({"valid":true})"});
+  EXPECT_EQ(run({"scheme", "carat", "verify"}, with_stdin("{}")).exit_code, 0);
+}
+
+TEST_F(P11signTest, SchemeInputThatIsNotJsonIsNotSent) {
+  const RunResult r = run({"scheme", "mypos", "sign"}, with_stdin("{not json"));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "p11sign: -: not valid JSON\n");
+  EXPECT_THAT(daemon_.requests(), IsEmpty());
+}
+
+TEST_F(P11signTest, SchemeWithoutActionIsAUsageError) {
+  const RunResult r = run({"scheme", "mypos"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("missing ACTION"));
+  EXPECT_THAT(r.err, HasSubstr("usage: p11sign [--socket PATH] scheme SCHEME sign|verify"));
+}
+
+TEST_F(P11signTest, UsageErrors) {
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{{},
+                                             {"frobnicate"},
+                                             {"--nope", "keys"},
+                                             {"sign"},
+                                             {"sign", "demo", "--bogus"},
+                                             {"keys", "extra"},
+                                             {"public-key"}}) {
+    const RunResult r = run(args);
+    EXPECT_EQ(r.exit_code, 2) << ::testing::PrintToString(args);
+    EXPECT_THAT(r.err, HasSubstr("usage: p11sign")) << ::testing::PrintToString(args);
+  }
+  EXPECT_THAT(daemon_.requests(), IsEmpty());
+}
+
+TEST_F(P11signTest, HelpListsEveryCommand) {
+  const RunResult r = run_p11sign({"--help"});
+  EXPECT_EQ(r.exit_code, 0);
+  for (const char* command : {"health", "keys", "public-key", "certificate", "sign", "scheme",
+                              "keygen", "import", "csr", "bench"}) {
+    EXPECT_THAT(r.out, HasSubstr("\n  " + std::string(command))) << command;
+  }
+  const RunResult sign_help = run_p11sign({"sign", "--help"});
+  EXPECT_EQ(sign_help.exit_code, 0);
+  EXPECT_THAT(sign_help.out, HasSubstr("usage: p11sign [--socket PATH] sign NAME"));
+}
+
+}  // namespace
+}  // namespace p11signd::cli::testing
