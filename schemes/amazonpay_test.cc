@@ -1,1 +1,239 @@
+#include "schemes/amazonpay.h"
+
 #include <gtest/gtest.h>
+
+#include "common/encoding.h"
+#include "schemes/peer_key.h"
+#include "schemes/testing/test_key.h"
+
+namespace p11signd::schemes {
+namespace {
+
+using testing::read_testdata;
+using testing::TestKey;
+
+// 2018-05-24T22:37:10Z, the date in the SDK's test data.
+std::chrono::system_clock::time_point kat_time() {
+  return std::chrono::system_clock::time_point(std::chrono::seconds(1527201430));
+}
+
+const KeySettings kSettings = {{"amazonpay.public-key-id", "AHW3ZZTXN2WL3BMIF7VKBRRX"},
+                               {"amazonpay.region", "eu"}};
+
+// Runs one KAT case through the same steps sign() takes.
+std::pair<std::string, std::string> canonical_for_case(const Json& c) {
+  const auto url = amazonpay_split_url(c["uri"].get<std::string>());
+  EXPECT_TRUE(url);
+  const auto uri = amazonpay_canonical_uri(url->path);
+  EXPECT_TRUE(uri);
+  QueryParams query;
+  for (const auto& [k, values] : c["parameters"].items()) {
+    for (const auto& v : values) query.emplace_back(k, v.get<std::string>());
+  }
+  const CanonicalHeaders headers = {{"accept", "application/json"},
+                                    {"content-type", "application/json"},
+                                    {"x-amz-pay-date", "20180524T223710Z"},
+                                    {"x-amz-pay-host", "pay-api.amazon.eu"},
+                                    {"x-amz-pay-region", "EU"}};
+  const std::string canonical = amazonpay_canonical_request(
+      c["method"].get<std::string>(), *uri, query, headers, c["payload"].get<std::string>());
+  const std::string expected_sts = c["stringToSign"].get<std::string>();
+  const std::string alg = expected_sts.substr(0, expected_sts.find('\n'));
+  return {canonical, amazonpay_string_to_sign(alg, canonical)};
+}
+
+TEST(AmazonPayKat, All34CanonicalRequestsAndStringsToSignMatch) {
+  const Json cases = Json::parse(read_testdata("amazonpay/canonical-requests.json"));
+  ASSERT_EQ(cases.size(), 34u);
+  for (const auto& c : cases) {
+    const auto [canonical, sts] = canonical_for_case(c);
+    EXPECT_EQ(canonical, c["canonicalRequest"].get<std::string>()) << c["name"];
+    EXPECT_EQ(sts, c["stringToSign"].get<std::string>()) << c["name"];
+  }
+}
+
+TEST(AmazonPayKat, ChangingAnyInputChangesTheStringToSign) {
+  const Json cases = Json::parse(read_testdata("amazonpay/canonical-requests.json"));
+  Json c = cases[8];  // post-vanilla-query: foo=bar
+  ASSERT_EQ(c["name"], "post-vanilla-query");
+  const std::string expected = c["stringToSign"].get<std::string>();
+  for (const auto& mutate : std::vector<std::function<void(Json&)>>{
+           [](Json& x) { x["method"] = "PUT"; }, [](Json& x) { x["uri"] = "/a"; },
+           [](Json& x) { x["parameters"]["foo"][0] = "baz"; },
+           [](Json& x) { x["payload"] = "{}"; }}) {
+    Json changed = c;
+    mutate(changed);
+    EXPECT_NE(canonical_for_case(changed).second, expected) << changed.dump();
+  }
+}
+
+TEST(AmazonPayCanonicalUri, EmptySlashesUtf8DotsAndEscapes) {
+  EXPECT_EQ(*amazonpay_canonical_uri(""), "/");
+  EXPECT_EQ(*amazonpay_canonical_uri("//"), "/");
+  EXPECT_EQ(*amazonpay_canonical_uri("/v2/checkoutSessions/"), "/v2/checkoutSessions/");
+  EXPECT_EQ(*amazonpay_canonical_uri("/a//b/./c/../d"), "/a/b/d");
+  EXPECT_EQ(*amazonpay_canonical_uri("/a b/\xE1\x88\xB4"), "/a%20b/%E1%88%B4");
+  EXPECT_EQ(*amazonpay_canonical_uri("/a%20b/c+d"), "/a%20b/c%2Bd");  // decoded once, encoded once
+  EXPECT_FALSE(amazonpay_canonical_uri("/a%2"));
+}
+
+TEST(AmazonPaySplitUrl, FullUrlsPathsAndNetworkPathReferences) {
+  const auto full = amazonpay_split_url("https://pay-api.amazon.eu/live/v2/x?b=2&a=1+1#frag");
+  ASSERT_TRUE(full);
+  EXPECT_EQ(full->host, "pay-api.amazon.eu");
+  EXPECT_EQ(full->path, "/live/v2/x");
+  const QueryParams want = {{"b", "2"}, {"a", "1+1"}};  // '+' is literal in a URL
+  EXPECT_EQ(full->query, want);
+  EXPECT_EQ(amazonpay_split_url("//foo//")->host, "foo");
+  EXPECT_EQ(amazonpay_split_url("//foo//")->path, "//");
+  EXPECT_EQ(amazonpay_split_url("/v2/x")->host, "");
+  EXPECT_FALSE(amazonpay_split_url("/x?a=%zz"));
+}
+
+TEST(AmazonPayCanonicalQuery, SortsByEncodedBytesThenValue) {
+  EXPECT_EQ(amazonpay_canonical_query({{"b", "1"}, {"a", "z"}, {"a", "Z"}, {"A", "%"}}),
+            "A=%25&a=Z&a=z&b=1");
+  EXPECT_EQ(amazonpay_canonical_query({{"k", "a&b=c"}, {"e", ""}}), "e=&k=a%26b%3Dc");
+}
+
+TEST(AmazonPayDate, FormatsUtc) { EXPECT_EQ(amazonpay_date(kat_time()), "20180524T223710Z"); }
+
+class AmazonPaySignTest : public ::testing::Test {
+ protected:
+  AmazonPayScheme scheme_{kat_time};
+  Json request_ = Json::parse(R"({"method":"POST",
+      "url":"https://pay-api.amazon.eu/live/v2/checkoutSessions?x=1",
+      "headers":{"X-Amz-Pay-Idempotency-Key":"idem-1","User-Agent":"shop/1.0"},
+      "body":"{\"webCheckoutDetails\":{\"checkoutReviewReturnUrl\":\"https://a.example/r?x=1&y=ü\"}}"})");
+};
+
+TEST_F(AmazonPaySignTest, HeadersAuthorizationAndDefaults) {
+  const Json out = scheme_.sign(request_, kSettings, TestKey::shared().signer());
+  const Json& h = out["headers"];
+  EXPECT_EQ(h["x-amz-pay-date"], "20180524T223710Z");
+  EXPECT_EQ(h["x-amz-pay-host"], "pay-api.amazon.eu");
+  EXPECT_EQ(h["x-amz-pay-region"], "EU");
+  EXPECT_EQ(h["accept"], "application/json");
+  EXPECT_EQ(h["x-amz-pay-idempotency-key"], "idem-1");
+  EXPECT_EQ(h["user-agent"], "shop/1.0");
+  const std::string auth = h["authorization"].get<std::string>();
+  const std::string prefix =
+      "AMZN-PAY-RSASSA-PSS-V2 PublicKeyId=AHW3ZZTXN2WL3BMIF7VKBRRX, "
+      "SignedHeaders=accept;content-type;"
+      "x-amz-pay-date;x-amz-pay-host;x-amz-pay-idempotency-key;x-amz-pay-region, Signature=";
+  ASSERT_EQ(auth.substr(0, prefix.size()), prefix);
+  EXPECT_TRUE(base64_decode(auth.substr(prefix.size())));
+}
+
+TEST_F(AmazonPaySignTest, SignsTheStringToSignWithPssSalt32ByDefaultAnd20OnRequest) {
+  for (const auto& [alg, salt] : {std::pair{kAmazonPayV2, 32u}, std::pair{kAmazonPayV1, 20u}}) {
+    Json in = request_;
+    in["algorithm"] = alg;
+    SignRequest seen;
+    std::string seen_data;
+    const SignFn spy = [&](const SignRequest& r, ByteView d) {
+      seen = r;
+      seen_data = std::string(as_chars(d));
+      return TestKey::shared().sign(r, d);
+    };
+    scheme_.sign(in, kSettings, spy);
+    EXPECT_EQ(seen.alg, SignAlg::kRsaPssSha256);
+    EXPECT_EQ(seen.salt_len, salt);
+    EXPECT_EQ(seen_data.substr(0, alg.size() + 1), std::string(alg) + "\n");
+    EXPECT_EQ(seen_data.size(), alg.size() + 1 + 64);
+  }
+}
+
+TEST_F(AmazonPaySignTest, RoundTripAndEveryChangeFails) {
+  for (const auto alg : {kAmazonPayV2, kAmazonPayV1}) {
+    Json in = request_;
+    in["algorithm"] = alg;
+    const Json out = scheme_.sign(in, kSettings, TestKey::shared().signer());
+    Json signed_request = in;
+    signed_request["headers"] = out["headers"];
+    const PeerKey peer = TestKey::shared().peer();
+    ASSERT_TRUE(scheme_.verify(signed_request, peer)["valid"].get<bool>()) << alg;
+    EXPECT_FALSE(scheme_.verify(signed_request, TestKey::other().peer())["valid"].get<bool>());
+    for (const auto& mutate : std::vector<std::function<void(Json&)>>{
+             [](Json& x) { x["method"] = "PUT"; },
+             [](Json& x) { x["url"] = "https://pay-api.amazon.eu/live/v2/checkoutSessions?x=2"; },
+             [](Json& x) { x["body"] = x["body"].get<std::string>() + " "; },
+             [](Json& x) { x["headers"]["x-amz-pay-date"] = "20180524T223711Z"; },
+             [](Json& x) { x["headers"]["x-amz-pay-idempotency-key"] = "idem-2"; },
+             [](Json& x) { x["headers"].erase("x-amz-pay-region"); }}) {
+      Json changed = signed_request;
+      mutate(changed);
+      EXPECT_FALSE(scheme_.verify(changed, peer)["valid"].get<bool>()) << changed.dump();
+    }
+  }
+}
+
+TEST_F(AmazonPaySignTest, PathOnlyUrlTakesTheHostFromTheRegion) {
+  Json in = request_;
+  in["url"] = "/live/v2/checkoutSessions";
+  KeySettings s = kSettings;
+  s["amazonpay.region"] = "us";
+  const Json out = scheme_.sign(in, s, TestKey::shared().signer());
+  EXPECT_EQ(out["headers"]["x-amz-pay-host"], "pay-api.amazon.com");
+  EXPECT_EQ(out["headers"]["x-amz-pay-region"], "NA");
+}
+
+TEST_F(AmazonPaySignTest, ObjectBodyIsSerialisedOnceAndReturned) {
+  Json in = request_;
+  in["body"] = Json::parse(R"({"b":1,"a":"x"})");
+  const Json out = scheme_.sign(in, kSettings, TestKey::shared().signer());
+  EXPECT_EQ(out["body"], R"({"b":1,"a":"x"})");
+}
+
+TEST_F(AmazonPaySignTest, ErrorsNameTheField) {
+  const auto field_of = [&](Json in, const KeySettings& s) {
+    try {
+      scheme_.sign(in, s, TestKey::shared().signer());
+    } catch (const SchemeError& e) {
+      return e.field() + (e.kind() == SchemeErrorKind::kBadRequest ? ":400" : ":422");
+    }
+    return std::string("no error");
+  };
+  Json no_method = request_;
+  no_method.erase("method");
+  EXPECT_EQ(field_of(no_method, kSettings), "method:400");
+  Json bad_header = request_;
+  bad_header["headers"]["accept"] = 5;
+  EXPECT_EQ(field_of(bad_header, kSettings), "headers.accept:400");
+  Json bad_alg = request_;
+  bad_alg["algorithm"] = "RSA";
+  EXPECT_EQ(field_of(bad_alg, kSettings), "algorithm:422");
+  EXPECT_EQ(field_of(request_, {{"amazonpay.region", "eu"}}), "amazonpay.public-key-id:422");
+  EXPECT_EQ(field_of(request_, {{"amazonpay.public-key-id", "x"}, {"amazonpay.region", "mars"}}),
+            "amazonpay.region:422");
+}
+
+TEST(AmazonPayButton, SignatureOverAlgorithmAndPayloadHash) {
+  const AmazonPayScheme scheme(kat_time);
+  const std::string payload =
+      R"({"webCheckoutDetails":{"checkoutReviewReturnUrl":"https://a.example/r"},"storeId":"amzn1.application-oa2-client.x"})";
+  ASSERT_EQ(scheme.actions(), std::vector<std::string>{"button-signature"});
+  SignRequest seen;
+  std::string seen_data;
+  const SignFn spy = [&](const SignRequest& r, ByteView d) {
+    seen = r;
+    seen_data = std::string(as_chars(d));
+    return TestKey::shared().sign(r, d);
+  };
+  const Json out =
+      scheme.run_action("button-signature", Json{{"payload", payload}}, kSettings, spy);
+  EXPECT_EQ(seen_data, amazonpay_string_to_sign(kAmazonPayV2, payload));
+  EXPECT_EQ(seen.salt_len, 32u);
+  const PeerKey peer = TestKey::shared().peer();
+  EXPECT_TRUE(
+      scheme.verify(Json{{"payload", payload}, {"signature", out["signature"]}}, peer)["valid"]
+          .get<bool>());
+  EXPECT_FALSE(
+      scheme
+          .verify(Json{{"payload", payload + " "}, {"signature", out["signature"]}}, peer)["valid"]
+          .get<bool>());
+  EXPECT_THROW(scheme.run_action("nope", Json::object(), kSettings, spy), SchemeError);
+}
+
+}  // namespace
+}  // namespace p11signd::schemes
