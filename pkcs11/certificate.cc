@@ -72,7 +72,7 @@ ResolvedKey find_key(const Token& token, const std::string& key_name) {
   auto set = token.keys().snapshot();
   auto it = set->keys.find(key_name);
   if (it == set->keys.end())
-    throw Error(ErrorCategory::kBadInput, "unknown key '" + key_name + "'");
+    throw Error(ErrorCategory::kNotFound, "unknown key '" + key_name + "'");
   return it->second;
 }
 
@@ -155,7 +155,7 @@ void store_certificate(Token& token, const ResolvedKey& key, X509* cert) {
 
 }  // namespace
 
-std::string make_self_signed_certificate(Token& token, Signer& signer, const std::string& key_name,
+std::string make_self_signed_certificate(Token& token, const std::string& key_name,
                                          const std::string& subject, unsigned days) {
   if (days < 1 || days > 36500) {
     throw Error(ErrorCategory::kBadInput, "days must be between 1 and 36500");
@@ -163,7 +163,7 @@ std::string make_self_signed_certificate(Token& token, Signer& signer, const std
   const ResolvedKey key = find_key(token, key_name);
   NamePtr name = parse_subject(subject);
   std::unique_ptr<X509, X509Deleter> cert(X509_new());
-  TokenEvpKey token_key(signer, key);
+  TokenEvpKey token_key(token, key);
   X509_set_version(cert.get(), X509_VERSION_3);
   set_random_serial(cert.get());
   X509_gmtime_adj(X509_getm_notBefore(cert.get()), 0);
@@ -181,12 +181,12 @@ std::string make_self_signed_certificate(Token& token, Signer& signer, const std
   return to_pem(cert.get(), PEM_write_bio_X509);
 }
 
-std::string make_certificate_request(Token& token, Signer& signer, const std::string& key_name,
+std::string make_certificate_request(Token& token, const std::string& key_name,
                                      const std::string& subject) {
   const ResolvedKey key = find_key(token, key_name);
   NamePtr name = parse_subject(subject);
   std::unique_ptr<X509_REQ, ReqDeleter> req(X509_REQ_new());
-  TokenEvpKey token_key(signer, key);
+  TokenEvpKey token_key(token, key);
   X509_REQ_set_version(req.get(), 0);  // the only version PKCS#10 defines (v1 = 0)
   X509_REQ_set_subject_name(req.get(), name.get());
   X509_REQ_set_pubkey(req.get(), token_key.get());

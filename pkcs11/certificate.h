@@ -7,17 +7,16 @@
 #include <optional>
 #include <string>
 
-#include "pkcs11/signer.h"
 #include "pkcs11/token.h"
 
 namespace p11signd::pkcs11 {
 
 // subject: "CN=shop.example,O=Example Ltd,C=BG" (also "/CN=.../O=..."). days: 1 to 36500.
 // Replaces any certificate already stored for the key (the new one is written before the old goes).
-std::string make_self_signed_certificate(Token& token, Signer& signer, const std::string& key_name,
+std::string make_self_signed_certificate(Token& token, const std::string& key_name,
                                          const std::string& subject, unsigned days);
 
-std::string make_certificate_request(Token& token, Signer& signer, const std::string& key_name,
+std::string make_certificate_request(Token& token, const std::string& key_name,
                                      const std::string& subject);
 
 // PEM of the certificate stored with the key's CKA_ID, or nullopt.

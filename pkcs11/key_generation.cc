@@ -29,7 +29,7 @@ void require_label_free(const Module& module, CK_SESSION_HANDLE session, const s
   Template query;
   query.add_ulong(CKA_CLASS, CKO_PRIVATE_KEY).add_string(CKA_LABEL, label);
   if (!find_objects(module, session, query).empty()) {
-    throw Error(ErrorCategory::kBadInput,
+    throw Error(ErrorCategory::kConflict,
                 "a private key labelled '" + label + "' already exists on the token");
   }
 }

@@ -23,7 +23,7 @@ CK_OBJECT_HANDLE find_private_key(const Module& module, CK_SESSION_HANDLE sessio
   if (!spec.id.empty()) query.add_bytes(CKA_ID, spec.id);
   const auto found = find_objects(module, session, query);
   if (found.empty()) {
-    throw Error(ErrorCategory::kBadInput, describe(spec) + " has no private key on the token");
+    throw Error(ErrorCategory::kNotFound, describe(spec) + " has no private key on the token");
   }
   if (found.size() > 1) {
     throw Error(ErrorCategory::kBadInput,
@@ -103,7 +103,8 @@ KeySet resolve_keys(const Module& module, CK_SESSION_HANDLE session,
     } catch (const Error& e) {
       // Token-level failures abort the whole resolution (the caller recovers); key problems are
       // recorded.
-      if (e.category() != ErrorCategory::kBadInput && e.category() != ErrorCategory::kRefused)
+      if (e.category() != ErrorCategory::kBadInput && e.category() != ErrorCategory::kRefused &&
+          e.category() != ErrorCategory::kNotFound)
         throw;
       set.unresolved.emplace(spec.name, e.what());
     }

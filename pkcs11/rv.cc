@@ -18,6 +18,10 @@ std::string_view to_string(ErrorCategory c) {
       return "unavailable";
     case ErrorCategory::kBadInput:
       return "bad input";
+    case ErrorCategory::kNotFound:
+      return "not found";
+    case ErrorCategory::kConflict:
+      return "conflict";
     case ErrorCategory::kRefused:
       return "refused";
     case ErrorCategory::kPermanent:

@@ -18,7 +18,9 @@ enum class ErrorCategory {
   kTokenLost,     // device or token failure: re-initialise the module with backoff; fail fast
                   // meanwhile
   kUnavailable,   // the token is recovering or out of sessions: try later (maps to 503)
-  kBadInput,   // the request itself is wrong (unknown key, bad algorithm, bad PEM): never retried
+  kBadInput,   // the request itself is wrong (bad algorithm, bad PEM, bad subject): never retried
+  kNotFound,   // no such key (by name in the registry, or by label/id on the token)
+  kConflict,   // the label or name is already taken
   kRefused,    // the key or token refuses this use (extractable key, wrong PIN, locked PIN): never
                // retried
   kPermanent,  // anything else the token reports: never retried

@@ -37,8 +37,8 @@ const ResolvedKey& Signer::key(const std::string& name) {
   auto it = keys_->keys.find(name);
   if (it != keys_->keys.end()) return it->second;
   auto bad = keys_->unresolved.find(name);
-  if (bad != keys_->unresolved.end()) throw Error(ErrorCategory::kBadInput, bad->second);
-  throw Error(ErrorCategory::kBadInput, "unknown key '" + name + "'");
+  if (bad != keys_->unresolved.end()) throw Error(ErrorCategory::kNotFound, bad->second);
+  throw Error(ErrorCategory::kNotFound, "unknown key '" + name + "'");
 }
 
 template <typename Op>
@@ -52,7 +52,7 @@ Bytes Signer::run(const std::string& key_name, Op&& op) {
       const auto epoch = guard.epoch();
       if (e.category() == ErrorCategory::kSessionLost) {
         session_.handle_lost();
-      } else if (e.category() != ErrorCategory::kBadInput || e.rv() != CKR_OK) {
+      } else if (e.rv() != CKR_OK) {
         session_.close();  // a session that returned an error is replaced
       }
       guard.release();
@@ -65,12 +65,6 @@ Bytes Signer::run(const std::string& key_name, Op&& op) {
 Bytes Signer::sign(const std::string& key_name, const SignRequest& request, ByteView data) {
   return run(key_name, [&](CK_SESSION_HANDLE session, const ResolvedKey& key) {
     return sign_message(token_.module(), session, key, token_.mechanisms(), request, data);
-  });
-}
-
-Bytes Signer::sign_digest_info(const std::string& key_name, ByteView digest_info) {
-  return run(key_name, [&](CK_SESSION_HANDLE session, const ResolvedKey& key) {
-    return pkcs11::sign_digest_info(token_.module(), session, key, digest_info);
   });
 }
 

@@ -24,8 +24,6 @@ class Signer final {
   // Signs with the named key. Session, login and handle failures are repaired and the signature
   // retried once; bad input and refusals are not retried. Throws Error.
   Bytes sign(const std::string& key_name, const SignRequest& request, ByteView data);
-  // PKCS#1 v1.5 over a SHA-256 DigestInfo (certificate and CSR signing).
-  Bytes sign_digest_info(const std::string& key_name, ByteView digest_info);
 
  private:
   template <typename Op>

@@ -14,8 +14,8 @@
 
 namespace p11signd::pkcs11 {
 
-TokenEvpKey::TokenEvpKey(Signer& signer, const ResolvedKey& key)
-    : signer_(signer), key_name_(key.spec.name) {
+TokenEvpKey::TokenEvpKey(Token& token, const ResolvedKey& key)
+    : token_(token), key_name_(key.spec.name) {
   method_ = RSA_meth_dup(RSA_get_default_method());
   RSA* rsa = RSA_new();
   BIGNUM* n = BN_bin2bn(key.modulus.data(), static_cast<int>(key.modulus.size()), nullptr);
@@ -52,8 +52,17 @@ int TokenEvpKey::sign_callback(int type, const unsigned char* digest, unsigned i
     return 0;
   }
   try {
+    const Bytes digest_info = sha256_digest_info({digest, digest_len});
     const Bytes signature =
-        self->signer_.sign_digest_info(self->key_name_, sha256_digest_info({digest, digest_len}));
+        self->token_.with_admin_session([&](const Module& module, CK_SESSION_HANDLE session) {
+          // Looked up inside: a repair between two attempts gives the key a new handle.
+          const auto keys = self->token_.keys().snapshot();
+          const auto it = keys->keys.find(self->key_name_);
+          if (it == keys->keys.end()) {
+            throw Error(ErrorCategory::kNotFound, "unknown key '" + self->key_name_ + "'");
+          }
+          return sign_digest_info(module, session, it->second, digest_info);
+        });
     std::memcpy(sig, signature.data(), signature.size());
     *sig_len = static_cast<unsigned int>(signature.size());
     return 1;

@@ -9,13 +9,13 @@
 
 #include "pkcs11/key_registry.h"
 #include "pkcs11/public_key.h"
-#include "pkcs11/signer.h"
+#include "pkcs11/token.h"
 
 namespace p11signd::pkcs11 {
 
 class TokenEvpKey final {
  public:
-  TokenEvpKey(Signer& signer, const ResolvedKey& key);
+  TokenEvpKey(Token& token, const ResolvedKey& key);
   ~TokenEvpKey();
   TokenEvpKey(const TokenEvpKey&) = delete;
   TokenEvpKey& operator=(const TokenEvpKey&) = delete;
@@ -28,7 +28,7 @@ class TokenEvpKey final {
  private:
   static int sign_callback(int type, const unsigned char* digest, unsigned int digest_len,
                            unsigned char* sig, unsigned int* sig_len, const struct rsa_st* rsa);
-  Signer& signer_;
+  Token& token_;
   std::string key_name_;
   std::string last_error_;
   struct rsa_meth_st* method_ = nullptr;

@@ -27,10 +27,9 @@ std::string name_of(X509_NAME* name) {
 
 TEST_F(TokenTest, SelfSignedCertificateVerifiesAndIsStoredWithTheKey) {
   generate("shop");
-  pkcs11::Signer signer(*token_);
   EXPECT_FALSE(pkcs11::read_certificate(*token_, "shop").has_value());
   const std::string pem = pkcs11::make_self_signed_certificate(
-      *token_, signer, "shop", "CN=shop.example,O=Example\\, Ltd,C=BG", 30);
+      *token_, "shop", "CN=shop.example,O=Example\\, Ltd,C=BG", 30);
   X509* cert = parse_cert(pem);
   ASSERT_NE(cert, nullptr);
   EVP_PKEY* pub = X509_get0_pubkey(cert);
@@ -42,16 +41,13 @@ TEST_F(TokenTest, SelfSignedCertificateVerifiesAndIsStoredWithTheKey) {
   EXPECT_EQ(pkcs11::read_certificate(*token_, "shop"), pem);
 
   // A second certificate replaces the first.
-  const std::string again =
-      pkcs11::make_self_signed_certificate(*token_, signer, "shop", "/CN=renewed", 1);
+  const std::string again = pkcs11::make_self_signed_certificate(*token_, "shop", "/CN=renewed", 1);
   EXPECT_EQ(pkcs11::read_certificate(*token_, "shop"), again);
 }
 
 TEST_F(TokenTest, CertificateRequestVerifies) {
   generate("shop");
-  pkcs11::Signer signer(*token_);
-  const std::string pem =
-      pkcs11::make_certificate_request(*token_, signer, "shop", "CN=shop.example");
+  const std::string pem = pkcs11::make_certificate_request(*token_, "shop", "CN=shop.example");
   BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
   X509_REQ* req = PEM_read_bio_X509_REQ(bio, nullptr, nullptr, nullptr);
   BIO_free(bio);
@@ -64,10 +60,9 @@ TEST_F(TokenTest, CertificateRequestVerifies) {
 
 TEST_F(TokenTest, BadSubjectOrDaysNameTheProblem) {
   generate("shop");
-  pkcs11::Signer signer(*token_);
   auto message = [&](const std::string& subject, unsigned days) {
     try {
-      pkcs11::make_self_signed_certificate(*token_, signer, "shop", subject, days);
+      pkcs11::make_self_signed_certificate(*token_, "shop", subject, days);
     } catch (const Error& e) {
       return std::string(e.what());
     }

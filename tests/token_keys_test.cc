@@ -87,6 +87,7 @@ TEST_F(TokenTest, KeyCreationRefusesBadSizeAndTakenLabel) {
     pkcs11::generate_key(*token_, "again", {"k", {}}, 2048);
     FAIL();
   } catch (const Error& e) {
+    EXPECT_EQ(e.category(), ErrorCategory::kConflict);
     EXPECT_NE(std::string(e.what()).find("'k' already exists"), std::string::npos) << e.what();
   }
 }

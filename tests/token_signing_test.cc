@@ -56,14 +56,14 @@ TEST_F(TokenTest, EmptyAndOneMebibyteMessages) {
   }
 }
 
-TEST_F(TokenTest, UnknownKeyIsBadInputNamingIt) {
+TEST_F(TokenTest, UnknownKeyIsNotFoundNamingIt) {
   generate("k");
   pkcs11::Signer signer(*token_);
   try {
     signer.sign("nosuch", kPkcs1, as_bytes("x"));
     FAIL();
   } catch (const Error& e) {
-    EXPECT_EQ(e.category(), ErrorCategory::kBadInput);
+    EXPECT_EQ(e.category(), ErrorCategory::kNotFound);
     EXPECT_NE(std::string(e.what()).find("'nosuch'"), std::string::npos);
   }
 }
