@@ -1,6 +1,7 @@
 // Opening a token: selection by URI, login, and the limits it states.
 #include <gtest/gtest.h>
 
+#include "pkcs11/token_init.h"
 #include "tests/testing/token_fixture.h"
 
 namespace p11signd::testing {
@@ -106,6 +107,26 @@ TEST_F(TokenTest, MissingKeyAtOpenIsListed) {
     EXPECT_NE(what.find("key 'shop' (label 'nosuch-label')"), std::string::npos) << what;
     EXPECT_NE(what.find("key 'other'"), std::string::npos) << what;
   }
+}
+
+}  // namespace
+}  // namespace p11signd::testing
+
+namespace p11signd::testing {
+namespace {
+
+TEST_F(TokenTest, InitialisesASecondTokenAndLogsInToIt) {
+  const std::string module = softhsm_module();
+  EXPECT_TRUE(pkcs11::token_label_exists(module, "p11test"));
+  EXPECT_FALSE(pkcs11::token_label_exists(module, "second"));
+  pkcs11::initialize_token(module, "second", pkcs11::Secret(std::string("so-secret")),
+                           pkcs11::Secret(std::string("user-secret")));
+  EXPECT_TRUE(pkcs11::token_label_exists(module, "second"));
+  auto c = config();
+  c.uri = "pkcs11:token=second";
+  c.read_pin = [] { return pkcs11::Secret(std::string("user-secret")); };
+  auto second = pkcs11::Token::open(std::move(c));
+  EXPECT_EQ(second->description().label, "second");
 }
 
 }  // namespace
