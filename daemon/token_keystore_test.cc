@@ -1,0 +1,92 @@
+// The real KeyStore on a throwaway SoftHSM token: what the daemon's routes see of the token layer.
+#include "daemon/token_keystore.h"
+
+#include <gtest/gtest.h>
+
+#include "common/encoding.h"
+#include "pkcs11/public_key.h"
+#include "tests/testing/token_fixture.h"
+
+namespace p11signd::daemon {
+namespace {
+
+class TokenKeyStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    store_ = std::make_unique<TokenKeyStore>(pkcs11::Token::open(hsm_.config()));
+  }
+  StoreErrorKind kind_of(const std::function<void()>& f) {
+    try {
+      f();
+    } catch (const StoreError& e) {
+      return e.kind();
+    }
+    ADD_FAILURE() << "no StoreError";
+    return StoreErrorKind::kInternal;
+  }
+  testing::SoftHsm hsm_;
+  std::unique_ptr<TokenKeyStore> store_;
+};
+
+TEST_F(TokenKeyStoreTest, GeneratedKeyIsListedAndSigns) {
+  const KeyInfo info = store_->generate_key("shop", "shop-label", 2048);
+  EXPECT_EQ(info.label, "shop-label");
+  EXPECT_TRUE(info.generated_on_token);
+  EXPECT_FALSE(info.extractable);
+  ASSERT_EQ(store_->keys().size(), 1u);
+  auto session = store_->open_session();
+  const SignRequest req{SignAlg::kRsaPkcs1Sha256, 32};
+  const Bytes sig = session->sign("shop", req, as_bytes("hello"));
+  EXPECT_TRUE(pkcs11::verify_rsa(info.spki_der, false, 0, as_bytes("hello"), sig));
+}
+
+TEST_F(TokenKeyStoreTest, ErrorsMapToKinds) {
+  store_->generate_key("shop", "shop", 2048);
+  EXPECT_EQ(kind_of([&] { store_->generate_key("shop", "other", 2048); }),
+            StoreErrorKind::kConflict);
+  EXPECT_EQ(kind_of([&] { store_->generate_key("x", "shop", 2048); }), StoreErrorKind::kConflict);
+  EXPECT_EQ(kind_of([&] { store_->generate_key("y", "y", 1000); }), StoreErrorKind::kBadInput);
+  auto session = store_->open_session();
+  EXPECT_EQ(kind_of([&] { session->sign("nosuch", {}, as_bytes("x")); }),
+            StoreErrorKind::kNotFound);
+  EXPECT_EQ(kind_of([&] {
+              store_->set_keys({{"gone", "no-label", "", false}});
+            }),
+            StoreErrorKind::kNotFound);
+  EXPECT_EQ(kind_of([&] {
+              store_->set_keys({{"bad", "", "zz", false}});
+            }),
+            StoreErrorKind::kBadInput);
+  EXPECT_EQ(kind_of([&] { store_->certificate_pem("nosuch"); }), StoreErrorKind::kNotFound);
+}
+
+TEST_F(TokenKeyStoreTest, ImportWipesThePemAndReportsImported) {
+  std::string pem = testing::read_file(testing::testdata("swifood/private_key.pem"));
+  const KeyInfo info = store_->import_key("swifood", "swifood", pem);
+  EXPECT_TRUE(pem.empty());
+  EXPECT_FALSE(info.generated_on_token);
+}
+
+TEST_F(TokenKeyStoreTest, CertificateIsStoredAndStatusIsReady) {
+  store_->generate_key("shop", "shop", 2048);
+  EXPECT_FALSE(store_->certificate_pem("shop").has_value());
+  const std::string pem = store_->make_certificate("shop", "CN=shop", 10);
+  EXPECT_EQ(store_->certificate_pem("shop"), pem);
+  EXPECT_NE(store_->make_csr("shop", "CN=shop").find("BEGIN CERTIFICATE REQUEST"),
+            std::string::npos);
+  const TokenStatus s = store_->status();
+  EXPECT_TRUE(s.ok);
+  EXPECT_EQ(s.state, "ready");
+  EXPECT_EQ(s.token_label, "p11test");
+}
+
+TEST_F(TokenKeyStoreTest, SetKeysSelectsByHexId) {
+  const KeyInfo info = store_->generate_key("shop", "shop", 2048);
+  store_->set_keys({{"by-id", "", info.id_hex, false}});
+  ASSERT_TRUE(store_->key("by-id").has_value());
+  EXPECT_FALSE(store_->key("shop").has_value());
+  EXPECT_EQ(store_->key("by-id")->fingerprint_sha256, info.fingerprint_sha256);
+}
+
+}  // namespace
+}  // namespace p11signd::daemon
