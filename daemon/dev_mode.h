@@ -1,0 +1,30 @@
+#pragma once
+// `p11signd --dev`: everything a developer needs in one directory, so that a fresh machine goes
+// from `scripts/dev` to a signature in a minute. The directory holds its own SoftHSM configuration
+// and token, random PINs (mode 0600), an RSA-2048 key named `demo`, and a generated p11signd.conf;
+// the daemon then starts from that file exactly as in production. A second start reuses the token
+// and the key.
+
+#include <filesystem>
+#include <string>
+
+namespace p11signd::daemon {
+
+struct DevEnvironment {
+  std::filesystem::path dir;
+  std::filesystem::path config_path;  // DIR/p11signd.conf
+  std::filesystem::path socket;       // DIR/p11signd.sock
+};
+
+inline constexpr const char* kDevTokenLabel = "p11signd-dev";
+inline constexpr const char* kDevKeyName = "demo";
+
+// Creates or reuses dir. Sets SOFTHSM2_CONF for this process (SoftHSM reads its configuration from
+// there and nowhere else). Throws std::runtime_error or pkcs11::Error naming the step that failed.
+DevEnvironment prepare_dev_environment(const std::filesystem::path& dir,
+                                       const std::string& softhsm_module);
+
+// The lines printed at start: where the socket is and a curl command that returns a signature.
+std::string dev_banner(const DevEnvironment& env);
+
+}  // namespace p11signd::daemon
