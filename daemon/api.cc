@@ -1,0 +1,196 @@
+#include "daemon/api.h"
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "daemon/routes_schemes.h"
+
+namespace p11signd::daemon {
+namespace {
+
+namespace asio = boost::asio;
+
+// One answer per request, whichever comes first: the worker's result or the deadline timer. Touched
+// on the event loop only, except `answered`, which a worker reads to skip work nobody waits for any
+// more.
+struct Pending {
+  Pending(asio::any_io_executor io, Api::Reply r) : timer(io), reply(std::move(r)) {}
+  void answer(Response res) {
+    if (answered.exchange(true)) return;
+    timer.cancel();
+    reply(std::move(res));
+    reply = nullptr;
+  }
+  std::atomic<bool> answered{false};
+  asio::steady_timer timer;
+  Api::Reply reply;
+};
+
+bool session_still_good(const StoreError& e) {
+  return e.kind() != StoreErrorKind::kUnavailable && e.kind() != StoreErrorKind::kInternal;
+}
+
+// Runs work, turning every exception into its response; false when the session should be dropped.
+std::pair<Response, bool> run_guarded(const Api::Work& work, SigningSession& session) {
+  try {
+    return {work(session), true};
+  } catch (const ApiError& e) {
+    return {error_response(e), true};
+  } catch (const StoreError& e) {
+    return {error_response(to_api_error(e)), session_still_good(e)};
+  } catch (const std::exception& e) {
+    return {error_response(http::status::internal_server_error, "internal", e.what()), false};
+  }
+}
+
+}  // namespace
+
+Api::Api(Services services, const Config& config)
+    : s_(std::move(services)), schemes_(make_scheme_routes()) {
+  apply_config(config);
+}
+
+std::vector<std::string> Api::check_config(const Config& config) const {
+  return schemes_->check(config);
+}
+
+void Api::apply_config(const Config& config) {
+  schemes_->set_peers(config);
+  std::set<std::string> runtime;
+  for (const auto& [name, spec] : runtime_keys_) runtime.insert(name);
+  policy_ = std::make_shared<const Policy>(config, runtime);
+}
+
+Api::~Api() = default;
+
+void Api::run_on_pool(Reply reply, Work work, std::chrono::milliseconds timeout) {
+  if (timeout.count() == 0) timeout = s_.request_timeout;
+  auto pending = std::make_shared<Pending>(s_.io, std::move(reply));
+  pending->timer.expires_after(timeout);
+  pending->timer.async_wait([pending](boost::system::error_code ec) {
+    if (ec) return;
+    pending->answer(error_response(http::status::gateway_timeout, "token_timeout",
+                                   "the token did not answer within request-timeout-ms"));
+  });
+  auto io = s_.io;
+  Job job;
+  job.deadline = std::chrono::steady_clock::now() + timeout;
+  job.run = [pending, work = std::move(work), io](SigningSession& session) {
+    if (pending->answered) return true;  // the deadline passed while it waited; nobody listens
+    auto [res, keep] = run_guarded(work, session);
+    asio::post(io, [pending, r = std::move(res)]() mutable { pending->answer(std::move(r)); });
+    return keep;
+  };
+  job.fail = [pending, io](const std::string& reason, bool expired) {
+    Response res =
+        expired ? error_response(http::status::gateway_timeout, "token_timeout", reason)
+                : error_response(http::status::service_unavailable, "token_unavailable", reason);
+    asio::post(io, [pending, r = std::move(res)]() mutable { pending->answer(std::move(r)); });
+  };
+  if (!s_.pool.submit(std::move(job))) {
+    pending->answer(error_response(http::status::service_unavailable, "queue_full",
+                                   "all workers are busy and the queue is full; retry later"));
+  }
+}
+
+void Api::handle(Request& req, const Peer& peer, Reply reply) {
+  const auto target = req.target();
+  auto result = route(req.method(), std::string_view(target.data(), target.size()));
+  if (!result.match) {
+    const bool not_allowed = result.error == http::status::method_not_allowed;
+    Response res = not_allowed ? error_response(result.error, "method_not_allowed",
+                                                "use " + result.allow + " for this path")
+                               : error_response(result.error, "not_found", "no such route");
+    if (not_allowed) res.set(http::field::allow, result.allow);
+    s_.metrics.count_request("unmatched", res.result_int());
+    reply(std::move(res));
+    return;
+  }
+  const RouteMatch& m = *result.match;
+  Reply counted = [metrics = &s_.metrics, name = m.name, reply = std::move(reply)](Response r) {
+    metrics->count_request(name, r.result_int());
+    reply(std::move(r));
+  };
+  Call call{req, peer, m, counted, policy_};
+  try {
+    dispatch(call);
+  } catch (const ApiError& e) {
+    counted(error_response(e));
+  } catch (const StoreError& e) {
+    counted(error_response(to_api_error(e)));
+  } catch (const std::exception& e) {
+    counted(error_response(http::status::internal_server_error, "internal", e.what()));
+  }
+}
+
+void Api::dispatch(Call& call) {
+  switch (call.route.id) {
+    case RouteId::kHealth:
+      return health(call);
+    case RouteId::kListKeys:
+      return list_keys(call);
+    case RouteId::kPublicKey:
+      return public_key(call);
+    case RouteId::kGetCertificate:
+      return get_certificate(call);
+    case RouteId::kSign:
+      return sign(call, call.route.key, parse_json_object(call.req.body()));
+    case RouteId::kVerify:
+      return verify(call, call.route.key, parse_json_object(call.req.body()));
+    case RouteId::kListSchemes:
+      return list_schemes(call);
+    case RouteId::kSchemeOp:
+      return scheme_op(call);
+    case RouteId::kCreateKey:
+      return create_key(call);
+    case RouteId::kImportKey:
+      return import_key(call);
+    case RouteId::kMakeCertificate:
+      return make_certificate(call);
+    case RouteId::kMakeCsr:
+      return make_csr(call);
+    case RouteId::kMetrics:
+      return metrics(call);
+  }
+}
+
+void Api::audit_denial(const Call& call, const std::string& key, const std::string& message) const {
+  s_.metrics.count_denial(call.route.admin ? "admin" : "key");
+  AuditRecord rec;
+  rec.op = "deny";
+  rec.peer = &call.peer;
+  rec.key = key;
+  rec.scheme = call.route.scheme;
+  rec.result = "denied: " + message;
+  s_.audit.write(rec);
+}
+
+void Api::require_key_access(const Call& call, const std::string& key,
+                             const std::string& scheme) const {
+  if (!call.policy->knows_key(key)) {
+    throw ApiError(http::status::not_found, "key_not_found", "no key named '" + key + "'");
+  }
+  if (auto denial = call.policy->deny_key(call.peer, key, scheme)) {
+    audit_denial(call, key, *denial);
+    throw ApiError(http::status::forbidden, "forbidden", *denial);
+  }
+}
+
+void Api::require_admin(const Call& call) const {
+  if (auto denial = call.policy->deny_admin(call.peer)) {
+    audit_denial(call, call.route.key, *denial);
+    throw ApiError(http::status::forbidden, "forbidden", *denial);
+  }
+}
+
+nlohmann::ordered_json key_json(const KeyInfo& info, const std::vector<std::string>& schemes) {
+  return {{"name", info.name},
+          {"label", info.label},
+          {"id", info.id_hex},
+          {"bits", info.bits},
+          {"schemes", schemes},
+          {"fingerprint_sha256", info.fingerprint_sha256},
+          {"generated_on_token", info.generated_on_token}};
+}
+
+}  // namespace p11signd::daemon

@@ -1,0 +1,115 @@
+#pragma once
+// The routes of interface.md, free of sockets: a parsed request and the peer go in, a response
+// comes out through a callback (at once, or after a worker signed). Everything here runs on the
+// event-loop thread except the work handed to the WorkerPool. Errors become responses at one place
+// (dispatch).
+
+#include <boost/asio/any_io_executor.hpp>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <vector>
+
+#include "daemon/acl.h"
+#include "daemon/audit.h"
+#include "daemon/http.h"
+#include "daemon/keystore.h"
+#include "daemon/metrics.h"
+#include "daemon/router.h"
+#include "daemon/worker_pool.h"
+
+namespace p11signd::daemon {
+
+class SchemeRoutes;
+
+// What the routes need, owned by the Daemon (or a test).
+struct Services {
+  KeyStore& store;
+  WorkerPool& pool;
+  AuditLog& audit;
+  Metrics& metrics;
+  boost::asio::any_io_executor io;  // the event loop; replies are delivered on it
+  std::chrono::milliseconds request_timeout{5000};
+  std::function<std::size_t()> connections = [] { return std::size_t{0}; };
+};
+
+class Api {
+ public:
+  using Reply = std::function<void(Response)>;
+  using Work = std::function<Response(SigningSession&)>;
+
+  Api(Services services, const Config& config);
+  ~Api();
+
+  // req may be wiped (the import route clears the private key from the body).
+  void handle(Request& req, const Peer& peer, Reply reply);
+
+  std::shared_ptr<const Policy> policy() const { return policy_; }
+  // Problems the scheme layer finds in a configuration (scheme names, settings, peers), one line
+  // each.
+  std::vector<std::string> check_config(const Config& config) const;
+  // Swaps in the keys' access rules and the peers of a configuration that passed check_config() and
+  // KeyStore::set_keys(). Connections and queued work are untouched.
+  void apply_config(const Config& config);
+  // Keys created or imported through the API in this process: kept across reloads (see
+  // docs/api.md).
+  std::vector<KeySpec> runtime_key_specs() const;
+
+  // Runs work on a worker with the request deadline; the reply comes back on the event loop: the
+  // work's response, 503 + Retry-After when the queue is full or no session can be had, 504 past
+  // the deadline. timeout 0 means request-timeout-ms; admin operations (key generation) pass a
+  // longer one.
+  void run_on_pool(Reply reply, Work work, std::chrono::milliseconds timeout = {});
+
+ private:
+  struct Call {
+    Request& req;
+    const Peer& peer;
+    const RouteMatch& route;
+    Reply reply;
+    std::shared_ptr<const Policy> policy;
+  };
+
+  void dispatch(Call& call);
+  void require_key_access(const Call& call, const std::string& key,
+                          const std::string& scheme) const;
+  void require_admin(const Call& call) const;
+  void audit_denial(const Call& call, const std::string& key, const std::string& message) const;
+
+  // routes_keys.cc
+  void list_keys(Call& call);
+  void public_key(Call& call);
+  void get_certificate(Call& call);
+  void metrics(Call& call);
+  // routes_health.cc
+  void health(Call& call);
+  void finish_health(Response response);
+  // routes_sign.cc (the "raw" scheme)
+  void sign(Call& call, const std::string& key, const nlohmann::json& body);
+  void verify(Call& call, const std::string& key, const nlohmann::json& body);
+  // routes_admin.cc
+  void create_key(Call& call);
+  void import_key(Call& call);
+  void make_certificate(Call& call);
+  void make_csr(Call& call);
+  void add_runtime_key(const KeySpec& spec);
+  void check_new_name(const std::string& name) const;
+  // routes_schemes.cc
+  void list_schemes(Call& call);
+  void scheme_op(Call& call);
+
+  Services s_;
+  std::shared_ptr<const Policy> policy_;
+  std::map<std::string, KeySpec> runtime_keys_;
+  std::unique_ptr<SchemeRoutes> schemes_;
+
+  // Health: at most one test signature a second, shared by every caller waiting for it.
+  std::vector<Reply> health_waiters_;
+  std::chrono::steady_clock::time_point health_at_{};
+  std::optional<Response> health_cached_;
+};
+
+nlohmann::ordered_json key_json(const KeyInfo& info, const std::vector<std::string>& schemes);
+
+}  // namespace p11signd::daemon

@@ -1,0 +1,211 @@
+#include "daemon/daemon.h"
+
+#include <unistd.h>
+
+#include <boost/asio/post.hpp>
+#include <future>
+#include <iostream>
+#include <sstream>
+#include <thread>
+
+#include "daemon/listener.h"
+#include "daemon/notify.h"
+#include "daemon/routes_schemes.h"
+
+namespace p11signd::daemon {
+namespace {
+
+namespace asio = boost::asio;
+
+void log(const std::string& line) { std::cerr << "p11signd: " << line << std::endl; }
+
+std::vector<std::string> split_lines(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) out.push_back(line);
+  return out;
+}
+
+std::string summary(const Config& c, unsigned workers) {
+  return "serving " + std::to_string(c.keys.size()) + " key(s) with " + std::to_string(workers) +
+         " worker(s)";
+}
+
+}  // namespace
+
+unsigned worker_count(const DaemonSettings& settings, const KeyStore& store) {
+  unsigned n =
+      settings.workers ? settings.workers : std::max(1u, std::thread::hardware_concurrency());
+  if (store.max_sessions() > 0) n = std::min(n, store.max_sessions());
+  return std::max(1u, n);
+}
+
+std::vector<std::string> check_with_store(const Config& config, KeyStore& store) {
+  std::vector<std::string> problems = make_scheme_routes()->check(config);
+  try {
+    store.set_keys(config.key_specs());
+  } catch (const StoreError& e) {
+    for (auto& line : split_lines(e.what())) problems.push_back(line);
+  }
+  return problems;
+}
+
+Daemon::Daemon(Config config, std::unique_ptr<KeyStore> store, DaemonOptions options)
+    : config_(std::move(config)),
+      store_(std::move(store)),
+      options_(options),
+      audit_(config_.daemon.audit_log),
+      pool_(*store_, worker_count(config_.daemon, *store_), config_.daemon.queue_limit),
+      signals_(io_),
+      watchdog_(io_),
+      drain_deadline_(io_) {
+  Services services{
+      *store_, pool_, audit_, metrics_, io_.get_executor(), config_.daemon.request_timeout};
+  services.connections = [this] { return server_ ? server_->connections() : 0; };
+  api_ = std::make_unique<Api>(services, config_);
+  if (!audit_.healthy()) log(audit_.failure() + " (signing is refused until it can be written)");
+}
+
+Daemon::~Daemon() { pool_.stop(); }
+
+void Daemon::set_listening(bool ok) {
+  std::lock_guard lock(ready_mu_);
+  listening_ = ok;
+  ready_cv_.notify_all();
+}
+
+bool Daemon::wait_until_listening(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(ready_mu_);
+  ready_cv_.wait_for(lock, timeout, [this] { return listening_.has_value(); });
+  return listening_.value_or(false);
+}
+
+int Daemon::run() {
+  std::optional<Listener> listener;
+  try {
+    listener.emplace(open_listener(io_, config_.daemon, options_.socket_activation));
+  } catch (...) {
+    set_listening(false);
+    throw;
+  }
+  ServerLimits limits{config_.daemon.max_request_bytes, config_.daemon.read_timeout,
+                      config_.daemon.idle_timeout, config_.daemon.max_connections};
+  server_ = std::make_unique<Server>(std::move(listener->acceptor), *api_, limits);
+  server_->start();
+  if (options_.handle_signals) {
+    signals_.add(SIGTERM);
+    signals_.add(SIGINT);
+    signals_.add(SIGHUP);
+    signals_.async_wait([this](boost::system::error_code ec, int signo) {
+      if (!ec) on_signal(signo);
+    });
+  }
+  if (auto interval = notify::watchdog_interval()) arm_watchdog(*interval);
+  const std::string where =
+      listener->from_systemd ? "the socket systemd passed" : config_.daemon.socket;
+  log("listening on " + where + "; " + summary(config_, pool_.size()));
+  notify::ready(summary(config_, pool_.size()));
+  set_listening(true);
+  io_.run();
+  pool_.stop();
+  // Workers may have posted answers for requests that were already answered 504; let them land.
+  io_.restart();
+  io_.run();
+  if (!listener->created_path.empty()) unlink(listener->created_path.c_str());
+  log("stopped");
+  return 0;
+}
+
+void Daemon::on_signal(int signo) {
+  if (signo == SIGHUP) {
+    reload();
+  } else {
+    begin_shutdown();
+  }
+  if (!stopping_) {
+    signals_.async_wait([this](boost::system::error_code ec, int s) {
+      if (!ec) on_signal(s);
+    });
+  }
+}
+
+void Daemon::request_stop() {
+  asio::post(io_, [this] { begin_shutdown(); });
+}
+
+void Daemon::request_reload() {
+  asio::post(io_, [this] { reload(); });
+}
+
+std::vector<std::string> Daemon::reload_now() {
+  std::promise<std::vector<std::string>> done;
+  auto result = done.get_future();
+  asio::post(io_, [this, &done] { done.set_value(reload()); });
+  return result.get();
+}
+
+std::vector<std::string> Daemon::reload() {
+  notify::reloading();
+  ConfigResult next = load_config(config_.path);
+  auto problems = next.problems;
+  if (problems.empty()) problems = api_->check_config(next.config);
+  if (problems.empty()) {
+    // Keys created through the API stay named across reloads unless the file now names them itself.
+    auto specs = next.config.key_specs();
+    for (const auto& spec : api_->runtime_key_specs()) {
+      if (!next.config.keys.count(spec.name)) specs.push_back(spec);
+    }
+    try {
+      store_->set_keys(specs);
+    } catch (const StoreError& e) {
+      problems = split_lines(e.what());
+    }
+  }
+  if (!problems.empty()) {
+    for (const auto& p : problems) log("reload refused, keeping the previous configuration: " + p);
+    notify::ready("reload refused: " + problems.front());
+    return problems;
+  }
+  if (next.config.daemon.socket != config_.daemon.socket ||
+      next.config.daemon.workers != config_.daemon.workers ||
+      next.config.token.uri != config_.token.uri) {
+    log("reload: socket, workers and [token] changes take effect at the next restart");
+  }
+  api_->apply_config(next.config);
+  config_.keys = next.config.keys;
+  config_.peers = next.config.peers;
+  config_.daemon.admin_uids = next.config.daemon.admin_uids;
+  config_.daemon.admin_gids = next.config.daemon.admin_gids;
+  log("reloaded " + config_.path + "; " + summary(config_, pool_.size()));
+  notify::ready(summary(config_, pool_.size()));
+  return {};
+}
+
+void Daemon::begin_shutdown() {
+  if (stopping_ || !server_) return;
+  stopping_ = true;
+  notify::stopping();
+  log("stopping: draining " + std::to_string(server_->connections()) + " connection(s)");
+  signals_.cancel();
+  watchdog_.cancel();
+  // In-flight requests get their answer; a request that cannot finish by then has already had its
+  // 504.
+  drain_deadline_.expires_after(config_.daemon.request_timeout + config_.daemon.read_timeout);
+  drain_deadline_.async_wait([this](boost::system::error_code ec) {
+    if (!ec) server_->close_all();
+  });
+  server_->drain([this] { drain_deadline_.cancel(); });
+}
+
+void Daemon::arm_watchdog(std::chrono::microseconds interval) {
+  watchdog_.expires_after(interval / 2);
+  watchdog_.async_wait([this, interval](boost::system::error_code ec) {
+    if (ec) return;
+    // Ping only while the workers make progress: a hung token call should get the service
+    // restarted.
+    if (pool_.making_progress(interval)) notify::watchdog();
+    arm_watchdog(interval);
+  });
+}
+
+}  // namespace p11signd::daemon

@@ -1,0 +1,75 @@
+#pragma once
+// The daemon's life: builds the pieces from a Config and a KeyStore, serves until SIGTERM (drain,
+// exit 0), re-reads keys, ACLs and peers on SIGHUP (a bad file keeps the old configuration and logs
+// why), and talks to systemd (socket activation, READY/STATUS/RELOADING/STOPPING/WATCHDOG). Tests
+// drive the same object in process with request_stop()/request_reload() instead of signals.
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <optional>
+
+#include "daemon/api.h"
+#include "daemon/config.h"
+#include "daemon/server.h"
+
+namespace p11signd::daemon {
+
+struct DaemonOptions {
+  bool handle_signals = true;     // SIGTERM/SIGINT stop, SIGHUP reloads
+  bool socket_activation = true;  // adopt a socket passed by systemd
+};
+
+// Everything wrong with a configuration once the token is reachable: scheme names, settings and
+// peers, and keys that do not resolve (set_keys is called, so on success the store names exactly
+// the configured keys).
+std::vector<std::string> check_with_store(const Config& config, KeyStore& store);
+
+class Daemon {
+ public:
+  Daemon(Config config, std::unique_ptr<KeyStore> store, DaemonOptions options = {});
+  ~Daemon();
+
+  // Listens and serves until stopped; returns the process exit code. Throws when the socket cannot
+  // be opened (e.g. another daemon listens on it).
+  int run();
+  // Thread-safe.
+  void request_stop();
+  void request_reload();
+  // For tests: blocks until run() listens (true) or failed/timed out (false).
+  bool wait_until_listening(std::chrono::milliseconds timeout);
+  // Reloads from a file, on the event loop; returns the problems (empty: applied). Thread-safe.
+  std::vector<std::string> reload_now();
+
+ private:
+  void on_signal(int signo);
+  std::vector<std::string> reload();
+  void begin_shutdown();
+  void arm_watchdog(std::chrono::microseconds interval);
+  void set_listening(bool ok);
+
+  boost::asio::io_context io_;
+  Config config_;
+  std::unique_ptr<KeyStore> store_;
+  DaemonOptions options_;
+  AuditLog audit_;
+  Metrics metrics_;
+  WorkerPool pool_;
+  std::unique_ptr<Api> api_;
+  std::unique_ptr<Server> server_;
+  boost::asio::signal_set signals_;
+  boost::asio::steady_timer watchdog_;
+  boost::asio::steady_timer drain_deadline_;
+  bool stopping_ = false;
+
+  std::mutex ready_mu_;
+  std::condition_variable ready_cv_;
+  std::optional<bool> listening_;
+};
+
+unsigned worker_count(const DaemonSettings& settings, const KeyStore& store);
+
+}  // namespace p11signd::daemon

@@ -1,0 +1,182 @@
+// Admin routes: key generation, import, self-signed certificates and CSRs on the token. Admin peers
+// only. Keys made here are named in this process only; the configuration file is never rewritten
+// (docs/api.md).
+#include <openssl/crypto.h>
+
+#include <boost/asio/post.hpp>
+
+#include "daemon/api.h"
+#include "daemon/audited_sign.h"
+
+namespace p11signd::daemon {
+namespace {
+
+// Key generation takes seconds for 4096 bits on some tokens: admin work gets a longer deadline.
+constexpr std::chrono::milliseconds kAdminTimeout{120'000};
+
+ApiError invalid(const std::string& message) {
+  return {http::status::unprocessable_entity, "invalid_request", message};
+}
+
+bool valid_name(const std::string& name) {
+  return !name.empty() && name.size() <= 64 && std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
+  });
+}
+
+unsigned optional_unsigned(const nlohmann::json& body, const std::string& field,
+                           unsigned fallback) {
+  if (!body.contains(field)) return fallback;
+  if (!body[field].is_number_unsigned()) {
+    throw ApiError(http::status::bad_request, "bad_field",
+                   "field '" + field + "' must be a positive integer");
+  }
+  return body[field].get<unsigned>();
+}
+
+std::string config_snippet(const KeySpec& spec) {
+  return "[key." + spec.name + "]\nlabel = " + spec.label +
+         "\nallow-uids =\nallow-groups =\nschemes = raw\n";
+}
+
+// Runs an admin operation on a worker and writes its audit line whatever the outcome.
+template <typename F>
+Response audited_admin(AuditLog& audit, const Peer& peer, const std::string& op,
+                       const std::string& key, F&& f) {
+  require_audit(audit);
+  AuditRecord rec;
+  rec.op = op;
+  rec.peer = &peer;
+  rec.key = key;
+  const auto start = std::chrono::steady_clock::now();
+  auto latency = [&] {
+    return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
+                                                                 start);
+  };
+  try {
+    Response res = f();
+    rec.result = "ok";
+    rec.latency = latency();
+    if (!audit.write(rec)) require_audit(audit);
+    return res;
+  } catch (const std::exception& e) {
+    rec.result = std::string("error: ") + e.what();
+    rec.latency = latency();
+    audit.write(rec);
+    throw;
+  }
+}
+
+}  // namespace
+
+void Api::check_new_name(const std::string& name) const {
+  if (!valid_name(name)) {
+    throw invalid("name must be 1-64 letters, digits, '-' or '_', not '" + name + "'");
+  }
+  if (policy_->knows_key(name) || s_.store.key(name)) {
+    throw ApiError(http::status::conflict, "conflict", "a key named '" + name + "' exists");
+  }
+}
+
+void Api::add_runtime_key(const KeySpec& spec) {
+  runtime_keys_[spec.name] = spec;
+  std::set<std::string> names = policy_->runtime_keys();
+  names.insert(spec.name);
+  policy_ = std::make_shared<const Policy>(policy_->config(), names);
+}
+
+std::vector<KeySpec> Api::runtime_key_specs() const {
+  std::vector<KeySpec> out;
+  for (const auto& [name, spec] : runtime_keys_) out.push_back(spec);
+  return out;
+}
+
+void Api::create_key(Call& call) {
+  require_admin(call);
+  const auto body = parse_json_object(call.req.body());
+  KeySpec spec;
+  spec.name = require_string(body, "name");
+  spec.label = optional_string(body, "label", spec.name);
+  const unsigned bits = optional_unsigned(body, "bits", 2048);
+  if (bits != 2048 && bits != 3072 && bits != 4096)
+    throw invalid("bits must be 2048, 3072 or 4096");
+  check_new_name(spec.name);
+  run_on_pool(
+      call.reply,
+      [this, peer = call.peer, spec, bits](SigningSession&) {
+        return audited_admin(s_.audit, peer, "keygen", spec.name, [&] {
+          const KeyInfo info = s_.store.generate_key(spec.name, spec.label, bits);
+          boost::asio::post(s_.io, [this, spec] { add_runtime_key(spec); });
+          return json_response(http::status::created, {{"key", key_json(info, {"raw"})},
+                                                       {"config", config_snippet(spec)}});
+        });
+      },
+      kAdminTimeout);
+}
+
+void Api::import_key(Call& call) {
+  require_admin(call);
+  auto body = parse_json_object(call.req.body());
+  // The private key must not linger in the request buffer; the store wipes its own copy.
+  OPENSSL_cleanse(call.req.body().data(), call.req.body().size());
+  KeySpec spec;
+  spec.name = require_string(body, "name");
+  spec.label = optional_string(body, "label", spec.name);
+  auto pem = std::make_shared<std::string>(require_string(body, "pem"));
+  auto& in_json = body["pem"].get_ref<std::string&>();
+  OPENSSL_cleanse(in_json.data(), in_json.size());
+  check_new_name(spec.name);
+  run_on_pool(
+      call.reply,
+      [this, peer = call.peer, spec, pem](SigningSession&) {
+        return audited_admin(s_.audit, peer, "import", spec.name, [&] {
+          const KeyInfo info = s_.store.import_key(spec.name, spec.label, *pem);
+          boost::asio::post(s_.io, [this, spec] { add_runtime_key(spec); });
+          return json_response(http::status::created, {{"key", key_json(info, {"raw"})},
+                                                       {"config", config_snippet(spec)}});
+        });
+      },
+      kAdminTimeout);
+}
+
+void Api::make_certificate(Call& call) {
+  require_admin(call);
+  const auto body = parse_json_object(call.req.body());
+  const std::string subject = require_string(body, "subject");
+  const unsigned days = optional_unsigned(body, "days", 365);
+  if (days < 1 || days > 36500) throw invalid("days must be from 1 to 36500");
+  const std::string key = call.route.key;
+  if (!s_.store.key(key)) {
+    throw ApiError(http::status::not_found, "key_not_found", "no key named '" + key + "'");
+  }
+  run_on_pool(
+      call.reply,
+      [this, peer = call.peer, key, subject, days](SigningSession&) {
+        return audited_admin(s_.audit, peer, "certificate", key, [&] {
+          return text_response(http::status::created, s_.store.make_certificate(key, subject, days),
+                               "application/x-pem-file");
+        });
+      },
+      kAdminTimeout);
+}
+
+void Api::make_csr(Call& call) {
+  require_admin(call);
+  const auto body = parse_json_object(call.req.body());
+  const std::string subject = require_string(body, "subject");
+  const std::string key = call.route.key;
+  if (!s_.store.key(key)) {
+    throw ApiError(http::status::not_found, "key_not_found", "no key named '" + key + "'");
+  }
+  run_on_pool(
+      call.reply,
+      [this, peer = call.peer, key, subject](SigningSession&) {
+        return audited_admin(s_.audit, peer, "csr", key, [&] {
+          return text_response(http::status::ok, s_.store.make_csr(key, subject),
+                               "application/x-pem-file");
+        });
+      },
+      kAdminTimeout);
+}
+
+}  // namespace p11signd::daemon

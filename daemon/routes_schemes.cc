@@ -1,0 +1,93 @@
+// GET /v1/schemes and POST /v1/schemes/SCHEME/OP: access rules, worker and audit around a
+// SchemeRoutes.
+#include "daemon/routes_schemes.h"
+
+#include "common/digest.h"
+#include "daemon/api.h"
+#include "daemon/audited_sign.h"
+
+namespace p11signd::daemon {
+namespace {
+
+nlohmann::ordered_json parse_ordered_object(const std::string& body) {
+  // Ordered: a scheme such as mypos signs fields in the order the application wrote them.
+  auto json = nlohmann::ordered_json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (json.is_discarded() || !json.is_object()) {
+    throw ApiError(http::status::bad_request, "invalid_json",
+                   "the request body must be a JSON object");
+  }
+  return json;
+}
+
+std::string string_field(const nlohmann::ordered_json& body, const std::string& field) {
+  auto it = body.find(field);
+  if (it == body.end() || !it->is_string()) {
+    throw ApiError(http::status::bad_request, "missing_field",
+                   "field '" + field + "' (a string) is required");
+  }
+  return it->get<std::string>();
+}
+
+}  // namespace
+
+void Api::list_schemes(Call& call) {
+  call.reply(json_response(http::status::ok, {{"schemes", schemes_->list()}}));
+}
+
+void Api::scheme_op(Call& call) {
+  const std::string& scheme = call.route.scheme;
+  const std::string& op = call.route.op;
+  if (scheme == "raw" && (op == "sign" || op == "verify")) {
+    // The daemon's own scheme: the same as /v1/keys/NAME/sign with the key in the body.
+    const auto body = parse_json_object(call.req.body());
+    const std::string key = require_string(body, "key");
+    return op == "sign" ? sign(call, key, body) : verify(call, key, body);
+  }
+  if (!schemes_->knows(scheme)) {
+    throw ApiError(http::status::not_found, "scheme_not_found", "no scheme named '" + scheme + "'");
+  }
+  const auto input = parse_ordered_object(call.req.body());
+  if (op == "verify") {
+    std::optional<Bytes> spki;
+    std::string peer;
+    if (input.contains("peer")) {
+      peer = string_field(input, "peer");
+    } else {
+      const std::string key = string_field(input, "key");
+      require_key_access(call, key, scheme);
+      auto info = s_.store.key(key);
+      if (!info) throw ApiError(http::status::not_found, "key_not_found", "no key '" + key + "'");
+      spki = info->spki_der;
+    }
+    auto out = schemes_->verify(scheme, input, peer, spki);
+    AuditRecord rec;
+    rec.op = "verify";
+    rec.peer = &call.peer;
+    rec.key = peer.empty() ? string_field(input, "key") : "peer:" + peer;
+    rec.scheme = scheme;
+    rec.data_sha256 = sha256_hex(as_bytes(call.req.body()));
+    rec.result = out.value("valid", false) ? "valid" : "invalid";
+    s_.audit.write(rec);
+    return call.reply(json_response(http::status::ok, out));
+  }
+  if (!schemes_->signs_with(scheme, op)) {
+    throw ApiError(http::status::not_found, "not_found",
+                   "scheme '" + scheme + "' has no operation '" + op + "'");
+  }
+  const std::string key = string_field(input, "key");
+  require_key_access(call, key, scheme);
+  const auto it = call.policy->config().keys.find(key);
+  const auto settings = it == call.policy->config().keys.end()
+                            ? std::map<std::string, std::string>{}
+                            : it->second.settings;
+  run_on_pool(call.reply, [s = s_, routes = schemes_.get(), peer = call.peer, key, scheme, op,
+                           input, settings](SigningSession& session) {
+    const SignContext ctx{s.audit, s.metrics, session, peer, key, scheme};
+    auto out = routes->run(scheme, op, input, settings, [&](const SignRequest& req, ByteView data) {
+      return audited_sign(ctx, req, data);
+    });
+    return json_response(http::status::ok, out);
+  });
+}
+
+}  // namespace p11signd::daemon

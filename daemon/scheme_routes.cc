@@ -1,0 +1,172 @@
+// The two SchemeRoutes: backed by schemes::SchemeRegistry when schemes/ is built in, else "raw"
+// only.
+#include <unistd.h>
+
+#include "daemon/http.h"
+#include "daemon/routes_schemes.h"
+
+#if P11SIGND_HAVE_SCHEMES
+#include "schemes/peer_key.h"
+#include "schemes/registry.h"
+#endif
+
+namespace p11signd::daemon {
+namespace {
+
+using Json = SchemeRoutes::Json;
+
+// What both variants check: scheme names on keys, peers naming a known scheme.
+template <typename Known>
+std::vector<std::string> check_names(const Config& config, Known known) {
+  std::vector<std::string> problems;
+  for (const auto& [name, k] : config.keys) {
+    for (const auto& s : k.schemes) {
+      if (!known(s)) problems.push_back("[key." + name + "] schemes: unknown scheme '" + s + "'");
+    }
+  }
+  for (const auto& [name, p] : config.peers) {
+    if (!p.scheme.empty() && !known(p.scheme)) {
+      problems.push_back("[peer." + name + "] scheme: unknown scheme '" + p.scheme + "'");
+    }
+  }
+  return problems;
+}
+
+#if P11SIGND_HAVE_SCHEMES
+
+ApiError from_scheme_error(const schemes::SchemeError& e) {
+  const bool bad = e.kind() == schemes::SchemeErrorKind::kBadRequest;
+  return {bad ? http::status::bad_request : http::status::unprocessable_entity,
+          bad ? "bad_request" : "invalid_request",
+          e.field().empty() ? e.what() : e.field() + ": " + e.what()};
+}
+
+class RegistrySchemeRoutes final : public SchemeRoutes {
+ public:
+  RegistrySchemeRoutes() { schemes::register_builtin_schemes(registry_); }
+
+  Json list() const override {
+    Json out = Json::array();
+    for (const auto* s : registry_.list()) {
+      Json entry = s->describe();
+      entry["name"] = s->name();
+      out.push_back(entry);
+    }
+    return out;
+  }
+
+  bool knows(const std::string& scheme) const override { return registry_.find(scheme); }
+
+  bool signs_with(const std::string& scheme, const std::string& op) const override {
+    const auto* s = registry_.find(scheme);
+    if (!s) return false;
+    auto actions = s->actions();
+    return op == "sign" || std::find(actions.begin(), actions.end(), op) != actions.end();
+  }
+
+  Json run(const std::string& scheme, const std::string& op, const Json& input,
+           const std::map<std::string, std::string>& settings, const SignFn& sign) const override {
+    const auto* s = registry_.find(scheme);
+    try {
+      return op == "sign" ? s->sign(input, settings, sign)
+                          : s->run_action(op, input, settings, sign);
+    } catch (const schemes::SchemeError& e) {
+      throw from_scheme_error(e);
+    }
+  }
+
+  Json verify(const std::string& scheme, const Json& input, const std::string& peer,
+              const std::optional<Bytes>& key_spki) const override {
+    const auto* s = registry_.find(scheme);
+    try {
+      if (key_spki) return s->verify(input, schemes::PeerKey::from_spki_der(*key_spki));
+      auto it = peers_.find(peer);
+      if (it == peers_.end()) {
+        throw ApiError(http::status::not_found, "peer_not_found", "no peer named '" + peer + "'");
+      }
+      if (it->second.first != scheme) {
+        throw ApiError(http::status::unprocessable_entity, "invalid_request",
+                       "peer '" + peer + "' is for scheme '" + it->second.first + "'");
+      }
+      return s->verify(input, it->second.second);
+    } catch (const schemes::SchemeError& e) {
+      throw from_scheme_error(e);
+    }
+  }
+
+  std::vector<std::string> check(const Config& config) const override {
+    auto problems = check_names(config, [this](const std::string& s) { return knows(s); });
+    for (const auto& [name, k] : config.keys) {
+      for (const auto& s : k.schemes) {
+        if (const auto* scheme = registry_.find(s)) {
+          for (const auto& p : scheme->check_settings(k.settings)) {
+            problems.push_back("[key." + name + "] " + p);
+          }
+        }
+      }
+    }
+    for (const auto& [name, p] : config.peers) {
+      try {
+        load_peer(p);
+      } catch (const std::exception& e) {
+        problems.push_back("[peer." + name + "]: " + e.what());
+      }
+    }
+    return problems;
+  }
+
+  void set_peers(const Config& config) override {
+    std::map<std::string, std::pair<std::string, schemes::PeerKey>> peers;
+    for (const auto& [name, p] : config.peers)
+      peers.emplace(name, std::pair{p.scheme, load_peer(p)});
+    peers_ = std::move(peers);
+  }
+
+ private:
+  static schemes::PeerKey load_peer(const PeerConfig& p) {
+    return schemes::PeerKey::from_file(p.certificate.empty() ? p.public_key : p.certificate);
+  }
+
+  schemes::SchemeRegistry registry_;
+  std::map<std::string, std::pair<std::string, schemes::PeerKey>> peers_;
+};
+
+#else
+
+// Until schemes/ is built in: only the daemon's own "raw" scheme, served by the Api itself.
+class RawOnlySchemeRoutes final : public SchemeRoutes {
+ public:
+  Json list() const override {
+    return Json::array({{{"name", "raw"},
+                         {"sign", {{"required", {"key", "data"}}, {"optional", {"alg"}}}},
+                         {"verify", {{"required", {"key", "data", "signature"}}}}}});
+  }
+  bool knows(const std::string& scheme) const override { return scheme == "raw"; }
+  bool signs_with(const std::string&, const std::string&) const override { return false; }
+  Json run(const std::string&, const std::string&, const Json&,
+           const std::map<std::string, std::string>&, const SignFn&) const override {
+    throw ApiError(http::status::not_found, "scheme_not_found", "no such scheme");
+  }
+  Json verify(const std::string&, const Json&, const std::string&,
+              const std::optional<Bytes>&) const override {
+    throw ApiError(http::status::not_found, "scheme_not_found", "no such scheme");
+  }
+  std::vector<std::string> check(const Config& config) const override {
+    return check_names(config, [this](const std::string& s) { return knows(s); });
+  }
+  void set_peers(const Config&) override {}
+};
+
+#endif
+
+}  // namespace
+
+std::unique_ptr<SchemeRoutes> make_scheme_routes() {
+#if P11SIGND_HAVE_SCHEMES
+  return std::make_unique<RegistrySchemeRoutes>();
+#else
+  return std::make_unique<RawOnlySchemeRoutes>();
+#endif
+}
+
+}  // namespace p11signd::daemon
