@@ -69,7 +69,10 @@ Json AlipayScheme::describe() const {
   return Json{{"name", name()},
               {"description", "Alipay RSA2: SHA256withRSA over sorted k=v pairs"},
               {"sign", {{"required", {"params"}}, {"optional", Json::array()}}},
-              {"verify", {{"required", {"form"}}, {"alternatives", {{"form", "params"}}}}},
+              {"verify",
+               {{"required", {"form"}},
+                {"optional", {"include_sign_type"}},
+                {"alternatives", {{"form", "params"}}}}},
               {"settings", {"alipay.app-id"}}};
 }
 
@@ -100,8 +103,15 @@ Json AlipayScheme::verify(const Json& input, const PeerKey& peer) const {
   if (sign == nullptr) return verify_result(false, "no sign parameter");
   const auto signature = base64_decode(sign->second);
   if (!signature) return verify_result(false, "sign is not valid base64");
-  const bool ok = peer.verify(
-      kRsa2, as_bytes(alipay_signed_text(params, /*include_sign_type=*/false)), *signature);
+  // Notifications (rsaCheckV1) leave sign_type out; checking a request we signed (rsaCheckV2) keeps
+  // it.
+  const auto include = input.find("include_sign_type");
+  if (include != input.end() && !include->is_boolean()) {
+    throw_bad_request("include_sign_type", "must be true or false");
+  }
+  const bool with_sign_type = include != input.end() && include->get<bool>();
+  const bool ok =
+      peer.verify(kRsa2, as_bytes(alipay_signed_text(params, with_sign_type)), *signature);
   return verify_result(ok, ok ? "signature matches" : "sign does not match the parameters");
 }
 

@@ -26,7 +26,8 @@ class AlipayScheme final : public Scheme {
   // {"params":{...}} -> {"params":{... ,"sign"},"sign","form"}. app_id from alipay.app-id and
   // sign_type RSA2 are filled when absent.
   Json sign(const Json& input, const KeySettings& settings, const SignFn& sign) const override;
-  // Asynchronous notifications: {"form": raw body} or {"params":{...}}.
+  // Asynchronous notifications: {"form": raw body} or {"params":{...}}; sign_type is left out of
+  // the text unless "include_sign_type": true (to check a request signed by sign()).
   Json verify(const Json& input, const PeerKey& peer) const override;
   std::vector<std::string> check_settings(const KeySettings& settings) const override;
 };

@@ -1,1 +1,61 @@
+#include "schemes/registry.h"
+
 #include <gtest/gtest.h>
+
+#include "schemes/peer_key.h"
+
+namespace p11signd::schemes {
+namespace {
+
+TEST(SchemeRegistry, BuiltinsAreListedSortedAndFound) {
+  SchemeRegistry registry;
+  register_builtin_schemes(registry);
+  std::vector<std::string> names;
+  for (const Scheme* s : registry.list()) names.push_back(s->name());
+  const std::vector<std::string> want = {"alipay", "amazonpay", "carat",   "jws",
+                                         "mypos",  "raw",       "swifood", "wechatpay"};
+  EXPECT_EQ(names, want);
+  ASSERT_NE(registry.find("mypos"), nullptr);
+  EXPECT_EQ(registry.find("mypos")->name(), "mypos");
+  EXPECT_EQ(registry.find("paypal"), nullptr);
+  EXPECT_EQ(registry.find("MYPOS"), nullptr);
+}
+
+TEST(SchemeRegistry, EveryDescriptionNamesItsInputsAndSettings) {
+  SchemeRegistry registry;
+  register_builtin_schemes(registry);
+  for (const Scheme* s : registry.list()) {
+    const Json d = s->describe();
+    EXPECT_EQ(d["name"], s->name());
+    EXPECT_TRUE(d["sign"]["required"].is_array()) << s->name();
+    EXPECT_TRUE(d["verify"]["required"].is_array()) << s->name();
+    EXPECT_TRUE(d["settings"].is_array()) << s->name();
+  }
+}
+
+TEST(SchemeRegistry, DuplicateNamesAreRefused) {
+  SchemeRegistry registry;
+  register_builtin_schemes(registry);
+  class Dup final : public Scheme {
+   public:
+    std::string name() const override { return "raw"; }
+    Json describe() const override { return {}; }
+    Json sign(const Json&, const KeySettings&, const SignFn&) const override { return {}; }
+    Json verify(const Json&, const PeerKey&) const override { return {}; }
+  };
+  EXPECT_THROW(registry.add(std::make_unique<Dup>()), std::invalid_argument);
+}
+
+TEST(SchemeRegistry, UnknownActionIsABadRequest) {
+  SchemeRegistry registry;
+  register_builtin_schemes(registry);
+  try {
+    registry.find("mypos")->run_action("button-signature", Json::object(), {}, nullptr);
+    FAIL();
+  } catch (const SchemeError& e) {
+    EXPECT_EQ(e.kind(), SchemeErrorKind::kBadRequest);
+  }
+}
+
+}  // namespace
+}  // namespace p11signd::schemes
