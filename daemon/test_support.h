@@ -1,0 +1,90 @@
+#pragma once
+// Test harness: a Daemon over a FakeKeyStore on a temporary socket, run in process on its own thread, and a
+// small blocking HTTP client for the socket. Used by the daemon's server tests only.
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "daemon/daemon.h"
+#include "daemon/fake_keystore.h"
+
+namespace p11signd::daemon::testing {
+
+// RSA keys are slow to make (above all under ASan): a few are made once per test process and shared.
+EvpPkeyPtr shared_key(int index);
+
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::string& path() const { return path_; }
+  std::string file(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+// A running daemon. `extra` is appended to the [daemon] section; `keys` are whole sections.
+class TestDaemon {
+ public:
+  struct Options {
+    std::string daemon_extra;
+    std::string sections =
+        "[key.demo]\nlabel = demo\nallow-uids = 0\nschemes = raw\n"
+        "[key.restricted]\nlabel = restricted\nallow-uids = 0\nschemes = jws\n";
+    unsigned max_sessions = 4;
+  };
+
+  TestDaemon() : TestDaemon(Options{}) {}
+  explicit TestDaemon(Options options);
+  ~TestDaemon();
+
+  FakeKeyStore& store() { return *store_; }
+  Daemon& daemon() { return *daemon_; }
+  const std::string& socket() const { return socket_; }
+  std::string config_path() const { return dir_.file("p11signd.conf"); }
+  std::string audit_path() const { return dir_.file("audit.log"); }
+  void write_config(const std::string& sections, const std::string& daemon_extra = "");
+  // Stops the daemon and returns run()'s exit code.
+  int stop();
+
+ private:
+  TempDir dir_;
+  std::string socket_;
+  FakeKeyStore* store_ = nullptr;
+  std::unique_ptr<Daemon> daemon_;
+  std::thread thread_;
+  int exit_code_ = -1;
+  bool stopped_ = false;
+};
+
+class Client {
+ public:
+  explicit Client(const std::string& socket);
+  Response request(http::verb method, const std::string& target, const std::string& body = "");
+  Response get(const std::string& target) { return request(http::verb::get, target); }
+  Response post(const std::string& target, const std::string& body) {
+    return request(http::verb::post, target, body);
+  }
+  void send_raw(const std::string& bytes);
+  // Reads one response; throws boost::system::system_error when the daemon closed the connection.
+  Response read_response();
+  // True when the daemon closed the connection (EOF on read).
+  bool closed_by_peer();
+
+ private:
+  boost::asio::io_context io_;
+  boost::asio::local::stream_protocol::socket socket_;
+  boost::beast::flat_buffer buffer_;
+};
+
+nlohmann::json body_json(const Response& res);
+std::string error_code_of(const Response& res);
+// {"alg":alg,"data":base64(data)}
+std::string sign_body(const std::string& data, const std::string& alg = "RSA-SHA256");
+
+}  // namespace p11signd::daemon::testing
