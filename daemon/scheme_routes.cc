@@ -153,10 +153,11 @@ class RawOnlySchemeRoutes final : public SchemeRoutes {
               const std::optional<Bytes>&) const override {
     throw ApiError(http::status::not_found, "scheme_not_found", "no such scheme");
   }
-  // The names interface.md promises, so that a configuration written for the full build passes here too.
+  // The names interface.md promises, so that a configuration written for the full build passes here
+  // too.
   std::vector<std::string> check(const Config& config) const override {
-    static const std::set<std::string> kPromised = {"raw",       "mypos",  "swifood",  "carat", "jws",
-                                                    "amazonpay", "alipay", "wechatpay"};
+    static const std::set<std::string> kPromised = {"raw", "mypos",     "swifood", "carat",
+                                                    "jws", "amazonpay", "alipay",  "wechatpay"};
     return check_names(config, [](const std::string& s) { return kPromised.count(s) > 0; });
   }
   void set_peers(const Config&) override {}

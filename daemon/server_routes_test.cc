@@ -1,5 +1,5 @@
-// Every route of the daemon over a real Unix socket, against the fake keystore; signatures checked with
-// OpenSSL against the fake token's public keys.
+// Every route of the daemon over a real Unix socket, against the fake keystore; signatures checked
+// with OpenSSL against the fake token's public keys.
 #include <gtest/gtest.h>
 
 #include "common/encoding.h"
@@ -103,8 +103,8 @@ TEST(ServerRoutes, VerifyAnswersTrueAndFalse) {
   TestDaemon d;
   Client c(d.socket());
   auto sig = body_json(c.post("/v1/keys/demo/sign", sign_body("abc")))["signature"];
-  nlohmann::json body{{"alg", "RSA-SHA256"}, {"data", base64_encode(as_bytes("abc"))},
-                      {"signature", sig}};
+  nlohmann::json body{
+      {"alg", "RSA-SHA256"}, {"data", base64_encode(as_bytes("abc"))}, {"signature", sig}};
   auto ok = c.post("/v1/keys/demo/verify", body.dump());
   ASSERT_EQ(ok.result_int(), 200u) << ok.body();
   EXPECT_EQ(body_json(ok)["valid"], true);

@@ -1,6 +1,6 @@
 #pragma once
-// Test harness: a Daemon over a FakeKeyStore on a temporary socket, run in process on its own thread, and a
-// small blocking HTTP client for the socket. Used by the daemon's server tests only.
+// Test harness: a Daemon over a FakeKeyStore on a temporary socket, run in process on its own
+// thread, and a small blocking HTTP client for the socket. Used by the daemon's server tests only.
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
@@ -14,7 +14,8 @@
 
 namespace p11signd::daemon::testing {
 
-// RSA keys are slow to make (above all under ASan): a few are made once per test process and shared.
+// RSA keys are slow to make (above all under ASan): a few are made once per test process and
+// shared.
 EvpPkeyPtr shared_key(int index);
 
 class TempDir {

@@ -1,0 +1,195 @@
+// HTTP over the socket: keep-alive, pipelining, deadlines, body limits, garbage, many connections,
+// the connection cap, the socket file itself.
+#include <sys/resource.h>
+#include <sys/stat.h>
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "daemon/test_support.h"
+
+namespace p11signd::daemon {
+namespace {
+
+using namespace p11signd::daemon::testing;
+
+std::string raw_sign_request(const std::string& data, bool close = false) {
+  const std::string body = sign_body(data);
+  return "POST /v1/keys/demo/sign HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n" +
+         std::string(close ? "Connection: close\r\n" : "") +
+         "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+}
+
+TEST(ServerTransport, KeepAliveServesManyRequestsOnOneConnection) {
+  TestDaemon d;
+  Client c(d.socket());
+  for (int i = 0; i < 20; ++i) {
+    auto res = c.post("/v1/keys/demo/sign", sign_body("n" + std::to_string(i)));
+    ASSERT_EQ(res.result_int(), 200u);
+    EXPECT_TRUE(res.keep_alive());
+  }
+}
+
+TEST(ServerTransport, PipelinedRequestsAreAnsweredInOrder) {
+  TestDaemon d;
+  Client c(d.socket());
+  c.send_raw(raw_sign_request("one") + "GET /v1/keys HTTP/1.1\r\nHost: x\r\n\r\n" +
+             "GET /nope HTTP/1.1\r\nHost: x\r\n\r\n" + raw_sign_request("two", true));
+  EXPECT_EQ(body_json(c.read_response())["key"], "demo");
+  EXPECT_TRUE(body_json(c.read_response()).contains("keys"));
+  EXPECT_EQ(c.read_response().result_int(), 404u);
+  auto last = c.read_response();
+  EXPECT_EQ(last.result_int(), 200u);
+  EXPECT_FALSE(last.keep_alive());
+  EXPECT_TRUE(c.closed_by_peer());
+}
+
+TEST(ServerTransport, SlowClientGets408) {
+  TestDaemon::Options o;
+  o.daemon_extra = "read-timeout-ms = 200\n";
+  TestDaemon d(o);
+  Client c(d.socket());
+  c.send_raw("POST /v1/keys/demo/sign HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"da");
+  auto res = c.read_response();
+  EXPECT_EQ(res.result_int(), 408u);
+  EXPECT_EQ(error_code_of(res), "request_timeout");
+  EXPECT_TRUE(c.closed_by_peer());
+}
+
+TEST(ServerTransport, IdleKeepAliveConnectionIsClosedQuietly) {
+  TestDaemon::Options o;
+  o.daemon_extra = "idle-timeout-ms = 100\n";
+  TestDaemon d(o);
+  Client c(d.socket());
+  EXPECT_EQ(c.get("/v1/keys").result_int(), 200u);
+  EXPECT_TRUE(c.closed_by_peer());
+}
+
+TEST(ServerTransport, OversizedBodyIs413BeforeItIsRead) {
+  TestDaemon::Options o;
+  o.daemon_extra = "max-request-bytes = 2048\n";
+  TestDaemon d(o);
+  Client c(d.socket());
+  // Only the header is sent: the answer must come without the 10 MB body.
+  c.send_raw("POST /v1/keys/demo/sign HTTP/1.1\r\nHost: x\r\nContent-Length: 10000000\r\n\r\n");
+  auto res = c.read_response();
+  EXPECT_EQ(res.result_int(), 413u);
+  EXPECT_EQ(error_code_of(res), "payload_too_large");
+}
+
+TEST(ServerTransport, OversizedChunkedBodyIs413) {
+  TestDaemon::Options o;
+  o.daemon_extra = "max-request-bytes = 2048\n";
+  TestDaemon d(o);
+  Client c(d.socket());
+  std::string chunked =
+      "POST /v1/keys/demo/sign HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
+  for (int i = 0; i < 4; ++i) chunked += "400\r\n" + std::string(1024, 'a') + "\r\n";
+  c.send_raw(chunked);
+  EXPECT_EQ(c.read_response().result_int(), 413u);
+}
+
+TEST(ServerTransport, ExpectContinueIsHonoured) {
+  TestDaemon d;
+  Client c(d.socket());
+  const std::string body = sign_body(std::string(3000, 'z'));
+  c.send_raw(
+      "POST /v1/keys/demo/sign HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: " +
+      std::to_string(body.size()) + "\r\n\r\n");
+  EXPECT_EQ(c.read_response().result_int(), 100u);
+  c.send_raw(body);
+  EXPECT_EQ(c.read_response().result_int(), 200u);
+}
+
+TEST(ServerTransport, GarbageGets400AndDisturbsNoOtherConnection) {
+  TestDaemon d;
+  Client good(d.socket());
+  EXPECT_EQ(good.get("/v1/keys").result_int(), 200u);
+  for (const std::string& garbage :
+       {std::string("GARBAGE\r\n\r\n"), std::string("GET / HTTP/9.9\r\n\r\n"),
+        std::string("POST /v1/keys/demo/sign HTTP/1.1\r\nContent-Length: abc\r\n\r\n"),
+        std::string("\x00\x01\x02\xff\r\n\r\n", 8)}) {
+    Client bad(d.socket());
+    bad.send_raw(garbage);
+    auto res = bad.read_response();
+    EXPECT_EQ(res.result_int(), 400u);
+    EXPECT_EQ(error_code_of(res), "bad_request");
+    EXPECT_TRUE(bad.closed_by_peer());
+  }
+  EXPECT_EQ(good.post("/v1/keys/demo/sign", sign_body("still fine")).result_int(), 200u);
+}
+
+TEST(ServerTransport, FiveHundredConcurrentConnections) {
+  rlimit lim{};
+  getrlimit(RLIMIT_NOFILE, &lim);
+  if (lim.rlim_cur < 2048) {
+    lim.rlim_cur = std::min<rlim_t>(4096, lim.rlim_max);
+    setrlimit(RLIMIT_NOFILE, &lim);
+  }
+  if (lim.rlim_cur < 1100) GTEST_SKIP() << "RLIMIT_NOFILE too low for 500 connections";
+  TestDaemon d;
+  std::vector<std::unique_ptr<Client>> clients;
+  for (int i = 0; i < 500; ++i) clients.push_back(std::make_unique<Client>(d.socket()));
+  for (std::size_t i = 0; i < 500; ++i)
+    clients[i]->send_raw(raw_sign_request("c" + std::to_string(i)));
+  int ok = 0;
+  for (auto& c : clients) ok += c->read_response().result_int() == 200;
+  EXPECT_EQ(ok, 500);
+}
+
+TEST(ServerTransport, ConnectionsBeyondTheCapGet503) {
+  TestDaemon::Options o;
+  o.daemon_extra = "max-connections = 2\n";
+  TestDaemon d(o);
+  Client a(d.socket());
+  Client b(d.socket());
+  EXPECT_EQ(a.get("/v1/keys").result_int(), 200u);
+  EXPECT_EQ(b.get("/v1/keys").result_int(), 200u);
+  Client third(d.socket());
+  auto res = third.read_response();
+  EXPECT_EQ(res.result_int(), 503u);
+  EXPECT_EQ(error_code_of(res), "too_many_connections");
+  EXPECT_EQ(a.get("/v1/keys").result_int(), 200u);
+}
+
+TEST(ServerTransport, SocketFileHasTheConfiguredMode) {
+  TestDaemon d;
+  struct stat st {};
+  ASSERT_EQ(stat(d.socket().c_str(), &st), 0);
+  EXPECT_TRUE(S_ISSOCK(st.st_mode));
+  EXPECT_EQ(st.st_mode & 0777, 0666u);
+}
+
+TEST(ServerTransport, RefusesToStartOnALiveSocket) {
+  TestDaemon first;
+  ConfigResult loaded = load_config(first.config_path());
+  ASSERT_TRUE(loaded.ok());
+  auto store = std::make_unique<FakeKeyStore>();
+  DaemonOptions options;
+  options.handle_signals = false;
+  options.socket_activation = false;
+  Daemon second(loaded.config, std::move(store), options);
+  try {
+    second.run();
+    FAIL() << "a second daemon started on a live socket";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("live socket"), std::string::npos) << e.what();
+  }
+  Client c(first.socket());
+  EXPECT_EQ(c.get("/v1/keys").result_int(), 200u);
+}
+
+TEST(ServerTransport, RemovesTheSocketFileOnExit) {
+  std::string path;
+  {
+    TestDaemon d;
+    path = d.socket();
+    EXPECT_EQ(d.stop(), 0);
+  }
+  struct stat st {};
+  EXPECT_NE(stat(path.c_str(), &st), 0);
+}
+
+}  // namespace
+}  // namespace p11signd::daemon
