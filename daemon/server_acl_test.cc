@@ -1,0 +1,127 @@
+// Peer credentials over a real socket: a client forked and dropped to nobody (65534) is refused
+// keys and admin routes it is not allowed, with a 403 naming the key and the rule. Needs root (as
+// CI runs); skipped otherwise.
+#include <grp.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+
+#include "daemon/test_support.h"
+
+namespace p11signd::daemon {
+namespace {
+
+using namespace p11signd::daemon::testing;
+
+constexpr uid_t kNobody = 65534;
+constexpr gid_t kNogroup = 65534;
+
+// Forks, drops to uid/gid, sends `request` and returns what came back (up to 4 KiB). The child uses
+// only system calls: the parent has threads, so nothing that may take a lock (malloc) after fork().
+std::string exchange_as(uid_t uid, gid_t gid, const std::string& socket_path,
+                        const std::string& request) {
+  int pipefd[2];
+  if (pipe(pipefd) != 0) return "pipe failed";
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, socket_path.c_str(), sizeof addr.sun_path - 1);
+  const pid_t pid = fork();
+  if (pid == 0) {
+    close(pipefd[0]);
+    if (setgroups(0, nullptr) != 0 || setgid(gid) != 0 || setuid(uid) != 0) _exit(2);
+    const int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) _exit(3);
+    if (write(fd, request.data(), request.size()) != static_cast<ssize_t>(request.size())) _exit(4);
+    char buf[4096];
+    ssize_t total = 0;
+    for (ssize_t n;
+         (n = read(fd, buf + total, sizeof buf - static_cast<std::size_t>(total))) > 0;) {
+      total += n;
+    }
+    if (write(pipefd[1], buf, static_cast<std::size_t>(total)) < 0) _exit(5);
+    _exit(0);
+  }
+  close(pipefd[1]);
+  std::string out;
+  char buf[4096];
+  for (ssize_t n; (n = read(pipefd[0], buf, sizeof buf)) > 0;)
+    out.append(buf, static_cast<std::size_t>(n));
+  close(pipefd[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    return "child failed with " + std::to_string(WEXITSTATUS(status));
+  }
+  return out;
+}
+
+std::string post_request(const std::string& target, const std::string& body) {
+  return "POST " + target + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: " +
+         std::to_string(body.size()) + "\r\n\r\n" + body;
+}
+
+class AclTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (geteuid() != 0) GTEST_SKIP() << "needs root to act as another uid";
+  }
+};
+
+TEST_F(AclTest, OtherUidIsRefusedTheKeyWithTheRuleNamed) {
+  TestDaemon d;
+  const std::string answer = exchange_as(kNobody, kNogroup, d.socket(),
+                                         post_request("/v1/keys/demo/sign", sign_body("x")));
+  EXPECT_EQ(answer.rfind("HTTP/1.1 403", 0), 0u) << answer;
+  EXPECT_NE(answer.find("peer uid 65534 may not use key 'demo' (allow-uids = 0"), std::string::npos)
+      << answer;
+  EXPECT_NE(answer.find("\"code\":\"forbidden\""), std::string::npos);
+}
+
+TEST_F(AclTest, AllowedUidMaySign) {
+  TestDaemon::Options o;
+  o.sections = "[key.demo]\nlabel = demo\nallow-uids = 0, 65534\n";
+  TestDaemon d(o);
+  const std::string answer = exchange_as(kNobody, kNogroup, d.socket(),
+                                         post_request("/v1/keys/demo/sign", sign_body("x")));
+  EXPECT_EQ(answer.rfind("HTTP/1.1 200", 0), 0u) << answer;
+}
+
+TEST_F(AclTest, AllowedGroupMaySign) {
+  TestDaemon::Options o;
+  o.sections = "[key.demo]\nlabel = demo\nallow-uids = 0\nallow-groups = 65534\n";
+  TestDaemon d(o);
+  const std::string answer = exchange_as(kNobody, kNogroup, d.socket(),
+                                         post_request("/v1/keys/demo/sign", sign_body("x")));
+  EXPECT_EQ(answer.rfind("HTTP/1.1 200", 0), 0u) << answer;
+}
+
+TEST_F(AclTest, AdminRoutesAreRefusedToNonAdmins) {
+  TestDaemon d;
+  for (const auto& [target, body] : std::vector<std::pair<std::string, std::string>>{
+           {"/v1/keys", R"({"name":"x"})"},
+           {"/v1/keys/import", R"({"name":"x","pem":"..."})"},
+           {"/v1/keys/demo/certificate", R"({"subject":"CN=x"})"},
+           {"/v1/keys/demo/csr", R"({"subject":"CN=x"})"}}) {
+    const std::string answer =
+        exchange_as(kNobody, kNogroup, d.socket(), post_request(target, body));
+    EXPECT_EQ(answer.rfind("HTTP/1.1 403", 0), 0u) << target << ": " << answer;
+    EXPECT_NE(answer.find("is not an admin (admin-uids = 0"), std::string::npos) << answer;
+  }
+}
+
+TEST_F(AclTest, KeyListShowsOnlyWhatThePeerMayUse) {
+  TestDaemon d;
+  const std::string answer =
+      exchange_as(kNobody, kNogroup, d.socket(),
+                  "GET /v1/keys HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(answer.rfind("HTTP/1.1 200", 0), 0u) << answer;
+  EXPECT_NE(answer.find("{\"keys\":[]}"), std::string::npos) << answer;
+}
+
+}  // namespace
+}  // namespace p11signd::daemon

@@ -1,0 +1,170 @@
+// Admin routes (key generation, import, certificates, CSRs) and the audit trail, as an admin peer
+// (root).
+#include <openssl/pem.h>
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "common/digest.h"
+#include "common/encoding.h"
+#include "daemon/public_key.h"
+#include "daemon/test_support.h"
+
+namespace p11signd::daemon {
+namespace {
+
+using namespace p11signd::daemon::testing;
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string private_pem(EVP_PKEY* key) {
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()), BIO_free);
+  PEM_write_bio_PrivateKey(bio.get(), key, nullptr, nullptr, 0, nullptr, nullptr);
+  char* data = nullptr;
+  const long n = BIO_get_mem_data(bio.get(), &data);
+  return std::string(data, static_cast<std::size_t>(n));
+}
+
+TEST(ServerAdmin, GeneratesAKeyThatAdminsCanUseUntilConfigured) {
+  if (geteuid() != 0) GTEST_SKIP() << "the test config names uid 0 as admin";
+  TestDaemon d;
+  Client c(d.socket());
+  auto res = c.post("/v1/keys", R"({"name":"made","label":"made-label","bits":2048})");
+  ASSERT_EQ(res.result_int(), 201u) << res.body();
+  auto j = body_json(res);
+  EXPECT_EQ(j["key"]["name"], "made");
+  EXPECT_EQ(j["key"]["label"], "made-label");
+  EXPECT_NE(j["config"].get<std::string>().find("[key.made]"), std::string::npos);
+
+  auto sig = c.post("/v1/keys/made/sign", sign_body("runtime"));
+  ASSERT_EQ(sig.result_int(), 200u) << sig.body();
+  SignRequest req;
+  EXPECT_TRUE(verify_signature(d.store().key("made")->spki_der, req, as_bytes("runtime"),
+                               *base64_decode(body_json(sig)["signature"].get<std::string>())));
+  EXPECT_EQ(c.post("/v1/keys", R"({"name":"made"})").result_int(), 409u);
+  EXPECT_EQ(c.post("/v1/keys", R"({"name":"x","bits":1000})").result_int(), 422u);
+  EXPECT_EQ(c.post("/v1/keys", R"({"name":"bad name"})").result_int(), 422u);
+  EXPECT_EQ(c.post("/v1/keys", R"({"bits":2048})").result_int(), 400u);
+
+  // The key stays named across a reload that does not mention it.
+  EXPECT_TRUE(d.daemon().reload_now().empty());
+  EXPECT_EQ(c.post("/v1/keys/made/sign", sign_body("after reload")).result_int(), 200u);
+}
+
+TEST(ServerAdmin, ImportsAKeyAndNeverEchoesIt) {
+  if (geteuid() != 0) GTEST_SKIP() << "the test config names uid 0 as admin";
+  TestDaemon d;
+  Client c(d.socket());
+  auto key = shared_key(3);
+  nlohmann::json body{{"name", "imported"}, {"pem", private_pem(key.get())}};
+  auto res = c.post("/v1/keys/import", body.dump());
+  ASSERT_EQ(res.result_int(), 201u) << res.body();
+  EXPECT_EQ(res.body().find("PRIVATE"), std::string::npos);
+  EXPECT_EQ(body_json(res)["key"]["generated_on_token"], false);
+  EXPECT_EQ(d.store().key("imported")->spki_der, spki_der(key.get()));
+  EXPECT_EQ(c.post("/v1/keys/import", R"({"name":"junk","pem":"not a key"})").result_int(), 422u);
+  EXPECT_EQ(read_file(d.audit_path()).find("PRIVATE"), std::string::npos);
+}
+
+TEST(ServerAdmin, SelfSignedCertificateIsStoredAndServed) {
+  if (geteuid() != 0) GTEST_SKIP() << "the test config names uid 0 as admin";
+  TestDaemon d;
+  Client c(d.socket());
+  EXPECT_EQ(error_code_of(c.get("/v1/keys/demo/certificate")), "certificate_not_found");
+  auto made =
+      c.post("/v1/keys/demo/certificate", R"({"subject":"CN=p11signd test,O=Example","days":30})");
+  ASSERT_EQ(made.result_int(), 201u) << made.body();
+  EXPECT_EQ(made.body().rfind("-----BEGIN CERTIFICATE-----", 0), 0u);
+  auto got = c.get("/v1/keys/demo/certificate");
+  ASSERT_EQ(got.result_int(), 200u);
+  EXPECT_EQ(got.body(), made.body());
+  EXPECT_EQ(c.post("/v1/keys/demo/certificate", R"({"subject":"CN=x","days":0})").result_int(),
+            422u);
+  EXPECT_EQ(c.post("/v1/keys/nope/certificate", R"({"subject":"CN=x"})").result_int(), 404u);
+}
+
+TEST(ServerAdmin, MakesACsr) {
+  if (geteuid() != 0) GTEST_SKIP() << "the test config names uid 0 as admin";
+  TestDaemon d;
+  Client c(d.socket());
+  auto res = c.post("/v1/keys/demo/csr", R"({"subject":"CN=shop.example"})");
+  ASSERT_EQ(res.result_int(), 200u) << res.body();
+  EXPECT_EQ(res.body().rfind("-----BEGIN CERTIFICATE REQUEST-----", 0), 0u);
+  EXPECT_EQ(c.post("/v1/keys/demo/csr", R"({"subject":"garbage"})").result_int(), 422u);
+}
+
+TEST(ServerAudit, OneLinePerOperationWithTheDigestNeverTheData) {
+  TestDaemon d;
+  Client c(d.socket());
+  const std::string secret = "card number 4111111111111111";
+  ASSERT_EQ(c.post("/v1/keys/demo/sign", sign_body(secret)).result_int(), 200u);
+  c.post("/v1/keys/restricted/sign", sign_body("x"));
+  d.stop();
+  std::istringstream lines(read_file(d.audit_path()));
+  std::vector<nlohmann::json> records;
+  for (std::string line; std::getline(lines, line);) records.push_back(nlohmann::json::parse(line));
+  ASSERT_EQ(records.size(), 2u);
+  const auto& sign = records[0];
+  EXPECT_EQ(sign["op"], "sign");
+  EXPECT_EQ(sign["key"], "demo");
+  EXPECT_EQ(sign["scheme"], "raw");
+  EXPECT_EQ(sign["alg"], "RSA-SHA256");
+  EXPECT_EQ(sign["result"], "ok");
+  EXPECT_EQ(sign["data_sha256"], sha256_hex(as_bytes(secret)));
+  EXPECT_EQ(sign["peer"]["uid"], geteuid());
+  EXPECT_EQ(sign["peer"]["pid"], getpid());
+  EXPECT_FALSE(sign["peer"]["exe"].get<std::string>().empty());
+  EXPECT_TRUE(sign.contains("time"));
+  EXPECT_TRUE(sign.contains("latency_us"));
+  EXPECT_EQ(records[1]["op"], "deny");
+  EXPECT_EQ(records[1]["key"], "restricted");
+  const std::string all = read_file(d.audit_path());
+  EXPECT_EQ(all.find("4111"), std::string::npos);
+  EXPECT_EQ(all.find(base64_encode(as_bytes(secret))), std::string::npos);
+}
+
+TEST(ServerAudit, SigningStopsWhenTheAuditLogCannotBeWritten) {
+  TestDaemon d;
+  // /dev/full accepts the open and fails every write (ENOSPC).
+  d.write_config("[key.demo]\nlabel = demo\nallow-uids = 0\n");
+  std::string conf = read_file(d.config_path());
+  conf.replace(conf.find(d.audit_path()), d.audit_path().size(), "/dev/full");
+  ConfigResult loaded = parse_config_text(conf);
+  ASSERT_TRUE(loaded.ok());
+  d.stop();
+  std::filesystem::remove(d.socket());
+  auto store = std::make_unique<FakeKeyStore>();
+  store->add_token_key("demo", shared_key(0));
+  ASSERT_TRUE(check_with_store(loaded.config, *store).empty());
+  DaemonOptions options;
+  options.handle_signals = false;
+  options.socket_activation = false;
+  Daemon daemon(loaded.config, std::move(store), options);
+  std::thread t([&] { daemon.run(); });
+  ASSERT_TRUE(daemon.wait_until_listening(std::chrono::seconds(5)));
+  {
+    Client c(d.socket());
+    for (int i = 0; i < 2; ++i) {
+      auto res = c.post("/v1/keys/demo/sign", sign_body("x"));
+      EXPECT_EQ(res.result_int(), 503u);
+      EXPECT_EQ(error_code_of(res), "audit_unavailable");
+      EXPECT_EQ(res.body().find("signature\""), std::string::npos);
+    }
+    auto health = c.get("/v1/health");
+    EXPECT_EQ(health.result_int(), 503u);
+    EXPECT_NE(health.body().find("audit log"), std::string::npos) << health.body();
+  }
+  daemon.request_stop();
+  t.join();
+}
+
+}  // namespace
+}  // namespace p11signd::daemon
