@@ -43,10 +43,10 @@ void record_error(WorkerResult& r, const std::string& what) {
   if (r.errors++ == 0) r.first_error = what;
 }
 
-void run_worker(const std::string& socket, const BenchPlan& plan, Clock::time_point deadline,
+void run_worker(const Context& ctx, const BenchPlan& plan, Clock::time_point deadline,
                 std::atomic<std::int64_t>& remaining, WorkerResult& out) {
   try {
-    HttpClient client(socket);
+    HttpClient client(ctx.socket_path, ctx.timeout);
     while (plan.count ? remaining.fetch_sub(1) > 0 : Clock::now() < deadline) {
       const Clock::time_point start = Clock::now();
       const HttpResponse res = client.request("POST", plan.target, plan.body);
@@ -136,7 +136,7 @@ int bench_command(const Args& args, Context& ctx) {
   {
     std::vector<std::jthread> workers;
     for (WorkerResult& r : results) {
-      workers.emplace_back(run_worker, std::cref(ctx.socket_path), std::cref(plan), deadline,
+      workers.emplace_back(run_worker, std::cref(ctx), std::cref(plan), deadline,
                            std::ref(remaining), std::ref(r));
     }
   }  // jthreads join here

@@ -1,6 +1,7 @@
 #pragma once
 // The p11sign commands of interface.md, one small function each, found by name from main().
 
+#include <chrono>
 #include <ostream>
 #include <span>
 #include <string>
@@ -12,6 +13,7 @@ namespace p11signd::cli {
 
 struct Context {
   std::string socket_path;
+  std::chrono::milliseconds timeout;  // per request: connect, send, answer
   std::ostream& out;
 };
 

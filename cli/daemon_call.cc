@@ -62,7 +62,7 @@ HttpResponse call_daemon(const Context& ctx, std::string_view method, std::strin
                          std::string_view body) {
   HttpResponse res;
   try {
-    HttpClient client(ctx.socket_path);
+    HttpClient client(ctx.socket_path, ctx.timeout);
     res = client.request(method, target, body);
   } catch (const TransportError& e) {
     throw Failure(e.what());

@@ -2,6 +2,7 @@
 // after the command name belongs to the command. Exit status: 0 success, 1 refused or failed, 2
 // usage error.
 
+#include <chrono>
 #include <cstdlib>
 #include <iostream>
 
@@ -15,33 +16,38 @@ namespace {
 namespace po = boost::program_options;
 
 constexpr const char* kDefaultSocket = "/run/p11signd/p11signd.sock";
+constexpr double kDefaultTimeoutSeconds = 60;
+
+// Calls f with each line of a usage text (several forms of a command are separated by '\n').
+template <class F>
+void for_each_line(std::string_view text, F f) {
+  for (std::size_t nl; (nl = text.find('\n')) != std::string_view::npos;
+       text.remove_prefix(nl + 1)) {
+    f(text.substr(0, nl));
+  }
+  f(text);
+}
 
 void print_usage(std::ostream& os) {
-  os << "usage: p11sign [--socket PATH] COMMAND [ARGS]\n\ncommands:\n";
+  os << "usage: p11sign [--socket PATH] [--timeout SECONDS] COMMAND [ARGS]\n\ncommands:\n";
   for (const Command& c : commands()) {
-    std::string_view usage = c.usage;
-    for (std::size_t nl; (nl = usage.find('\n')) != std::string_view::npos;
-         usage.remove_prefix(nl + 1)) {
-      os << "  " << usage.substr(0, nl) << '\n';
-    }
-    os << "  " << usage << '\n';
+    for_each_line(c.usage, [&os](std::string_view line) { os << "  " << line << '\n'; });
   }
   os << "\n--socket defaults to $P11SIGN_SOCKET, else " << kDefaultSocket
+     << "; --timeout (per request) to " << kDefaultTimeoutSeconds
      << ".\nExit status: 0 success, 1 refused or failed (the daemon's message on stderr), 2 "
         "usage.\n";
+}
+
+void print_command_usage(std::ostream& os, std::string_view usage) {
+  for_each_line(usage, [&os](std::string_view line) {
+    os << "usage: p11sign [--socket PATH] " << line << '\n';
+  });
 }
 
 std::string default_socket() {
   const char* env = std::getenv("P11SIGN_SOCKET");
   return env && *env ? env : kDefaultSocket;
-}
-
-void print_command_usage(std::ostream& os, std::string_view usage) {
-  for (std::size_t nl; (nl = usage.find('\n')) != std::string_view::npos;
-       usage.remove_prefix(nl + 1)) {
-    os << "usage: p11sign [--socket PATH] " << usage.substr(0, nl) << '\n';
-  }
-  os << "usage: p11sign [--socket PATH] " << usage << '\n';
 }
 
 // Global options end at the command name: from there on every token (options included) is handed to
@@ -62,8 +68,9 @@ std::vector<po::option> rest_after_command(std::vector<std::string>& tokens) {
 
 po::variables_map parse_global(int argc, char** argv) {
   po::options_description all;
-  all.add_options()("socket", po::value<std::string>())("help,h", "")("version", "")(
-      "command", po::value<std::string>())("args", po::value<std::vector<std::string>>());
+  all.add_options()("socket", po::value<std::string>())("timeout", po::value<double>())(
+      "help,h", "")("version", "")("command", po::value<std::string>())(
+      "args", po::value<std::vector<std::string>>());
   po::positional_options_description positional;
   positional.add("command", 1).add("args", -1);
   po::variables_map vm;
@@ -79,6 +86,13 @@ po::variables_map parse_global(int argc, char** argv) {
     throw UsageError(e.what());
   }
   return vm;
+}
+
+std::chrono::milliseconds request_timeout(const po::variables_map& vm) {
+  const double seconds = vm.count("timeout") ? vm["timeout"].as<double>() : kDefaultTimeoutSeconds;
+  if (!(seconds > 0 && seconds <= 86400))
+    throw UsageError("--timeout: more than 0, at most 86400 seconds");
+  return std::chrono::milliseconds(static_cast<long>(seconds * 1000 + 0.5));
 }
 
 bool wants_help(const Args& args) {
@@ -98,7 +112,8 @@ int run(int argc, char** argv) {
   if (!command) throw UsageError("unknown command '" + name + "'");
   const Args args = vm.count("args") ? vm["args"].as<Args>() : Args{};
   if (wants_help(args)) return print_command_usage(std::cout, command->usage), 0;
-  Context ctx{vm.count("socket") ? vm["socket"].as<std::string>() : default_socket(), std::cout};
+  Context ctx{vm.count("socket") ? vm["socket"].as<std::string>() : default_socket(),
+              request_timeout(vm), std::cout};
   try {
     return command->run(args, ctx);
   } catch (const UsageError& e) {
@@ -117,8 +132,8 @@ int main(int argc, char** argv) {
   } catch (const UsageError& e) {
     std::cerr << "p11sign: " << e.what() << '\n';
     if (e.usage().empty()) {
-      std::cerr
-          << "usage: p11sign [--socket PATH] COMMAND [ARGS]  (p11sign --help lists the commands)\n";
+      std::cerr << "usage: p11sign [--socket PATH] [--timeout SECONDS] COMMAND [ARGS]  (p11sign "
+                   "--help lists the commands)\n";
     } else {
       print_command_usage(std::cerr, e.usage());
     }

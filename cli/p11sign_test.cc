@@ -68,6 +68,17 @@ TEST_F(P11signTest, UnreachableSocketIsAFailure) {
   EXPECT_THAT(r.out, IsEmpty());
 }
 
+TEST_F(P11signTest, ADaemonThatDoesNotAnswerInTimeIsAFailure) {
+  CannedResponse slow;
+  slow.delay = std::chrono::milliseconds(600);
+  daemon_.respond(slow);
+  const RunResult r = run({"--timeout", "0.1", "health"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err,
+            "p11sign: reading from " + daemon_.socket_path() + ": no answer within 100 ms\n");
+  EXPECT_EQ(run({"--timeout", "0", "health"}).exit_code, 2);
+}
+
 TEST_F(P11signTest, KeysKeepsTheDaemonsFieldOrder) {
   daemon_.respond({200, R"({"keys":[{"name":"demo","label":"demo","bits":2048}]})"});
   const RunResult r = run({"keys"});

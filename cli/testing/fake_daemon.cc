@@ -90,6 +90,7 @@ void FakeDaemon::serve(std::shared_ptr<Socket> socket) {
     const CannedResponse canned =
         answer({std::string(req.method_string()), std::string(req.target()),
                 std::string(req[http::field::content_type]), req.body()});
+    std::this_thread::sleep_for(canned.delay);
     http::response<http::string_body> res{static_cast<http::status>(canned.status), 11};
     res.set(http::field::content_type, canned.content_type);
     res.body() = canned.body;

@@ -4,6 +4,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -24,7 +25,8 @@ struct CannedResponse {
   unsigned status = 200;
   std::string body = "{}";
   std::string content_type = "application/json";
-  bool close = false;  // answer with "Connection: close" and hang up
+  bool close = false;                  // answer with "Connection: close" and hang up
+  std::chrono::milliseconds delay{0};  // wait this long before answering
 };
 
 class FakeDaemon {
