@@ -115,9 +115,4 @@ Json AlipayScheme::verify(const Json& input, const PeerKey& peer) const {
   return verify_result(ok, ok ? "signature matches" : "sign does not match the parameters");
 }
 
-std::vector<std::string> AlipayScheme::check_settings(const KeySettings& settings) const {
-  if (optional_setting(settings, "alipay.app-id")) return {};
-  return {"alipay.app-id is not set (requests must then carry app_id)"};
-}
-
 }  // namespace p11signd::schemes

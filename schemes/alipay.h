@@ -29,7 +29,6 @@ class AlipayScheme final : public Scheme {
   // Asynchronous notifications: {"form": raw body} or {"params":{...}}; sign_type is left out of
   // the text unless "include_sign_type": true (to check a request signed by sign()).
   Json verify(const Json& input, const PeerKey& peer) const override;
-  std::vector<std::string> check_settings(const KeySettings& settings) const override;
 };
 
 }  // namespace p11signd::schemes

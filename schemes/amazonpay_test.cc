@@ -208,6 +208,15 @@ TEST_F(AmazonPaySignTest, ErrorsNameTheField) {
             "amazonpay.region:422");
 }
 
+TEST(AmazonPaySettings, CheckedForCheckConfig) {
+  const AmazonPayScheme scheme(kat_time);
+  EXPECT_TRUE(scheme.check_settings(kSettings).empty());
+  EXPECT_EQ(scheme.check_settings({}).size(), 2u);
+  KeySettings bad = kSettings;
+  bad["amazonpay.algorithm"] = "RSA";
+  EXPECT_EQ(scheme.check_settings(bad).size(), 1u);
+}
+
 TEST(AmazonPayButton, SignatureOverAlgorithmAndPayloadHash) {
   const AmazonPayScheme scheme(kat_time);
   const std::string payload =

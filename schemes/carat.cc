@@ -142,20 +142,16 @@ Json CaratScheme::verify(const Json& input, const PeerKey& peer) const {
 }
 
 std::vector<std::string> CaratScheme::check_settings(const KeySettings& settings) const {
-  std::vector<std::string> problems;
-  if (!optional_setting(settings, "carat.merchant-id"))
-    problems.push_back("carat.merchant-id is not set");
+  // merchant_id and merchant_key may come in the claims instead; a key file that is named must be
+  // readable.
   const auto file = optional_setting(settings, "carat.merchant-key-file");
-  if (!file) {
-    problems.push_back("carat.merchant-key-file is not set");
-  } else {
-    try {
-      carat_read_merchant_key(*file);
-    } catch (const SchemeError& e) {
-      problems.push_back(e.what());
-    }
+  if (!file) return {};
+  try {
+    carat_read_merchant_key(*file);
+  } catch (const SchemeError& e) {
+    return {e.what()};
   }
-  return problems;
+  return {};
 }
 
 }  // namespace p11signd::schemes

@@ -168,6 +168,7 @@ TEST_F(CaratTest, MissingSettingsAndBadInputsNameTheField) {
             "carat.merchant-key-file:422");
   EXPECT_EQ(field_of(R"({"claims":{"merchant_id":"m","merchant_key":"k"}})", {}), "no error");
   EXPECT_TRUE(scheme_.check_settings(settings_).empty());
+  EXPECT_TRUE(scheme_.check_settings({}).empty());  // the claims may carry both
   EXPECT_EQ(
       scheme_
           .check_settings({{"carat.merchant-id", "m"}, {"carat.merchant-key-file", "/nonexistent"}})

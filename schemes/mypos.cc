@@ -151,13 +151,13 @@ Json MyposScheme::verify(const Json& input, const PeerKey& peer) const {
 }
 
 std::vector<std::string> MyposScheme::check_settings(const KeySettings& settings) const {
-  std::vector<std::string> problems;
-  for (const char* s : {"mypos.sid", "mypos.wallet-number", "mypos.key-index"}) {
-    if (!optional_setting(settings, s)) {
-      problems.push_back(std::string(s) + " is not set (requests must then carry it)");
-    }
+  // Absent settings are allowed (requests may carry SID, WalletNumber, KeyIndex themselves); a
+  // KeyIndex that is set must be a number, as myPOS assigns it.
+  const auto index = optional_setting(settings, "mypos.key-index");
+  if (index && index->find_first_not_of("0123456789") != std::string::npos) {
+    return {"mypos.key-index must be a number, not '" + *index + "'"};
   }
-  return problems;
+  return {};
 }
 
 }  // namespace p11signd::schemes

@@ -137,6 +137,13 @@ TEST(MyposFill, MissingEverywhereIs422NamingTheField) {
   }
 }
 
+TEST(MyposSettings, AbsentIsFineNonNumericKeyIndexIsNot) {
+  const MyposScheme scheme;
+  EXPECT_TRUE(scheme.check_settings({}).empty());
+  EXPECT_TRUE(scheme.check_settings(kSettings).empty());
+  EXPECT_EQ(scheme.check_settings({{"mypos.key-index", "one"}}).size(), 1u);
+}
+
 TEST(MyposSign, RoundTripAndFormOutput) {
   const MyposScheme scheme;
   const Json in = Json::parse(R"({"fields":[["IPCmethod","IPCPurchase"],["IPCVersion","1.4"],

@@ -35,6 +35,12 @@ TEST(WechatPayUrlPath, StripsSchemeAndHostOnly) {
   EXPECT_EQ(wechatpay_url_path("https://h?x=1"), "/?x=1");
 }
 
+TEST(WechatPaySettings, BothRequired) {
+  const WechatPayScheme scheme([] { return kDocTime; });
+  EXPECT_TRUE(scheme.check_settings(kSettings).empty());
+  EXPECT_EQ(scheme.check_settings({{"wechatpay.mchid", "1"}}).size(), 1u);
+}
+
 TEST(WechatPayNonce, ThirtyTwoAlphanumericsAndNotRepeated) {
   std::set<std::string> seen;
   for (int i = 0; i < 50; ++i) {
