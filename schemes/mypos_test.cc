@@ -100,6 +100,19 @@ TEST(MyposVerify, MissingOrBrokenSignatureIsInvalidNotAnError) {
   EXPECT_FALSE(bad["valid"].get<bool>());
 }
 
+TEST(MyposVerify, InputWithoutFormOrFieldsIs400NamingForm) {
+  const MyposScheme scheme;
+  for (const char* in : {R"({})", R"({"form":5})", R"({"form":"a=%zz"})"}) {
+    try {
+      scheme.verify(Json::parse(in), mypos_certificate());
+      FAIL() << in;
+    } catch (const SchemeError& e) {
+      EXPECT_EQ(e.kind(), SchemeErrorKind::kBadRequest);
+      EXPECT_EQ(e.field(), "form");
+    }
+  }
+}
+
 TEST(MyposFill, InsertsSettingsAfterIpcLanguageLikeTheSdk) {
   const FormPairs f = mypos_fill_from_settings({{"IPCmethod", "IPCPurchase"},
                                                 {"IPCVersion", "1.4"},
