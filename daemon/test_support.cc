@@ -47,7 +47,7 @@ TestDaemon::TestDaemon(Options options) : socket_(dir_.file("p11signd.sock")) {
   if (!problems.empty()) throw std::runtime_error("test keys: " + problems.front());
   store_ = store.get();
   DaemonOptions daemon_options;
-  daemon_options.handle_signals = false;
+  daemon_options.handle_signals = options.signals;
   daemon_options.socket_activation = false;
   daemon_ = std::make_unique<Daemon>(loaded.config, std::move(store), daemon_options);
   thread_ = std::thread([this] { exit_code_ = daemon_->run(); });
@@ -68,6 +68,14 @@ int TestDaemon::stop() {
   if (!stopped_) {
     stopped_ = true;
     daemon_->request_stop();
+    thread_.join();
+  }
+  return exit_code_;
+}
+
+int TestDaemon::wait_for_exit() {
+  if (!stopped_) {
+    stopped_ = true;
     thread_.join();
   }
   return exit_code_;

@@ -38,6 +38,7 @@ class TestDaemon {
         "[key.demo]\nlabel = demo\nallow-uids = 0\nschemes = raw\n"
         "[key.restricted]\nlabel = restricted\nallow-uids = 0\nschemes = jws\n";
     unsigned max_sessions = 4;
+    bool signals = false;  // let the daemon handle SIGTERM/SIGHUP itself
   };
 
   TestDaemon() : TestDaemon(Options{}) {}
@@ -52,6 +53,8 @@ class TestDaemon {
   void write_config(const std::string& sections, const std::string& daemon_extra = "");
   // Stops the daemon and returns run()'s exit code.
   int stop();
+  // Waits for run() to return by itself (after a signal) and returns its exit code.
+  int wait_for_exit();
 
  private:
   TempDir dir_;
