@@ -1,6 +1,13 @@
 #include "schemes/peer_key.h"
 
 #include <gtest/gtest.h>
+#include <openssl/bio.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include "common/encoding.h"
 #include "schemes/testing/test_key.h"
@@ -57,6 +64,94 @@ TEST(PeerKey, OneLineBase64SpkiMatchesPem) {
     if (c != '\n') b64.push_back(c);
   }
   EXPECT_EQ(PeerKey::from_text(b64).spki_der(), a.spki_der());
+}
+
+std::string pem_of(const char* name, const Bytes& der) {
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()), BIO_free);
+  PEM_write_bio(bio.get(), name, "", der.data(), static_cast<long>(der.size()));
+  char* data = nullptr;
+  const long n = BIO_get_mem_data(bio.get(), &data);
+  return std::string(data, static_cast<std::size_t>(n));
+}
+
+// A well-formed self-signed certificate, which OpenSSL parses itself (the other path of
+// from_certificate_der).
+Bytes self_signed_der(EVP_PKEY* key) {
+  std::unique_ptr<X509, decltype(&X509_free)> x(X509_new(), X509_free);
+  X509_set_version(x.get(), 2);
+  ASN1_INTEGER_set(X509_get_serialNumber(x.get()), 7);
+  X509_gmtime_adj(X509_getm_notBefore(x.get()), 0);
+  X509_gmtime_adj(X509_getm_notAfter(x.get()), 3600);
+  X509_NAME* name = X509_get_subject_name(x.get());
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("t"),
+                             -1, -1, 0);
+  X509_set_issuer_name(x.get(), name);
+  X509_set_pubkey(x.get(), key);
+  X509_sign(x.get(), key, EVP_sha256());
+  unsigned char* out = nullptr;
+  const int n = i2d_X509(x.get(), &out);
+  Bytes der(out, out + n);
+  OPENSSL_free(out);
+  return der;
+}
+
+TEST(PeerKey, OrdinaryCertificateAndPkcs1PublicKey) {
+  const auto& key = testing::TestKey::shared();
+  const Bytes spki = key.peer().spki_der();
+  const Bytes cert = self_signed_der(key.get());
+  EXPECT_EQ(PeerKey::from_text(pem_of("CERTIFICATE", cert)).spki_der(), spki);
+  EXPECT_EQ(spki_from_certificate_der(cert), spki);  // the walk agrees with OpenSSL's parser
+  unsigned char* out = nullptr;
+  const int n = i2d_PublicKey(key.get(), &out);  // PKCS#1 RSAPublicKey
+  const Bytes pkcs1(out, out + n);
+  OPENSSL_free(out);
+  EXPECT_EQ(PeerKey::from_text(pem_of("RSA PUBLIC KEY", pkcs1)).spki_der(), spki);
+}
+
+TEST(PeerKey, NonRsaKeysAreRefused) {
+  EVP_PKEY* ec = EVP_EC_gen("P-256");
+  ASSERT_NE(ec, nullptr);
+  unsigned char* out = nullptr;
+  const int n = i2d_PUBKEY(ec, &out);
+  const Bytes spki(out, out + n);
+  OPENSSL_free(out);
+  EVP_PKEY_free(ec);
+  try {
+    PeerKey::from_spki_der(spki);
+    FAIL();
+  } catch (const PeerKeyError& e) {
+    EXPECT_NE(std::string(e.what()).find("non-RSA"), std::string::npos);
+  }
+}
+
+TEST(PeerKey, FromFileNamesThePath) {
+  const std::string path = ::testing::TempDir() + "peer_key_test.pem";
+  { std::ofstream(path) << "not a key"; }
+  try {
+    PeerKey::from_file(path);
+    FAIL();
+  } catch (const PeerKeyError& e) {
+    EXPECT_NE(std::string(e.what()).find(path), std::string::npos);
+  }
+  std::filesystem::remove(path);
+}
+
+// schemes/testdata is a copy of shared/kat for clean clones; where both exist they must not drift
+// apart.
+TEST(TestData, MatchesSharedKatWhenPresent) {
+  const std::filesystem::path shared = P11SIGND_SHARED_KAT_DIR;
+  if (!std::filesystem::exists(shared)) GTEST_SKIP() << "no " << shared;
+  for (const char* f :
+       {"mypos/mypos-test-certificate.pem", "mypos/mypos-test-public-key.pem",
+        "mypos/notify-1.form", "mypos/notify-2.form", "mypos/notify-1.fields.txt",
+        "mypos/notify-2.fields.txt", "mypos/notify-1.signature.b64", "mypos/notify-2.signature.b64",
+        "swifood/param.json", "swifood/private_key.pem", "swifood/public_key.pem",
+        "swifood/push_public_key.b64", "swifood/sign.b64", "amazonpay/canonical-requests.json"}) {
+    std::ifstream in(shared / f, std::ios::binary);
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    EXPECT_EQ(ss.str(), read_testdata(f)) << f;
+  }
 }
 
 TEST(PeerKey, RejectsTextThatIsNoKey) {

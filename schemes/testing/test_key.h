@@ -23,6 +23,7 @@ class TestKey {
   Bytes sign(const SignRequest& req, ByteView data) const;
   SignFn signer() const;
   PeerKey peer() const;
+  EVP_PKEY* get() const { return key_.get(); }
 
  private:
   explicit TestKey(std::shared_ptr<EVP_PKEY> key) : key_(std::move(key)) {}
