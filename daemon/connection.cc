@@ -30,9 +30,12 @@ void Connection::start() { wait_for_request(); }
 
 void Connection::arm(std::chrono::milliseconds timeout) {
   timed_out_ = false;
+  // A deadline that fired just before re-arming still delivers success: the generation tells it is
+  // stale.
+  const unsigned generation = ++timer_generation_;
   timer_.expires_after(timeout);
-  timer_.async_wait([self = shared_from_this()](error_code ec) {
-    if (ec || self->closed_) return;
+  timer_.async_wait([self = shared_from_this(), generation](error_code ec) {
+    if (ec || self->closed_ || generation != self->timer_generation_) return;
     self->timed_out_ = true;
     self->socket_.cancel();
   });
@@ -87,8 +90,8 @@ void Connection::on_body(error_code ec) {
                               self->on_body({});
                             });
   }
+  ++timer_generation_;
   timer_.cancel();
-  busy_ = true;
   req_ = parser_->release();
   server_.api_.handle(req_, peer_, [self = shared_from_this()](Response res) {
     self->respond(std::move(res), false);
@@ -125,7 +128,6 @@ void Connection::fail_read(error_code ec) {
 
 void Connection::respond(Response res, bool close_after) {
   if (closed_) return;
-  busy_ = true;
   close_after = close_after || draining_ || !req_.keep_alive();
   res_ = std::move(res);
   res_.version(11);
@@ -138,7 +140,7 @@ void Connection::respond(Response res, bool close_after) {
 }
 
 void Connection::on_written(error_code ec, bool close_after) {
-  busy_ = false;
+  ++timer_generation_;
   timer_.cancel();
   req_ = {};
   if (ec || close_after) return close();

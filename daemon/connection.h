@@ -39,9 +39,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::optional<http::request_parser<http::string_body>> parser_;
   Request req_;
   Response res_;
+  unsigned timer_generation_ = 0;
   bool timed_out_ = false;
   bool waiting_idle_ = false;  // between requests, nothing received yet
-  bool busy_ = false;          // a request is being handled or answered
   bool draining_ = false;
   bool closed_ = false;
 };

@@ -1,0 +1,55 @@
+// The p11signd executable itself: --check-config lists every problem, one line each, and exits
+// non-zero.
+#include <sys/wait.h>
+
+#include <gtest/gtest.h>
+
+#include <array>
+#include <fstream>
+
+#include "daemon/test_support.h"
+
+namespace p11signd::daemon {
+namespace {
+
+struct Outcome {
+  int exit_code;
+  std::string output;
+};
+
+Outcome run_p11signd(const std::string& args) {
+  const std::string cmd = std::string(P11SIGND_BINARY) + " " + args + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  std::string out;
+  std::array<char, 4096> buf;
+  for (std::size_t n; (n = fread(buf.data(), 1, buf.size(), p)) > 0;) out.append(buf.data(), n);
+  const int status = pclose(p);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+TEST(CheckConfig, ListsEveryProblemOnItsOwnLine) {
+  testing::TempDir dir;
+  const std::string conf = dir.file("bad.conf");
+  std::ofstream(conf) << "[daemon]\nsocket-mode = 9\nbogus = 1\n[token]\nuri = pkcs11:token=t\n"
+                         "pin-file = /nonexistent/pin\n[key.k]\nallow-uids = no-such-user-x\n";
+  Outcome r = run_p11signd("--check-config --config " + conf);
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  for (const char* needle : {"socket-mode", "unknown option 'bogus'", "no-such-user-x",
+                             "[key.k]: needs label or id", "/nonexistent/pin"}) {
+    EXPECT_NE(r.output.find(needle), std::string::npos) << needle << " in\n" << r.output;
+  }
+  int lines = 0;
+  for (char c : r.output) lines += c == '\n';
+  EXPECT_EQ(lines, 5) << r.output;
+}
+
+TEST(CheckConfig, MissingFileAndBadFlags) {
+  EXPECT_EQ(run_p11signd("--check-config --config /nonexistent.conf").exit_code, 1);
+  EXPECT_EQ(run_p11signd("--no-such-flag").exit_code, 2);
+  Outcome help = run_p11signd("--help");
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_NE(help.output.find("--check-config"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace p11signd::daemon

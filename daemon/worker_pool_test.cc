@@ -1,0 +1,89 @@
+#include "daemon/worker_pool.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <future>
+
+#include "daemon/fake_keystore.h"
+
+namespace p11signd::daemon {
+namespace {
+
+Job counting_job(std::atomic<int>& runs, std::atomic<int>& fails, bool keep = true) {
+  Job job;
+  job.run = [&runs, keep](SigningSession&) {
+    ++runs;
+    return keep;
+  };
+  job.fail = [&fails](const std::string&, bool) { ++fails; };
+  return job;
+}
+
+TEST(WorkerPool, RunsEveryJobAndDrainsOnStop) {
+  FakeKeyStore store;
+  std::atomic<int> runs{0}, fails{0};
+  WorkerPool pool(store, 3, 1000);
+  for (int i = 0; i < 200; ++i) ASSERT_TRUE(pool.submit(counting_job(runs, fails)));
+  pool.stop();
+  EXPECT_EQ(runs, 200);
+  EXPECT_EQ(fails, 0);
+  EXPECT_FALSE(pool.submit(counting_job(runs, fails)));  // stopped
+}
+
+TEST(WorkerPool, RefusesBeyondTheQueueLimit) {
+  FakeKeyStore store;
+  std::promise<void> release;
+  std::shared_future<void> gate = release.get_future().share();
+  std::promise<void> started;
+  WorkerPool pool(store, 1, 2);
+  Job blocker;
+  blocker.run = [gate, &started](SigningSession&) {
+    started.set_value();
+    gate.wait();
+    return true;
+  };
+  blocker.fail = [](const std::string&, bool) {};
+  ASSERT_TRUE(pool.submit(blocker));
+  started.get_future().wait();  // the only worker is busy now
+  std::atomic<int> runs{0}, fails{0};
+  EXPECT_TRUE(pool.submit(counting_job(runs, fails)));
+  EXPECT_TRUE(pool.submit(counting_job(runs, fails)));
+  EXPECT_FALSE(pool.submit(counting_job(runs, fails)));
+  EXPECT_EQ(pool.queue_depth(), 2u);
+  EXPECT_EQ(pool.busy(), 1u);
+  release.set_value();
+  pool.stop();
+  EXPECT_EQ(runs, 2);
+}
+
+TEST(WorkerPool, ExpiredJobsAreNotRun) {
+  FakeKeyStore store;
+  std::atomic<int> runs{0};
+  std::atomic<int> expired{0};
+  WorkerPool pool(store, 1, 10);
+  Job job;
+  job.deadline = std::chrono::steady_clock::now() - std::chrono::seconds(1);
+  job.run = [&runs](SigningSession&) { return ++runs, true; };
+  job.fail = [&expired](const std::string&, bool is_expired) { expired += is_expired; };
+  pool.submit(job);
+  pool.stop();
+  EXPECT_EQ(runs, 0);
+  EXPECT_EQ(expired, 1);
+}
+
+TEST(WorkerPool, NoSessionMeansFailWithTheReason) {
+  FakeKeyStore store;
+  store.set_open_session_fails(true);
+  std::string reason;
+  WorkerPool pool(store, 1, 10);
+  Job job;
+  job.run = [](SigningSession&) { return true; };
+  job.fail = [&reason](const std::string& why, bool) { reason = why; };
+  pool.submit(job);
+  pool.stop();
+  EXPECT_NE(reason.find("no session"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace p11signd::daemon
