@@ -1,0 +1,180 @@
+// End to end: the real p11sign binary against the real daemon (server, routes, ACLs, audit) running
+// in this process over the daemon's fake keystore. Catches any drift between the client and the
+// daemon's routes and answer shapes that the fake-daemon tests cannot see. Signatures are checked
+// with OpenSSL.
+
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <unistd.h>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "cli/testing/run_p11sign.h"
+#include "common/encoding.h"
+#include "daemon/test_support.h"
+
+namespace p11signd::cli::testing {
+namespace {
+
+using daemon::testing::TestDaemon;
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+using Json = nlohmann::json;
+
+// The keys allow the uid running the tests (root in CI, anyone on a laptop); "restricted" allows
+// nobody.
+TestDaemon::Options options_for_this_user() {
+  const std::string uid = std::to_string(::getuid());
+  TestDaemon::Options o;
+  o.daemon_extra = "admin-uids = " + uid + "\n";
+  o.sections = "[key.demo]\nlabel = demo\nallow-uids = " + uid +
+               "\nschemes = raw, jws\n"
+               "[key.restricted]\nlabel = restricted\nallow-uids = 4242\nschemes = raw\n";
+  return o;
+}
+
+bool verifies(EVP_PKEY* key, const std::string& data, const std::string& signature_b64, bool pss) {
+  const auto sig = base64_decode(signature_b64);
+  if (!sig) return false;
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  EVP_PKEY_CTX* pctx = nullptr;
+  if (EVP_DigestVerifyInit(ctx.get(), &pctx, EVP_sha256(), nullptr, key) != 1) return false;
+  if (pss) EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING);
+  return EVP_DigestVerify(ctx.get(), sig->data(), sig->size(),
+                          reinterpret_cast<const unsigned char*>(data.data()), data.size()) == 1;
+}
+
+std::string public_pem(EVP_PKEY* key) {
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()), BIO_free);
+  PEM_write_bio_PUBKEY(bio.get(), key);
+  char* data = nullptr;
+  const long n = BIO_get_mem_data(bio.get(), &data);
+  return std::string(data, static_cast<std::size_t>(n));
+}
+
+class DaemonE2eTest : public ::testing::Test {
+ protected:
+  RunResult run(std::vector<std::string> args, const RunOptions& options = {}) {
+    args.insert(args.begin(), {"--socket", daemon_.socket()});
+    return run_p11sign(args, options);
+  }
+  std::string trimmed(std::string s) {
+    while (!s.empty() && s.back() == '\n') s.pop_back();
+    return s;
+  }
+
+  TestDaemon daemon_{options_for_this_user()};
+};
+
+TEST_F(DaemonE2eTest, HealthAndKeys) {
+  const RunResult health = run({"health"});
+  ASSERT_EQ(health.exit_code, 0) << health.err;
+  EXPECT_EQ(Json::parse(health.out)["status"], "ok");
+  const RunResult keys = run({"keys"});
+  ASSERT_EQ(keys.exit_code, 0) << keys.err;
+  EXPECT_THAT(keys.out, HasSubstr("\"name\": \"demo\""));
+}
+
+TEST_F(DaemonE2eTest, SignaturesVerifyWithTheKeysPublicKey) {
+  const std::string data("order 42\0amount 10.00\n", 22);
+  const RunResult pkcs1 = run({"sign", "demo"}, with_stdin(data));
+  ASSERT_EQ(pkcs1.exit_code, 0) << pkcs1.err;
+  EXPECT_TRUE(verifies(daemon_.store().public_key("demo").get(), data, trimmed(pkcs1.out), false));
+  const RunResult pss = run({"sign", "demo", "--alg", "RSA-PSS-SHA256"}, with_stdin(data));
+  ASSERT_EQ(pss.exit_code, 0) << pss.err;
+  EXPECT_TRUE(verifies(daemon_.store().public_key("demo").get(), data, trimmed(pss.out), true));
+
+  EXPECT_EQ(run({"verify", "demo", "--signature", trimmed(pkcs1.out)}, with_stdin(data)).exit_code,
+            0);
+  EXPECT_EQ(
+      run({"verify", "demo", "--signature", trimmed(pkcs1.out)}, with_stdin("other")).exit_code, 1);
+}
+
+TEST_F(DaemonE2eTest, PublicKeyInEveryFormat) {
+  const RunResult pem = run({"public-key", "demo"});
+  ASSERT_EQ(pem.exit_code, 0) << pem.err;
+  EXPECT_EQ(pem.out, public_pem(daemon_.store().public_key("demo").get()));
+  const RunResult der = run({"public-key", "demo", "--format", "der-base64"});
+  ASSERT_EQ(der.exit_code, 0) << der.err;
+  EXPECT_THAT(der.out, StartsWith("MIIB"));
+  EXPECT_EQ(der.out.find('\n'), der.out.size() - 1);
+  const RunResult jwk = run({"public-key", "demo", "--format", "jwk"});
+  ASSERT_EQ(jwk.exit_code, 0) << jwk.err;
+  EXPECT_EQ(Json::parse(jwk.out)["kty"], "RSA");
+}
+
+TEST_F(DaemonE2eTest, RefusalsCarryTheDaemonsMessage) {
+  const RunResult denied = run({"sign", "restricted"}, with_stdin("x"));
+  EXPECT_EQ(denied.exit_code, 1);
+  EXPECT_THAT(denied.err, StartsWith("p11sign: 403 "));
+  EXPECT_THAT(denied.err, HasSubstr("restricted"));
+  const RunResult unknown = run({"sign", "nosuchkey"}, with_stdin("x"));
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_THAT(unknown.err, StartsWith("p11sign: 404 "));
+}
+
+TEST_F(DaemonE2eTest, CertificateLifecycle) {
+  EXPECT_EQ(run({"certificate", "demo"}).exit_code, 1);
+  const RunResult made =
+      run({"certificate", "demo", "--self-sign", "--subject", "CN=e2e", "--days", "10"});
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  EXPECT_THAT(made.out, StartsWith("-----BEGIN CERTIFICATE-----"));
+  const RunResult stored = run({"certificate", "demo"});
+  ASSERT_EQ(stored.exit_code, 0) << stored.err;
+  EXPECT_EQ(stored.out, made.out);
+  const RunResult csr = run({"csr", "demo", "--subject", "CN=e2e"});
+  ASSERT_EQ(csr.exit_code, 0) << csr.err;
+  EXPECT_THAT(csr.out, StartsWith("-----BEGIN CERTIFICATE REQUEST-----"));
+}
+
+TEST_F(DaemonE2eTest, KeygenThenSign) {
+  const RunResult made = run({"keygen", "fresh", "--bits", "2048"});
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  EXPECT_THAT(made.out, HasSubstr("\"name\": \"fresh\""));
+  const RunResult sig = run({"sign", "fresh"}, with_stdin("hello"));
+  ASSERT_EQ(sig.exit_code, 0) << sig.err;
+  EXPECT_TRUE(
+      verifies(daemon_.store().public_key("fresh").get(), "hello", trimmed(sig.out), false));
+}
+
+TEST_F(DaemonE2eTest, ImportThenSignWithTheImportedKey) {
+  const daemon::EvpPkeyPtr key = daemon::testing::shared_key(3);
+  const std::string path =
+      ::testing::TempDir() + "/p11sign-e2e-" + std::to_string(::getpid()) + ".pem";
+  {
+    std::unique_ptr<FILE, decltype(&fclose)> f(fopen(path.c_str(), "w"), fclose);
+    ASSERT_TRUE(f);
+    PEM_write_PrivateKey(f.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr);
+  }
+  const RunResult imported = run({"import", "brought", "--in", path, "--label", "brought"});
+  std::remove(path.c_str());
+  ASSERT_EQ(imported.exit_code, 0) << imported.err;
+  EXPECT_THAT(imported.out, ::testing::Not(HasSubstr("PRIVATE KEY")));
+  const RunResult sig = run({"sign", "brought"}, with_stdin("hello"));
+  ASSERT_EQ(sig.exit_code, 0) << sig.err;
+  EXPECT_TRUE(verifies(key.get(), "hello", trimmed(sig.out), false));
+}
+
+TEST_F(DaemonE2eTest, BenchCountsEverySignature) {
+  const RunResult r = run({"bench", "demo", "--count", "30", "--concurrency", "3", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(Json::parse(r.out)["signatures"], 30);
+  EXPECT_EQ(daemon_.store().sign_count(), 30u);
+}
+
+#if P11SIGND_HAVE_SCHEMES
+TEST_F(DaemonE2eTest, SchemeSign) {
+  const RunResult r = run({"scheme", "jws", "sign"},
+                          with_stdin(R"({"key":"demo","alg":"RS256","payload":{"a":1}})"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(Json::parse(r.out).contains("jws"));
+}
+#endif
+
+}  // namespace
+}  // namespace p11signd::cli::testing
