@@ -1,22 +1,17 @@
 #include "schemes/amazonpay.h"
 
 #include <algorithm>
-#include <cctype>
 #include <ctime>
 
 #include "common/digest.h"
 #include "common/encoding.h"
+#include "schemes/ascii.h"
 #include "schemes/json_input.h"
 #include "schemes/peer_key.h"
 #include "schemes/url_encoding.h"
 
 namespace p11signd::schemes {
 namespace {
-
-std::string lowercase(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -43,7 +38,7 @@ std::optional<QueryParams> parse_query(std::string_view q) {
 
 // Region setting to the code the Java SDK sends and the API host for it.
 std::optional<std::pair<std::string, std::string>> region_of(std::string_view setting) {
-  const std::string r = lowercase(std::string(setting));
+  const std::string r = ascii_lower(std::string(setting));
   if (r == "na" || r == "us") return std::pair{"NA", "pay-api.amazon.com"};
   if (r == "eu" || r == "de" || r == "uk") return std::pair{"EU", "pay-api.amazon.eu"};
   if (r == "jp") return std::pair{"JP", "pay-api.amazon.jp"};
@@ -71,7 +66,7 @@ CanonicalHeaders read_headers(const Json& input) {
   if (!it->is_object()) throw_bad_request("headers", "must be a JSON object of strings");
   for (const auto& [k, v] : it->items()) {
     if (!v.is_string()) throw_bad_request("headers." + k, "must be a string");
-    if (!headers.emplace(lowercase(k), v.get<std::string>()).second) {
+    if (!headers.emplace(ascii_lower(k), v.get<std::string>()).second) {
       throw_bad_request("headers." + k, "is given twice (names are case-insensitive)");
     }
   }

@@ -1,10 +1,10 @@
 // Amazon Pay verification and the checkout button signature, apart from the request signing in
 // amazonpay.cc.
-#include <cctype>
 #include <sstream>
 
 #include "common/encoding.h"
 #include "schemes/amazonpay.h"
+#include "schemes/ascii.h"
 #include "schemes/json_input.h"
 #include "schemes/peer_key.h"
 
@@ -44,11 +44,6 @@ std::optional<Authorization> parse_authorization(std::string_view text) {
   return a;
 }
 
-std::string lowercase(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
 std::string payload_text(const Json& input, std::string_view field) {
   const Json& p = require_field(input, field);
   if (p.is_string()) return p.get<std::string>();
@@ -79,7 +74,7 @@ Json AmazonPayScheme::verify(const Json& input, const PeerKey& peer) const {
   std::map<std::string, std::string> given;
   for (const auto& [k, v] : require_object(input, "headers").items()) {
     if (!v.is_string()) throw_bad_request("headers." + k, "must be a string");
-    given[lowercase(k)] = v.get<std::string>();
+    given[ascii_lower(k)] = v.get<std::string>();
   }
   if (!given.contains("authorization")) throw_bad_request("headers.authorization", "is required");
   const auto auth = parse_authorization(given["authorization"]);

@@ -2,9 +2,9 @@
 
 #include <algorithm>
 #include <array>
-#include <cctype>
 
 #include "common/encoding.h"
+#include "schemes/ascii.h"
 #include "schemes/json_input.h"
 #include "schemes/peer_key.h"
 
@@ -13,13 +13,7 @@ namespace {
 
 constexpr SignRequest kMyposAlg{SignAlg::kRsaPkcs1Sha256, 0};
 
-bool is_signature_name(std::string_view name) {
-  constexpr std::string_view kSig = "signature";
-  return name.size() == kSig.size() &&
-         std::equal(name.begin(), name.end(), kSig.begin(), [](char a, char b) {
-           return std::tolower(static_cast<unsigned char>(a)) == b;
-         });
-}
+bool is_signature_name(std::string_view name) { return ascii_lower(name) == "signature"; }
 
 bool has_field(const FormPairs& fields, std::string_view name) {
   return std::any_of(fields.begin(), fields.end(), [&](const auto& p) { return p.first == name; });

@@ -2,11 +2,11 @@
 
 #include <openssl/rand.h>
 
-#include <cctype>
 #include <charconv>
 #include <stdexcept>
 
 #include "common/encoding.h"
+#include "schemes/ascii.h"
 #include "schemes/json_input.h"
 #include "schemes/peer_key.h"
 
@@ -18,11 +18,6 @@ constexpr long long kMaxSkewSeconds = 5 * 60;
 
 long long unix_seconds(std::chrono::system_clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
-}
-
-std::string lowercase(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
 }
 
 struct Callback {
@@ -40,7 +35,7 @@ Callback read_callback(const Json& input) {
     return c;
   }
   Json headers = Json::object();
-  for (const auto& [k, v] : require_object(input, "headers").items()) headers[lowercase(k)] = v;
+  for (const auto& [k, v] : require_object(input, "headers").items()) headers[ascii_lower(k)] = v;
   c.timestamp = require_string(headers, "wechatpay-timestamp");
   c.nonce = require_string(headers, "wechatpay-nonce");
   c.signature = require_string(headers, "wechatpay-signature");
