@@ -1,5 +1,6 @@
 #include "daemon/test_support.h"
 
+#include <openssl/pem.h>
 #include <unistd.h>
 
 #include <boost/asio/write.hpp>
@@ -7,6 +8,7 @@
 #include <boost/beast/http/write.hpp>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <mutex>
 #include <stdexcept>
 
@@ -14,12 +16,21 @@
 
 namespace p11signd::daemon::testing {
 
+// Test keys live in daemon/testdata (made once with `openssl genpkey`): generating RSA keys in
+// every test process would dominate the suite's run time.
 EvpPkeyPtr shared_key(int index) {
   static std::mutex mu;
-  static std::vector<EvpPkeyPtr> keys;
+  static std::map<int, EvpPkeyPtr> keys;
   std::lock_guard lock(mu);
-  while (static_cast<int>(keys.size()) <= index) keys.push_back(generate_rsa(2048));
-  return keys[static_cast<std::size_t>(index)];
+  auto& key = keys[index];
+  if (!key) {
+    const std::string path =
+        std::string(P11SIGND_DAEMON_TESTDATA) + "/test_key_" + std::to_string(index) + ".pem";
+    std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new_file(path.c_str(), "r"), BIO_free);
+    EVP_PKEY* pkey = bio ? PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr) : nullptr;
+    key = pkey ? EvpPkeyPtr(pkey, EVP_PKEY_free) : generate_rsa(2048);
+  }
+  return key;
 }
 
 TempDir::TempDir() {
