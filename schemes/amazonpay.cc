@@ -19,6 +19,17 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
+// The host of an authority, as java.net.URI.getHost gives it: without "user@" and ":port".
+std::string host_of(std::string_view authority) {
+  if (const auto at = authority.rfind('@'); at != std::string_view::npos)
+    authority.remove_prefix(at + 1);
+  if (const auto colon = authority.rfind(':');
+      colon != std::string_view::npos && authority.find(']', colon) == std::string_view::npos) {
+    authority = authority.substr(0, colon);
+  }
+  return std::string(authority);
+}
+
 std::optional<QueryParams> parse_query(std::string_view q) {
   QueryParams out;
   while (!q.empty()) {
@@ -137,7 +148,7 @@ std::optional<SplitUrl> amazonpay_split_url(std::string_view url) {
   if (url.starts_with("//")) {
     url.remove_prefix(2);
     const auto end = std::min(url.find_first_of("/?#"), url.size());
-    out.host = std::string(url.substr(0, end));
+    out.host = host_of(url.substr(0, end));
     url.remove_prefix(end);
   }
   url = url.substr(0, url.find('#'));

@@ -85,6 +85,8 @@ TEST(AmazonPaySplitUrl, FullUrlsPathsAndNetworkPathReferences) {
   const QueryParams want = {{"b", "2"}, {"a", "1+1"}};  // '+' is literal in a URL
   EXPECT_EQ(full->query, want);
   EXPECT_EQ(amazonpay_split_url("//foo//")->host, "foo");
+  EXPECT_EQ(amazonpay_split_url("https://u:p@pay-api.amazon.eu:443/v2")->host, "pay-api.amazon.eu");
+  EXPECT_EQ(amazonpay_split_url("https://[::1]/v2")->host, "[::1]");
   EXPECT_EQ(amazonpay_split_url("//foo//")->path, "//");
   EXPECT_EQ(amazonpay_split_url("/v2/x")->host, "");
   EXPECT_FALSE(amazonpay_split_url("/x?a=%zz"));
