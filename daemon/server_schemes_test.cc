@@ -1,0 +1,110 @@
+// Scheme routes through the registry (schemes/), with the daemon's access rules and audit around
+// them.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "daemon/public_key.h"
+#include "daemon/test_support.h"
+
+namespace p11signd::daemon {
+namespace {
+
+using namespace p11signd::daemon::testing;
+
+#if P11SIGND_HAVE_SCHEMES
+
+// The harness's "restricted" key allows only the jws scheme.
+TEST(ServerSchemes, JwsSignAndVerifyWithTheKey) {
+  TestDaemon d;
+  Client c(d.socket());
+  auto res = c.post("/v1/schemes/jws/sign",
+                    R"({"key":"restricted","alg":"RS256","payload":{"amount":"10.00"}})");
+  ASSERT_EQ(res.result_int(), 200u) << res.body();
+  const std::string jws = body_json(res)["jws"];
+  EXPECT_EQ(std::count(jws.begin(), jws.end(), '.'), 2);
+  nlohmann::json verify{{"key", "restricted"}, {"jws", jws}};
+  auto ok = c.post("/v1/schemes/jws/verify", verify.dump());
+  ASSERT_EQ(ok.result_int(), 200u) << ok.body();
+  EXPECT_EQ(body_json(ok)["valid"], true);
+}
+
+TEST(ServerSchemes, SchemeInputErrorsAre400Or422) {
+  TestDaemon d;
+  Client c(d.socket());
+  auto res = c.post("/v1/schemes/jws/sign", R"({"key":"restricted"})");
+  EXPECT_EQ(res.result_int(), 400u) << res.body();
+  EXPECT_NE(res.body().find("payload"), std::string::npos);
+  res =
+      c.post("/v1/schemes/jws/sign", R"({"key":"restricted","payload":{},"header":{"b64":false}})");
+  EXPECT_EQ(res.result_int(), 422u) << res.body();
+  EXPECT_EQ(c.post("/v1/schemes/jws/sign", R"({"payload":{}})").result_int(), 400u);
+}
+
+TEST(ServerSchemes, KeyMustAllowTheScheme) {
+  TestDaemon d;
+  Client c(d.socket());
+  auto res = c.post("/v1/schemes/jws/sign", R"({"key":"demo","payload":{}})");
+  EXPECT_EQ(res.result_int(), 403u);
+  EXPECT_NE(res.body().find("scheme 'jws'"), std::string::npos) << res.body();
+  EXPECT_EQ(c.post("/v1/schemes/jws/sign", R"({"key":"nope","payload":{}})").result_int(), 404u);
+  EXPECT_EQ(c.post("/v1/schemes/jws/frobnicate", R"({"key":"restricted"})").result_int(), 404u);
+}
+
+TEST(ServerSchemes, VerifiesWithAConfiguredPeer) {
+  TempDir dir;
+  const std::string pem = dir.file("peer.pem");
+  std::ofstream(pem) << spki_pem(spki_der(shared_key(1).get()));
+  TestDaemon::Options o;
+  o.sections += "[peer.partner]\nscheme = jws\npublic-key = " + pem + "\n";
+  o.sections += "[peer.other]\nscheme = mypos\npublic-key = " + pem + "\n";
+  TestDaemon d(o);
+  Client c(d.socket());
+  auto signed_res = c.post("/v1/schemes/jws/sign", R"({"key":"restricted","payload":{"x":1}})");
+  ASSERT_EQ(signed_res.result_int(), 200u);
+  nlohmann::json verify{{"peer", "partner"}, {"jws", body_json(signed_res)["jws"]}};
+  auto res = c.post("/v1/schemes/jws/verify", verify.dump());
+  ASSERT_EQ(res.result_int(), 200u) << res.body();
+  EXPECT_EQ(body_json(res)["valid"], true);
+  verify["peer"] = "other";  // a peer of another scheme
+  EXPECT_EQ(c.post("/v1/schemes/jws/verify", verify.dump()).result_int(), 422u);
+}
+
+TEST(ServerSchemes, UnknownPeerIs404) {
+  TestDaemon d;
+  Client c(d.socket());
+  auto res = c.post("/v1/schemes/jws/verify", R"({"peer":"nobody","jws":"a.b.c"})");
+  EXPECT_EQ(res.result_int(), 404u);
+  EXPECT_EQ(error_code_of(res), "peer_not_found");
+}
+
+TEST(ServerSchemes, SchemeSignaturesAreAudited) {
+  TestDaemon d;
+  Client c(d.socket());
+  ASSERT_EQ(
+      c.post("/v1/schemes/jws/sign", R"({"key":"restricted","payload":{"a":1}})").result_int(),
+      200u);
+  d.stop();
+  std::ifstream in(d.audit_path());
+  std::string line;
+  std::getline(in, line);
+  auto rec = nlohmann::json::parse(line);
+  EXPECT_EQ(rec["op"], "sign");
+  EXPECT_EQ(rec["scheme"], "jws");
+  EXPECT_EQ(rec["key"], "restricted");
+}
+
+#else
+
+TEST(ServerSchemes, OnlyRawWithoutTheRegistry) {
+  TestDaemon d;
+  Client c(d.socket());
+  EXPECT_EQ(c.post("/v1/schemes/jws/sign", R"({"key":"restricted","payload":{}})").result_int(),
+            404u);
+}
+
+#endif
+
+}  // namespace
+}  // namespace p11signd::daemon
