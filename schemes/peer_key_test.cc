@@ -177,7 +177,8 @@ TEST(PeerKey, VerifiesBothPaddingsAndRefusesMismatches) {
     EXPECT_FALSE(testing::TestKey::other().peer().verify(req, data, sig));
     sig[10] ^= 1;
     EXPECT_FALSE(peer.verify(req, data, sig));
-    EXPECT_EQ(ERR_peek_error(), 0u);  // a mismatch leaves no error queued for the thread's next user
+    EXPECT_EQ(ERR_peek_error(),
+              0u);  // a mismatch leaves no error queued for the thread's next user
   }
   // PSS with the wrong salt length, and PKCS#1 read as PSS, do not pass.
   const Bytes pss20 = key.sign({SignAlg::kRsaPssSha256, 20}, data);
