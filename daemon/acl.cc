@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <fstream>
 
 namespace p11signd::daemon {
 namespace {
@@ -51,6 +52,13 @@ std::string exe_of(pid_t pid) {
   return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : std::string();
 }
 
+std::string comm_of(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/comm");
+  std::string comm;
+  std::getline(in, comm);
+  return comm;
+}
+
 std::optional<Peer> identify_peer(int fd) {
   ucred cred{};
   socklen_t len = sizeof cred;
@@ -62,6 +70,7 @@ std::optional<Peer> identify_peer(int fd) {
   peer.groups = groups_of(cred.uid, cred.gid);
   if (!contains(peer.groups, cred.gid)) peer.groups.push_back(cred.gid);
   peer.exe = exe_of(cred.pid);
+  peer.comm = comm_of(cred.pid);
   return peer;
 }
 

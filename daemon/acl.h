@@ -20,7 +20,9 @@ struct Peer {
   uid_t uid = 0;
   gid_t gid = 0;
   std::vector<gid_t> groups;  // primary and supplementary groups of uid
-  std::string exe;            // /proc/PID/exe at accept, or "" when unreadable
+  std::string exe;   // /proc/PID/exe at accept, or "" when unreadable (another uid's process
+                     // needs ptrace rights the daemon should not have)
+  std::string comm;  // /proc/PID/comm, readable for every process: the name when exe is not
 };
 
 // The peer of a connected AF_UNIX socket; std::nullopt when the kernel will not say.
@@ -28,6 +30,7 @@ std::optional<Peer> identify_peer(int fd);
 // The groups of uid as getgrouplist(3) reports them, gid included.
 std::vector<gid_t> groups_of(uid_t uid, gid_t gid);
 std::string exe_of(pid_t pid);
+std::string comm_of(pid_t pid);
 
 class Policy {
  public:

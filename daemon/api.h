@@ -42,6 +42,10 @@ class Api {
   Api(Services services, const Config& config);
   ~Api();
 
+  // Counts an answer the server gave without a parsed request (400, 408, 413, 431, 503 at the
+  // door).
+  void count_transport_answer(unsigned status) { s_.metrics.count_request("(transport)", status); }
+
   // req may be wiped (the import route clears the private key from the body).
   void handle(Request& req, const Peer& peer, Reply reply);
 

@@ -31,8 +31,11 @@ nlohmann::ordered_json audit_json(const AuditRecord& r) {
   j["time"] = now_iso8601();
   j["op"] = r.op;
   if (r.peer) {
-    j["peer"] = {
-        {"uid", r.peer->uid}, {"gid", r.peer->gid}, {"pid", r.peer->pid}, {"exe", r.peer->exe}};
+    j["peer"] = {{"uid", r.peer->uid},
+                 {"gid", r.peer->gid},
+                 {"pid", r.peer->pid},
+                 {"exe", r.peer->exe},
+                 {"comm", r.peer->comm}};
   }
   if (!r.key.empty()) j["key"] = r.key;
   if (!r.scheme.empty()) j["scheme"] = r.scheme;

@@ -100,37 +100,38 @@ void Connection::on_body(error_code ec) {
 
 void Connection::fail_read(error_code ec) {
   if (closed_) return;
+  req_ = {};  // the answer goes out as HTTP/1.1 and closes the connection
+  const auto answer = [this](Response res) {
+    server_.api_.count_transport_answer(res.result_int());
+    respond(std::move(res), true);
+  };
   if (timed_out_) {
-    return respond(error_response(http::status::request_timeout, "request_timeout",
-                                  "the request was not received within read-timeout-ms"),
-                   true);
+    return answer(error_response(http::status::request_timeout, "request_timeout",
+                                 "the request was not received within read-timeout-ms"));
   }
   if (ec == http::error::end_of_stream || ec == asio::error::eof ||
       ec == asio::error::connection_reset || ec == asio::error::operation_aborted) {
     return close();
   }
   if (ec == http::error::body_limit) {
-    return respond(error_response(http::status::payload_too_large, "payload_too_large",
-                                  "the body is larger than max-request-bytes (" +
-                                      std::to_string(server_.limits_.max_request_bytes) + ")"),
-                   true);
+    return answer(error_response(http::status::payload_too_large, "payload_too_large",
+                                 "the body is larger than max-request-bytes (" +
+                                     std::to_string(server_.limits_.max_request_bytes) + ")"));
   }
   if (ec == http::error::header_limit) {
-    return respond(error_response(http::status::request_header_fields_too_large,
-                                  "headers_too_large", "the request headers exceed 16 KiB"),
-                   true);
+    return answer(error_response(http::status::request_header_fields_too_large, "headers_too_large",
+                                 "the request headers exceed 16 KiB"));
   }
   // After a syntax error the stream cannot be trusted: answer and close, as the RFC asks.
-  respond(error_response(http::status::bad_request, "bad_request",
-                         "malformed HTTP request: " + ec.message()),
-          true);
+  answer(error_response(http::status::bad_request, "bad_request",
+                        "malformed HTTP request: " + ec.message()));
 }
 
 void Connection::respond(Response res, bool close_after) {
   if (closed_) return;
   close_after = close_after || draining_ || !req_.keep_alive();
   res_ = std::move(res);
-  res_.version(11);
+  res_.version(req_.version() == 10 ? 10 : 11);
   res_.keep_alive(!close_after);
   arm(server_.limits_.read_timeout);  // a client that does not read its answer is cut off too
   http::async_write(socket_, res_,

@@ -45,6 +45,7 @@ void Server::accept() {
 }
 
 void Server::refuse(UnixSocket socket) {
+  api_.count_transport_answer(503);
   auto s = std::make_shared<UnixSocket>(std::move(socket));
   auto res = std::make_shared<std::string>();
   Response r = error_response(http::status::service_unavailable, "too_many_connections",

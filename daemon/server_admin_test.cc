@@ -122,6 +122,7 @@ TEST(ServerAudit, OneLinePerOperationWithTheDigestNeverTheData) {
   EXPECT_EQ(sign["peer"]["uid"], geteuid());
   EXPECT_EQ(sign["peer"]["pid"], getpid());
   EXPECT_FALSE(sign["peer"]["exe"].get<std::string>().empty());
+  EXPECT_EQ(sign["peer"]["comm"], "daemon_test");
   EXPECT_TRUE(sign.contains("time"));
   EXPECT_TRUE(sign.contains("latency_us"));
   EXPECT_EQ(records[1]["op"], "deny");

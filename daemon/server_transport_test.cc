@@ -88,6 +88,11 @@ TEST(ServerTransport, OversizedChunkedBodyIs413) {
   for (int i = 0; i < 4; ++i) chunked += "400\r\n" + std::string(1024, 'a') + "\r\n";
   c.send_raw(chunked);
   EXPECT_EQ(c.read_response().result_int(), 413u);
+  Client m(d.socket());
+  EXPECT_NE(m.get("/metrics")
+                .body()
+                .find("p11signd_requests_total{route=\"(transport)\",status=\"413\"} 1"),
+            std::string::npos);
 }
 
 TEST(ServerTransport, ExpectContinueIsHonoured) {
