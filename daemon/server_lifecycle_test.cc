@@ -4,10 +4,13 @@
 #include <gtest/gtest.h>
 
 #include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <boost/beast/http/error.hpp>
+#include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include "daemon/test_support.h"
@@ -141,6 +144,49 @@ TEST(ServerLifecycle, RealSignalsReloadAndStop) {
   EXPECT_EQ(status, 200u);
   ASSERT_EQ(kill(getpid(), SIGTERM), 0);
   EXPECT_EQ(d.wait_for_exit(), 0);
+}
+
+// Socket activation and SIGTERM in a child process, as systemd would run it: the socket arrives as
+// fd 3 with LISTEN_FDS/LISTEN_PID, the configured path is never created, and SIGTERM ends the
+// process with status 0.
+TEST(ServerLifecycle, AdoptsTheSocketSystemdPassesAndExitsZeroOnSigterm) {
+  TempDir dir;
+  const std::string activated = dir.file("activated.sock");
+  boost::asio::io_context io;
+  boost::asio::local::stream_protocol::acceptor listener(
+      io, boost::asio::local::stream_protocol::endpoint(activated));
+  const std::string conf = dir.file("p11signd.conf");
+  std::ofstream(conf) << "[daemon]\nsocket = " << dir.file("unused.sock")
+                      << "\naudit-log = " << dir.file("audit.log")
+                      << "\n[token]\nuri = pkcs11:token=t\npin-file = /dev/null\n"
+                      << kDemoOnly;
+  ConfigResult loaded = load_config(conf);
+  ASSERT_TRUE(loaded.ok());
+  auto key = shared_key(0);
+  const pid_t child = fork();  // the test process has no other threads here: fork is safe
+  if (child == 0) {
+    dup2(listener.native_handle(), 3);
+    setenv("LISTEN_FDS", "1", 1);
+    setenv("LISTEN_PID", std::to_string(getpid()).c_str(), 1);
+    auto store = std::make_unique<FakeKeyStore>();
+    store->add_token_key("demo", key);
+    if (!check_with_store(loaded.config, *store).empty()) _exit(10);
+    Daemon daemon(loaded.config, std::move(store));  // real signal handling, socket activation on
+    _exit(daemon.run());
+  }
+  listener.close();
+  {
+    Client c(activated);
+    EXPECT_EQ(c.post("/v1/keys/demo/sign", sign_body("activated")).result_int(), 200u);
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir.file("unused.sock")));
+  // SIGTERM may race the child's signal set-up only before its first answer, which has come
+  // already.
+  ASSERT_EQ(kill(child, SIGTERM), 0);
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status)) << status;
+  EXPECT_EQ(WEXITSTATUS(status), 0);
 }
 
 TEST(ServerLifecycle, StopsPromptlyWhenIdle) {
