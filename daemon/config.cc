@@ -323,6 +323,15 @@ std::vector<std::string> check_referenced_files(const Config& c) {
                          c.token.pin_credential);
     }
   }
+  const std::string& audit = c.daemon.audit_log;
+  if (audit != "-" && access(audit.c_str(), W_OK) != 0) {
+    const auto slash = audit.find_last_of('/');
+    const std::string dir = slash == std::string::npos ? "." : audit.substr(0, slash + 1);
+    if (access(audit.c_str(), F_OK) == 0 || access(dir.c_str(), W_OK) != 0) {
+      problems.push_back("[daemon] audit-log: cannot write " + audit +
+                         " (signing would be refused: the audit trail fails closed)");
+    }
+  }
   for (const auto& [name, p] : c.peers) {
     const std::string& file = p.certificate.empty() ? p.public_key : p.certificate;
     if (!file.empty() && !readable(file)) {

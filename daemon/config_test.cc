@@ -95,6 +95,16 @@ TEST(Config, UnreadablePinFileIsReported) {
   EXPECT_NE(problems[0].find("/nonexistent/pin"), std::string::npos);
 }
 
+TEST(Config, UnwritableAuditLogIsReported) {
+  auto r = parse_config_text(
+      "[daemon]\naudit-log = /nonexistent-dir/audit.log\n[token]\nuri = pkcs11:token=x\npin-file = "
+      "/dev/null\n");
+  ASSERT_TRUE(r.ok());
+  auto problems = check_referenced_files(r.config);
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_NE(problems[0].find("audit-log"), std::string::npos);
+}
+
 TEST(Config, DuplicateOptionIsReported) {
   auto r = parse_config_text("[token]\nuri = pkcs11:token=x\nuri = pkcs11:token=y\npin-file=/p\n");
   ASSERT_FALSE(r.ok());

@@ -155,6 +155,7 @@ Bytes FakeKeyStore::sign(const std::string& key_name, const SignRequest& req, By
     throw_if_down_locked();
     key = named_locked(key_name).pkey;
   }
+  ++signs_started_;
   if (const long ms = sign_delay_ms_; ms > 0) {
     std::this_thread::sleep_for(std::chrono::milliseconds(ms));
   }

@@ -107,7 +107,12 @@ TEST(ServerLifecycle, ShutdownAnswersRequestsInFlightThenExitsZero) {
     clients.back()->send_raw(req);
   }
   Client idle(d.socket());
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // let the daemon read them
+  // Both workers signing means the daemon has read requests: those are in flight and must be
+  // answered.
+  for (int i = 0; i < 1000 && d.store().signs_started() < 2; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ASSERT_GE(d.store().signs_started(), 2u);
   std::thread stopper([&] { EXPECT_EQ(d.stop(), 0); });
   int answered = 0;
   for (auto& c : clients) {
@@ -137,7 +142,7 @@ TEST(ServerLifecycle, RealSignalsReloadAndStop) {
   // The reload happens on the daemon's thread; poll until it shows (no timing assertion beyond a
   // bound).
   unsigned status = 0;
-  for (int i = 0; i < 200 && status != 200; ++i) {
+  for (int i = 0; i < 1000 && status != 200; ++i) {
     status = c.post("/v1/keys/second/sign", sign_body("x")).result_int();
     if (status != 200) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
