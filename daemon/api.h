@@ -102,6 +102,8 @@ class Api {
   // routes_schemes.cc
   void list_schemes(Call& call);
   void scheme_op(Call& call);
+  void scheme_verify(Call& call, const nlohmann::ordered_json& input);
+  void scheme_sign(Call& call, const nlohmann::ordered_json& input);
 
   Services s_;
   std::shared_ptr<const Policy> policy_;

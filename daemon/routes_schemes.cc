@@ -47,41 +47,53 @@ void Api::scheme_op(Call& call) {
     throw ApiError(http::status::not_found, "scheme_not_found", "no scheme named '" + scheme + "'");
   }
   const auto input = parse_ordered_object(call.req.body());
-  if (op == "verify") {
-    std::optional<Bytes> spki;
-    std::string peer;
-    if (input.contains("peer")) {
-      peer = string_field(input, "peer");
-    } else {
-      const std::string key = string_field(input, "key");
-      require_key_access(call, key, scheme);
-      auto info = s_.store.key(key);
-      if (!info) throw ApiError(http::status::not_found, "key_not_found", "no key '" + key + "'");
-      spki = info->spki_der;
-    }
-    auto out = schemes_->verify(scheme, input, peer, spki);
-    AuditRecord rec;
-    rec.op = "verify";
-    rec.peer = &call.peer;
-    rec.key = peer.empty() ? string_field(input, "key") : "peer:" + peer;
-    rec.scheme = scheme;
-    rec.data_sha256 = sha256_hex(as_bytes(call.req.body()));
-    rec.result = out.value("valid", false) ? "valid" : "invalid";
-    s_.audit.write(rec);
-    return call.reply(json_response(http::status::ok, out));
-  }
+  if (op == "verify") return scheme_verify(call, input);
   if (!schemes_->signs_with(scheme, op)) {
     throw ApiError(http::status::not_found, "not_found",
                    "scheme '" + scheme + "' has no operation '" + op + "'");
   }
+  scheme_sign(call, input);
+}
+
+// Verification needs public keys only: a [peer.NAME] of this scheme, or one of our keys (jws).
+void Api::scheme_verify(Call& call, const nlohmann::ordered_json& input) {
+  const std::string& scheme = call.route.scheme;
+  std::optional<Bytes> spki;
+  std::string peer;
+  std::string key;
+  if (input.contains("peer")) {
+    peer = string_field(input, "peer");
+  } else {
+    key = string_field(input, "key");
+    require_key_access(call, key, scheme);
+    auto info = s_.store.key(key);
+    if (!info) throw ApiError(http::status::not_found, "key_not_found", "no key '" + key + "'");
+    spki = info->spki_der;
+  }
+  auto out = schemes_->verify(scheme, input, peer, spki);
+  AuditRecord rec;
+  rec.op = "verify";
+  rec.peer = &call.peer;
+  rec.key = peer.empty() ? key : "peer:" + peer;
+  rec.scheme = scheme;
+  rec.data_sha256 = sha256_hex(as_bytes(call.req.body()));
+  rec.result = out.value("valid", false) ? "valid" : "invalid";
+  s_.audit.write(rec);
+  call.reply(json_response(http::status::ok, out));
+}
+
+// Signing (and a scheme's own actions) run on a worker; every signature the scheme asks for is
+// audited.
+void Api::scheme_sign(Call& call, const nlohmann::ordered_json& input) {
+  const std::string& scheme = call.route.scheme;
   const std::string key = string_field(input, "key");
   require_key_access(call, key, scheme);
-  const auto it = call.policy->config().keys.find(key);
-  const auto settings = it == call.policy->config().keys.end()
-                            ? std::map<std::string, std::string>{}
-                            : it->second.settings;
-  run_on_pool(call.reply, [s = s_, routes = schemes_.get(), peer = call.peer, key, scheme, op,
-                           input, settings](SigningSession& session) {
+  const auto& keys = call.policy->config().keys;
+  const auto it = keys.find(key);
+  auto settings = it == keys.end() ? std::map<std::string, std::string>{} : it->second.settings;
+  run_on_pool(call.reply, [s = s_, routes = schemes_.get(), peer = call.peer, key, scheme,
+                           op = call.route.op, input,
+                           settings = std::move(settings)](SigningSession& session) {
     const SignContext ctx{s.audit, s.metrics, session, peer, key, scheme};
     auto out = routes->run(scheme, op, input, settings, [&](const SignRequest& req, ByteView data) {
       return audited_sign(ctx, req, data);
