@@ -46,17 +46,21 @@ TempDir::~TempDir() {
   std::filesystem::remove_all(path_, ec);
 }
 
-TestDaemon::TestDaemon(Options options) : socket_(dir_.file("p11signd.sock")) {
+TestDaemon::TestDaemon(Options options, std::unique_ptr<KeyStore> store)
+    : socket_(dir_.file("p11signd.sock")) {
   write_config(options.sections, options.daemon_extra);
   ConfigResult loaded = load_config(config_path());
   if (!loaded.ok()) throw std::runtime_error("test config: " + loaded.problems.front());
-  auto store = std::make_unique<FakeKeyStore>("fake-token", options.max_sessions);
-  store->add_token_key("demo", shared_key(0));
-  store->add_token_key("restricted", shared_key(1));
-  store->add_token_key("second", shared_key(2));
+  if (!store) {
+    auto fake = std::make_unique<FakeKeyStore>("fake-token", options.max_sessions);
+    fake->add_token_key("demo", shared_key(0));
+    fake->add_token_key("restricted", shared_key(1));
+    fake->add_token_key("second", shared_key(2));
+    fake_ = fake.get();
+    store = std::move(fake);
+  }
   auto problems = check_with_store(loaded.config, *store);
   if (!problems.empty()) throw std::runtime_error("test keys: " + problems.front());
-  store_ = store.get();
   DaemonOptions daemon_options;
   daemon_options.handle_signals = options.signals;
   daemon_options.socket_activation = false;

@@ -42,10 +42,13 @@ class TestDaemon {
   };
 
   TestDaemon() : TestDaemon(Options{}) {}
-  explicit TestDaemon(Options options);
+  // store: the KeyStore to serve; nullptr builds a FakeKeyStore holding the labels demo,
+  // restricted, second.
+  explicit TestDaemon(Options options, std::unique_ptr<KeyStore> store = nullptr);
   ~TestDaemon();
 
-  FakeKeyStore& store() { return *store_; }
+  // Only for the default fake store.
+  FakeKeyStore& store() { return *fake_; }
   Daemon& daemon() { return *daemon_; }
   const std::string& socket() const { return socket_; }
   std::string config_path() const { return dir_.file("p11signd.conf"); }
@@ -59,7 +62,7 @@ class TestDaemon {
  private:
   TempDir dir_;
   std::string socket_;
-  FakeKeyStore* store_ = nullptr;
+  FakeKeyStore* fake_ = nullptr;
   std::unique_ptr<Daemon> daemon_;
   std::thread thread_;
   int exit_code_ = -1;
