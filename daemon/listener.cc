@@ -63,7 +63,9 @@ Listener open_listener(boost::asio::io_context& io, const DaemonSettings& settin
   clear_stale(settings.socket);
   Protocol::acceptor acceptor(io);
   acceptor.open(Protocol());
-  acceptor.bind(Protocol::endpoint(settings.socket));
+  boost::system::error_code ec;
+  acceptor.bind(Protocol::endpoint(settings.socket), ec);
+  if (ec) throw std::runtime_error("cannot create socket " + settings.socket + ": " + ec.message());
   // Before listen(): nobody can connect yet, so there is no window with the wrong mode.
   if (chmod(settings.socket.c_str(), static_cast<mode_t>(settings.socket_mode)) != 0) {
     const std::string why = std::strerror(errno);

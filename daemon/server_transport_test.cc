@@ -185,6 +185,23 @@ TEST(ServerTransport, RefusesToStartOnALiveSocket) {
   EXPECT_EQ(c.get("/v1/keys").result_int(), 200u);
 }
 
+TEST(ServerTransport, MissingSocketDirectoryIsNamed) {
+  TempDir dir;
+  auto loaded = parse_config_text("[daemon]\nsocket = " + dir.file("no/such/dir/s.sock") +
+                                  "\n[token]\nuri = pkcs11:token=t\npin-file = /dev/null\n");
+  ASSERT_TRUE(loaded.ok());
+  DaemonOptions options;
+  options.handle_signals = false;
+  options.socket_activation = false;
+  Daemon daemon(loaded.config, std::make_unique<FakeKeyStore>(), options);
+  try {
+    daemon.run();
+    FAIL() << "started without its socket";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("no/such/dir/s.sock"), std::string::npos) << e.what();
+  }
+}
+
 TEST(ServerTransport, RemovesTheSocketFileOnExit) {
   std::string path;
   {

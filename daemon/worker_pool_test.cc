@@ -72,6 +72,28 @@ TEST(WorkerPool, ExpiredJobsAreNotRun) {
   EXPECT_EQ(expired, 1);
 }
 
+TEST(WorkerPool, ProgressForTheWatchdog) {
+  FakeKeyStore store;
+  std::promise<void> release;
+  std::shared_future<void> gate = release.get_future().share();
+  std::promise<void> started;
+  WorkerPool pool(store, 1, 10);
+  EXPECT_TRUE(pool.making_progress(std::chrono::hours(1)));  // idle counts as healthy
+  Job hung;
+  hung.run = [gate, &started](SigningSession&) {
+    started.set_value();
+    gate.wait();
+    return true;
+  };
+  hung.fail = [](const std::string&, bool) {};
+  pool.submit(hung);
+  started.get_future().wait();
+  EXPECT_FALSE(pool.making_progress(std::chrono::nanoseconds(0)));  // busy, nothing finished since
+  EXPECT_TRUE(pool.making_progress(std::chrono::hours(1)));
+  release.set_value();
+  pool.stop();
+}
+
 TEST(WorkerPool, NoSessionMeansFailWithTheReason) {
   FakeKeyStore store;
   store.set_open_session_fails(true);
