@@ -49,7 +49,7 @@ std::string spki_pem(ByteView spki) {
   return std::string(data, static_cast<std::size_t>(n));
 }
 
-nlohmann::json spki_jwk(ByteView spki) {
+nlohmann::ordered_json spki_jwk(ByteView spki) {
   auto key = pkey_from_spki(spki);
   return {{"kty", "RSA"},
           {"n", bn_b64url(key.get(), OSSL_PKEY_PARAM_RSA_N)},

@@ -21,7 +21,7 @@ EvpPkeyPtr pkey_from_spki(ByteView spki_der);
 Bytes spki_der(EVP_PKEY* key);
 std::string spki_pem(ByteView spki_der);
 // RFC 7517 JWK of an RSA public key: kty, n, e (base64url).
-nlohmann::json spki_jwk(ByteView spki_der);
+nlohmann::ordered_json spki_jwk(ByteView spki_der);
 // False for a wrong signature; throws std::runtime_error only when the key itself cannot be used.
 bool verify_signature(ByteView spki_der, const SignRequest& req, ByteView data, ByteView signature);
 
