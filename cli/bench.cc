@@ -26,6 +26,8 @@ namespace po = boost::program_options;
 using Clock = std::chrono::steady_clock;
 
 struct BenchPlan {
+  std::string key;
+  std::string alg;
   std::string target;
   std::string body;
   unsigned concurrency = 1;
@@ -37,6 +39,15 @@ struct WorkerResult {
   std::vector<double> latencies_ms;  // successful signatures only
   std::uint64_t errors = 0;
   std::string first_error;
+};
+
+struct Summary {
+  double seconds = 0;
+  std::uint64_t signatures = 0;
+  std::uint64_t errors = 0;
+  std::string first_error;
+  double per_second = 0;
+  double p50 = 0, p99 = 0, max = 0;  // milliseconds, successful requests only
 };
 
 void record_error(WorkerResult& r, const std::string& what) {
@@ -72,9 +83,10 @@ double percentile(const std::vector<double>& sorted, double p) {
 BenchPlan make_plan(const ParsedArgs& p) {
   BenchPlan plan;
   const std::string data(p.vm["size"].as<std::size_t>(), 'x');
-  plan.target = key_path(p.positional("name"), "/sign");
-  plan.body =
-      nlohmann::json{{"alg", *p.get("alg")}, {"data", base64_encode(as_bytes(data))}}.dump();
+  plan.key = p.positional("name");
+  plan.alg = *p.get("alg");
+  plan.target = key_path(plan.key, "/sign");
+  plan.body = nlohmann::json{{"alg", plan.alg}, {"data", base64_encode(as_bytes(data))}}.dump();
   plan.concurrency = p.vm["concurrency"].as<unsigned>();
   plan.duration = std::chrono::duration<double>(p.vm["seconds"].as<double>());
   if (p.has("count")) plan.count = p.vm["count"].as<std::int64_t>();
@@ -87,31 +99,44 @@ BenchPlan make_plan(const ParsedArgs& p) {
   return plan;
 }
 
-void print_report(Context& ctx, const ParsedArgs& p, const std::vector<double>& ms,
-                  std::uint64_t errors, double seconds) {
-  const double rate = seconds > 0 ? static_cast<double>(ms.size()) / seconds : 0;
-  if (p.vm["json"].as<bool>()) {
-    const nlohmann::ordered_json report = {{"key", p.positional("name")},
-                                           {"alg", *p.get("alg")},
-                                           {"concurrency", p.vm["concurrency"].as<unsigned>()},
-                                           {"seconds", seconds},
-                                           {"signatures", ms.size()},
-                                           {"errors", errors},
-                                           {"per_second", rate},
-                                           {"latency_ms",
-                                            {{"p50", percentile(ms, 0.5)},
-                                             {"p99", percentile(ms, 0.99)},
-                                             {"max", ms.empty() ? 0.0 : ms.back()}}}};
-    ctx.out << report.dump(2) << '\n';
-    return;
+Summary summarize(const std::vector<WorkerResult>& results, double seconds) {
+  Summary sum;
+  std::vector<double> ms;
+  for (const WorkerResult& r : results) {
+    ms.insert(ms.end(), r.latencies_ms.begin(), r.latencies_ms.end());
+    if (r.errors && !sum.errors) sum.first_error = r.first_error;
+    sum.errors += r.errors;
   }
-  ctx.out << std::fixed << std::setprecision(2) << "bench: key " << p.positional("name") << ", "
-          << *p.get("alg") << ", concurrency " << p.vm["concurrency"].as<unsigned>() << ", "
-          << seconds << " s\n"
-          << "signatures: " << ms.size() << " (" << std::setprecision(1) << rate
-          << "/s), errors: " << errors << '\n'
-          << std::setprecision(2) << "latency: p50 " << percentile(ms, 0.5) << " ms, p99 "
-          << percentile(ms, 0.99) << " ms, max " << (ms.empty() ? 0.0 : ms.back()) << " ms\n";
+  std::sort(ms.begin(), ms.end());
+  sum.seconds = seconds;
+  sum.signatures = ms.size();
+  sum.per_second = seconds > 0 ? static_cast<double>(ms.size()) / seconds : 0;
+  sum.p50 = percentile(ms, 0.5);
+  sum.p99 = percentile(ms, 0.99);
+  sum.max = ms.empty() ? 0 : ms.back();
+  return sum;
+}
+
+void print_json_report(std::ostream& out, const BenchPlan& plan, const Summary& s) {
+  const nlohmann::ordered_json report = {
+      {"key", plan.key},
+      {"alg", plan.alg},
+      {"concurrency", plan.concurrency},
+      {"seconds", s.seconds},
+      {"signatures", s.signatures},
+      {"errors", s.errors},
+      {"per_second", s.per_second},
+      {"latency_ms", {{"p50", s.p50}, {"p99", s.p99}, {"max", s.max}}}};
+  out << report.dump(2) << '\n';
+}
+
+void print_text_report(std::ostream& out, const BenchPlan& plan, const Summary& s) {
+  out << std::fixed << std::setprecision(2) << "bench: key " << plan.key << ", " << plan.alg
+      << ", concurrency " << plan.concurrency << ", " << s.seconds << " s\n";
+  out << "signatures: " << s.signatures << " (" << std::setprecision(1) << s.per_second
+      << "/s), errors: " << s.errors << '\n';
+  out << std::setprecision(2) << "latency: p50 " << s.p50 << " ms, p99 " << s.p99 << " ms, max "
+      << s.max << " ms\n";
 }
 
 po::options_description bench_options() {
@@ -141,19 +166,15 @@ int bench_command(const Args& args, Context& ctx) {
     }
   }  // jthreads join here
   const std::chrono::duration<double> elapsed = Clock::now() - start;
-
-  std::vector<double> all;
-  std::uint64_t errors = 0;
-  const std::string* first_error = nullptr;
-  for (const WorkerResult& r : results) {
-    all.insert(all.end(), r.latencies_ms.begin(), r.latencies_ms.end());
-    errors += r.errors;
-    if (!first_error && r.errors) first_error = &r.first_error;
+  const Summary summary = summarize(results, elapsed.count());
+  if (p.vm["json"].as<bool>()) {
+    print_json_report(ctx.out, plan, summary);
+  } else {
+    print_text_report(ctx.out, plan, summary);
   }
-  std::sort(all.begin(), all.end());
-  print_report(ctx, p, all, errors, elapsed.count());
-  if (first_error) {
-    throw Failure(std::to_string(errors) + " request(s) failed, the first with: " + *first_error);
+  if (summary.errors) {
+    throw Failure(std::to_string(summary.errors) +
+                  " request(s) failed, the first with: " + summary.first_error);
   }
   return 0;
 }
