@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <cstdlib>
+
 #include <boost/asio/post.hpp>
 #include <future>
 #include <iostream>
@@ -107,7 +109,13 @@ int Daemon::run() {
   notify::ready(summary(config_, pool_.size()));
   set_listening(true);
   io_.run();
-  pool_.stop();
+  if (!pool_.stop_within(config_.daemon.request_timeout + std::chrono::seconds(1))) {
+    // A token call that never returns cannot be cancelled; waiting would only make systemd kill us
+    // later.
+    log("stopping: a token call is still hung after the drain; exiting without waiting for it");
+    if (!listener->created_path.empty()) unlink(listener->created_path.c_str());
+    std::_Exit(1);
+  }
   // Workers may have posted answers for requests that were already answered 504; let them land.
   io_.restart();
   io_.run();

@@ -194,6 +194,48 @@ TEST(ServerLifecycle, AdoptsTheSocketSystemdPassesAndExitsZeroOnSigterm) {
   EXPECT_EQ(WEXITSTATUS(status), 0);
 }
 
+// A token call that never returns must not keep the process from exiting after SIGTERM.
+TEST(ServerLifecycle, HungTokenCallDoesNotBlockExit) {
+  TempDir dir;
+  const std::string sock = dir.file("s.sock");
+  const std::string conf = dir.file("p11signd.conf");
+  std::ofstream(conf) << "[daemon]\nsocket = " << sock << "\nrequest-timeout-ms = 100\n"
+                      << "read-timeout-ms = 100\naudit-log = " << dir.file("audit.log")
+                      << "\n[token]\nuri = pkcs11:token=t\npin-file = /dev/null\n"
+                      << kDemoOnly;
+  ConfigResult loaded = load_config(conf);
+  ASSERT_TRUE(loaded.ok());
+  auto key = shared_key(0);
+  const pid_t child = fork();  // no other threads here: fork is safe
+  if (child == 0) {
+    auto store = std::make_unique<FakeKeyStore>();
+    store->add_token_key("demo", key);
+    store->set_sign_delay(std::chrono::hours(1));  // "hung"
+    if (!check_with_store(loaded.config, *store).empty()) _exit(10);
+    DaemonOptions options;
+    options.socket_activation = false;
+    Daemon daemon(loaded.config, std::move(store), options);
+    _exit(daemon.run());
+  }
+  std::unique_ptr<Client> c;
+  for (int i = 0; i < 1000 && !c; ++i) {  // until the child listens
+    try {
+      c = std::make_unique<Client>(sock);
+    } catch (const boost::system::system_error&) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  }
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->post("/v1/keys/demo/sign", sign_body("x")).result_int(), 504u);
+  c.reset();
+  ASSERT_EQ(kill(child, SIGTERM), 0);
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status)) << status;
+  EXPECT_EQ(WEXITSTATUS(status), 1);
+  EXPECT_FALSE(std::filesystem::exists(sock));
+}
+
 TEST(ServerLifecycle, StopsPromptlyWhenIdle) {
   TestDaemon d;
   Client c(d.socket());

@@ -32,6 +32,21 @@ void WorkerPool::stop() {
   threads_.clear();
 }
 
+bool WorkerPool::stop_within(std::chrono::milliseconds grace) {
+  std::unique_lock lock(mu_);
+  stopping_ = true;
+  cv_.notify_all();
+  const std::size_t n = threads_.size();
+  if (!exited_cv_.wait_for(lock, grace, [&] { return exited_ == n; })) {
+    for (auto& t : threads_) t.detach();
+    threads_.clear();
+    return false;
+  }
+  lock.unlock();
+  stop();  // every worker has left its loop: this only joins
+  return true;
+}
+
 std::size_t WorkerPool::queue_depth() const {
   std::lock_guard lock(mu_);
   return queue_.size();
@@ -71,7 +86,11 @@ void WorkerPool::work() {
     {
       std::unique_lock lock(mu_);
       cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // stopping and drained
+      if (queue_.empty()) {  // stopping and drained
+        ++exited_;
+        exited_cv_.notify_all();
+        return;
+      }
       job = std::move(queue_.front());
       queue_.pop_front();
       ++busy_;

@@ -36,6 +36,10 @@ class WorkerPool {
   bool submit(Job job);
   // Lets the queue run empty, then joins the workers. Idempotent.
   void stop();
+  // As stop(), but gives up after grace when a worker is stuck in a token call (PKCS#11 calls can
+  // hang). Returns false then: the stuck threads are detached and still use the pool, so the
+  // process must exit without destroying it (std::_Exit).
+  bool stop_within(std::chrono::milliseconds grace);
 
   std::size_t queue_depth() const;
   unsigned busy() const;
@@ -51,6 +55,8 @@ class WorkerPool {
   const std::size_t queue_limit_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
+  std::condition_variable exited_cv_;
+  std::size_t exited_ = 0;
   std::deque<Job> queue_;
   bool stopping_ = false;
   unsigned busy_ = 0;
