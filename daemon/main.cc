@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "daemon/daemon.h"
+#include "daemon/exit_codes.h"
 #include "daemon/make_keystore.h"
 
 namespace po = boost::program_options;
@@ -39,14 +40,20 @@ int parse_flags(int argc, char** argv, Flags& f) {
     }
   } catch (const po::error& e) {
     std::cerr << "p11signd: " << e.what() << "\n" << desc << '\n';
-    return 2;
+    return kExitUsage;
   }
   return -1;
 }
 
+// Prints one line per problem; returns kExitConfig when there was any.
 int report(const std::vector<std::string>& problems) {
   for (const auto& p : problems) std::cerr << "p11signd: " << p << '\n';
-  return problems.empty() ? 0 : 1;
+  return problems.empty() ? kExitOk : kExitConfig;
+}
+
+int fail(const std::exception& e, int code) {
+  std::cerr << "p11signd: " << e.what() << '\n';
+  return code;
 }
 
 }  // namespace
@@ -55,22 +62,30 @@ int main(int argc, char** argv) {
   Flags flags;
   if (int code = parse_flags(argc, argv, flags); code >= 0) return code;
   signal(SIGPIPE, SIG_IGN);
-  if (flags.dev) return run_dev_mode({flags.dev_dir});
+  try {
+    if (flags.dev) flags.config = prepare_dev_mode({flags.dev_dir, P11SIGND_SOFTHSM2_MODULE});
+  } catch (const std::exception& e) {
+    return fail(e, kExitConfig);
+  }
 
   ConfigResult loaded = load_config(flags.config);
   if (!loaded.ok()) return report(loaded.problems);
+  std::unique_ptr<KeyStore> store;
   try {
-    std::unique_ptr<KeyStore> store = make_keystore(loaded.config);
-    if (int code = report(check_with_store(loaded.config, *store)); code != 0) return code;
+    store = make_keystore(loaded.config);
+  } catch (const StoreError& e) {
+    return fail(e, exit_code_for(e));
+  }
+  try {
+    if (int code = report(check_with_store(loaded.config, *store)); code != kExitOk) return code;
     if (flags.check_config) {
       std::cout << "p11signd: " << flags.config << " is valid: " << loaded.config.keys.size()
                 << " key(s) resolved on the token, " << loaded.config.peers.size() << " peer(s)\n";
-      return 0;
+      return kExitOk;
     }
     Daemon daemon(loaded.config, std::move(store));
     return daemon.run();
   } catch (const std::exception& e) {
-    std::cerr << "p11signd: " << e.what() << '\n';
-    return 1;
+    return fail(e, kExitFailure);
   }
 }

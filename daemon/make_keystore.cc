@@ -1,23 +1,42 @@
-// HOOK for the token layer: replace the bodies below with the PKCS#11 store
-// (daemon/token_keystore.*) and the dev-mode set-up. Nothing else in daemon/ needs to change:
-// main() calls only these two functions.
 #include "daemon/make_keystore.h"
 
 #include <iostream>
 
+#include "daemon/dev_mode.h"
+#include "daemon/token_keystore.h"
+#include "pkcs11/secret.h"
+
 namespace p11signd::daemon {
 
-std::unique_ptr<KeyStore> make_keystore(const Config& config) {
-  throw StoreError(
-      StoreErrorKind::kUnavailable,
-      "this build has no PKCS#11 keystore yet (daemon/token_keystore.cc), cannot open " +
-          config.token.uri);
+pkcs11::TokenConfig token_config_for(const Config& config) {
+  pkcs11::TokenConfig out;
+  out.module_path = config.token.module;
+  out.uri = config.token.uri;
+  if (!config.token.pin_credential.empty()) {
+    out.read_pin = [name = config.token.pin_credential] {
+      return pkcs11::read_pin_credential(name);
+    };
+  } else {
+    out.read_pin = [path = config.token.pin_file] { return pkcs11::read_pin_file(path); };
+  }
+  // One session per worker: more would sit idle, fewer would make workers wait for each other.
+  out.max_sessions = config.token.max_sessions ? config.token.max_sessions : config.daemon.workers;
+  for (const KeySpec& spec : config.key_specs()) out.keys.push_back(to_token_spec(spec));
+  return out;
 }
 
-int run_dev_mode(const DevOptions& options) {
-  std::cerr << "p11signd: --dev (dir " << options.dir
-            << ") needs the PKCS#11 keystore, which this build does not have yet\n";
-  return 1;
+std::unique_ptr<KeyStore> make_keystore(const Config& config) {
+  try {
+    return std::make_unique<TokenKeyStore>(pkcs11::Token::open(token_config_for(config)));
+  } catch (const pkcs11::Error& e) {
+    throw to_store_error(e);
+  }
+}
+
+std::string prepare_dev_mode(const DevOptions& options) {
+  const DevEnvironment env = prepare_dev_environment(options.dir, options.softhsm_module);
+  std::cout << dev_banner(env) << std::flush;
+  return env.config_path.string();
 }
 
 }  // namespace p11signd::daemon

@@ -1,26 +1,34 @@
 #pragma once
 // The one place that chooses the KeyStore implementation for the p11signd executable, and the
-// dev-mode hook. The token layer's engineer plugs the PKCS#11 store (daemon/token_keystore.*) in
-// here; the tests never call this (they build a FakeKeyStore themselves).
+// dev-mode set-up. Tests never call these (they build a FakeKeyStore or a TokenKeyStore on a
+// throwaway token themselves).
 
 #include <memory>
 #include <string>
 
 #include "daemon/config.h"
 #include "daemon/keystore.h"
+#include "pkcs11/token.h"
 
 namespace p11signd::daemon {
 
-// Opens the token of config.token (module, uri, PIN) and returns the store. Throws StoreError when
-// the token cannot be used; the message says why.
+// What pkcs11::Token::open needs for config.token and config.keys. The PIN is read from pin-file or
+// the systemd credential pin-credential each time a login needs it, and wiped after.
+pkcs11::TokenConfig token_config_for(const Config& config);
+
+// Opens the token of config.token (module, uri, PIN), resolves every configured key and returns
+// the store. Throws StoreError when the token cannot be used; the message says why, and
+// kUnavailable means "not now" (see exit_codes.h).
 std::unique_ptr<KeyStore> make_keystore(const Config& config);
 
 struct DevOptions {
   std::string dir = ".p11signd-dev";
+  std::string softhsm_module;  // the SoftHSM2 module found at build time
 };
 
-// `p11signd --dev`: prepares DIR (SoftHSM configuration, token, PIN, a `demo` key), then serves on
-// DIR/p11signd.sock. Returns the exit code.
-int run_dev_mode(const DevOptions& options);
+// `p11signd --dev`: prepares DIR (SoftHSM configuration, token, PINs, a `demo` key, a generated
+// p11signd.conf), prints the banner with a curl command, and returns the configuration's path; the
+// daemon then starts from it exactly as in production. Throws naming the step that failed.
+std::string prepare_dev_mode(const DevOptions& options);
 
 }  // namespace p11signd::daemon

@@ -40,7 +40,7 @@ ApiError from_scheme_error(const schemes::SchemeError& e) {
   const bool bad = e.kind() == schemes::SchemeErrorKind::kBadRequest;
   return {bad ? http::status::bad_request : http::status::unprocessable_entity,
           bad ? "bad_request" : "invalid_request",
-          e.field().empty() ? e.what() : e.field() + ": " + e.what()};
+          e.what()};  // the scheme's message already starts with the field it is about
 }
 
 class RegistrySchemeRoutes final : public SchemeRoutes {

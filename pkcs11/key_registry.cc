@@ -93,6 +93,12 @@ ResolvedKey resolve_key(const Module& module, CK_SESSION_HANDLE session, const K
   return key;
 }
 
+Error KeySet::unresolved_error() const {
+  std::string all;
+  for (const auto& [name, why] : unresolved) all += (all.empty() ? "" : "\n") + why;
+  return Error(unresolved_category, all);
+}
+
 KeySet resolve_keys(const Module& module, CK_SESSION_HANDLE session,
                     const std::vector<KeySpec>& specs, std::uint64_t epoch) {
   KeySet set;
@@ -106,6 +112,9 @@ KeySet resolve_keys(const Module& module, CK_SESSION_HANDLE session,
       if (e.category() != ErrorCategory::kBadInput && e.category() != ErrorCategory::kRefused &&
           e.category() != ErrorCategory::kNotFound)
         throw;
+      set.unresolved_category =
+          set.unresolved.empty() || set.unresolved_category == e.category() ? e.category()
+                                                                              : ErrorCategory::kBadInput;
       set.unresolved.emplace(spec.name, e.what());
     }
   }

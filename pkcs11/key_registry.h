@@ -45,6 +45,12 @@ struct KeySet {
   std::uint64_t epoch = 0;  // the token epoch the handles belong to
   std::map<std::string, ResolvedKey> keys;
   std::map<std::string, std::string> unresolved;  // name -> why it could not be used
+  // The category shared by every unresolved key (kBadInput when they differ), for callers that
+  // refuse the whole set: a missing key stays kNotFound, an extractable one kRefused.
+  ErrorCategory unresolved_category = ErrorCategory::kBadInput;
+
+  // One Error listing every unresolved key, one line each.
+  Error unresolved_error() const;
 };
 
 // Finds and checks one key. Throws Error (kBadInput: not found or ambiguous; kRefused: extractable

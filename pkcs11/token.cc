@@ -143,11 +143,7 @@ void Token::connect(bool strict_keys) {
   auto specs = registry_.specs();
   auto set = std::make_shared<KeySet>(
       resolve_keys(*module_, login_session_.handle(), specs, epoch_.load()));
-  if (strict_keys && !set->unresolved.empty()) {
-    std::string all;
-    for (const auto& [name, why] : set->unresolved) all += (all.empty() ? "" : "\n") + why;
-    throw Error(ErrorCategory::kBadInput, all);
-  }
+  if (strict_keys && !set->unresolved.empty()) throw set->unresolved_error();
   registry_.publish(std::move(set));
 }
 
@@ -155,11 +151,7 @@ void Token::replace_keys(std::vector<KeySpec> specs) {
   for (const auto& spec : specs) validate_spec(spec);
   with_admin_session([&](const Module& module, CK_SESSION_HANDLE session) {
     auto set = std::make_shared<KeySet>(resolve_keys(module, session, specs, epoch_.load()));
-    if (!set->unresolved.empty()) {
-      std::string all;
-      for (const auto& [name, why] : set->unresolved) all += (all.empty() ? "" : "\n") + why;
-      throw Error(ErrorCategory::kBadInput, all);
-    }
+    if (!set->unresolved.empty()) throw set->unresolved_error();
     registry_.publish(std::move(set), specs);
     return 0;
   });

@@ -4,6 +4,9 @@
 
 #include <cstdio>
 #include <fstream>
+#include <string>
+
+#include <unistd.h>
 
 #include "common/encoding.h"
 #include "schemes/jws.h"
@@ -23,7 +26,8 @@ const system_clock::time_point kSeedTime{milliseconds(1605034925174)};
 class CaratTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    key_file_ = ::testing::TempDir() + "carat_merchant_key";
+    // ctest runs each test in its own process, in parallel: one file per process.
+    key_file_ = ::testing::TempDir() + "carat_merchant_key." + std::to_string(::getpid());
     std::ofstream(key_file_)
         << "F19DE00177C301DF24A865F11AA9B2567F604891F0F44DDAEFD69E3399E0B7E1\n";
     settings_ = {{"carat.merchant-id", "LOJATESTE"}, {"carat.merchant-key-file", key_file_}};
@@ -177,7 +181,7 @@ TEST_F(CaratTest, MissingSettingsAndBadInputsNameTheField) {
 }
 
 TEST(CaratMerchantKey, TrailingNewlinesAreTrimmedOnly) {
-  const std::string path = ::testing::TempDir() + "carat_key_crlf";
+  const std::string path = ::testing::TempDir() + "carat_key_crlf." + std::to_string(::getpid());
   std::ofstream(path) << " key with spaces \r\n\n";
   EXPECT_EQ(carat_read_merchant_key(path), " key with spaces ");
   std::remove(path.c_str());

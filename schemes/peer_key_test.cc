@@ -1,6 +1,7 @@
 #include "schemes/peer_key.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 #include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -126,7 +127,7 @@ TEST(PeerKey, NonRsaKeysAreRefused) {
 }
 
 TEST(PeerKey, FromFileNamesThePath) {
-  const std::string path = ::testing::TempDir() + "peer_key_test.pem";
+  const std::string path = ::testing::TempDir() + "peer_key_test." + std::to_string(::getpid()) + ".pem";
   { std::ofstream(path) << "not a key"; }
   try {
     PeerKey::from_file(path);

@@ -144,6 +144,7 @@ TEST_F(TokenTest, ReplaceKeysIsAllOrNothing) {
     FAIL();
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("'gone'"), std::string::npos);
+    EXPECT_EQ(e.category(), ErrorCategory::kNotFound) << "a missing key stays 'not found'";
   }
   EXPECT_EQ(token_->keys().generation(), before) << "a failed refresh must keep the old set";
   EXPECT_EQ(token_->keys().snapshot()->keys.count("a"), 1u);
