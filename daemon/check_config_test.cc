@@ -7,6 +7,7 @@
 #include <array>
 #include <fstream>
 
+#include "daemon/exit_codes.h"
 #include "daemon/test_support.h"
 
 namespace p11signd::daemon {
@@ -33,7 +34,7 @@ TEST(CheckConfig, ListsEveryProblemOnItsOwnLine) {
   std::ofstream(conf) << "[daemon]\nsocket-mode = 9\nbogus = 1\n[token]\nuri = pkcs11:token=t\n"
                          "pin-file = /nonexistent/pin\n[key.k]\nallow-uids = no-such-user-x\n";
   Outcome r = run_p11signd("--check-config --config " + conf);
-  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_EQ(r.exit_code, kExitConfig) << r.output;
   for (const char* needle : {"socket-mode", "unknown option 'bogus'", "no-such-user-x",
                              "[key.k]: needs label or id", "/nonexistent/pin"}) {
     EXPECT_NE(r.output.find(needle), std::string::npos) << needle << " in\n" << r.output;
@@ -44,8 +45,8 @@ TEST(CheckConfig, ListsEveryProblemOnItsOwnLine) {
 }
 
 TEST(CheckConfig, MissingFileAndBadFlags) {
-  EXPECT_EQ(run_p11signd("--check-config --config /nonexistent.conf").exit_code, 1);
-  EXPECT_EQ(run_p11signd("--no-such-flag").exit_code, 2);
+  EXPECT_EQ(run_p11signd("--check-config --config /nonexistent.conf").exit_code, kExitConfig);
+  EXPECT_EQ(run_p11signd("--no-such-flag").exit_code, kExitUsage);
   Outcome help = run_p11signd("--help");
   EXPECT_EQ(help.exit_code, 0);
   EXPECT_NE(help.output.find("--check-config"), std::string::npos);

@@ -1,0 +1,206 @@
+// The p11signd executable as an operator runs it: a configuration file for a throwaway SoftHSM
+// token, `--check-config` and its exit statuses, then a serving process that signs, reloads on
+// SIGHUP while clients sign, and exits 0 on SIGTERM without losing an answer.
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <array>
+#include <atomic>
+#include <fstream>
+#include <thread>
+
+#include "common/encoding.h"
+#include "daemon/exit_codes.h"
+#include "daemon/test_support.h"
+#include "pkcs11/key_generation.h"
+#include "pkcs11/public_key.h"
+#include "tests/testing/softhsm.h"
+
+extern char** environ;
+
+namespace p11signd::daemon {
+namespace {
+
+using namespace p11signd::daemon::testing;
+using std::chrono::milliseconds;
+
+struct Outcome {
+  int exit_code;
+  std::string output;
+};
+
+class P11signdProcessTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto token = pkcs11::Token::open(hsm_.config());
+    pkcs11::generate_key(*token, "shop", {"shop", {}}, 2048);
+    pkcs11::generate_key(*token, "later", {"later", {}}, 2048);
+    write_config(key_section("shop"));
+  }
+  void TearDown() override {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
+  }
+
+  std::string path(const std::string& name) const { return (hsm_.dir() / name).string(); }
+  std::string socket() const { return path("p11signd.sock"); }
+
+  static std::string key_section(const std::string& name) {
+    return "[key." + name + "]\nlabel = " + name + "\nallow-uids = " + std::to_string(::getuid()) +
+           "\nschemes = raw, jws\n";
+  }
+  void write_config(const std::string& keys, const std::string& token_extra = "") {
+    std::ofstream(path("p11signd.conf"))
+        << "[daemon]\nsocket = " << socket() << "\naudit-log = " << path("audit.log")
+        << "\n[token]\nmodule = " << p11signd::testing::softhsm_module()
+        << "\nuri = " << hsm_.uri() << "\npin-file = " << hsm_.pin_file() << "\n"
+        << token_extra << keys;
+  }
+
+  Outcome check_config() {
+    const std::string cmd =
+        std::string(P11SIGND_BINARY) + " --check-config --config " + path("p11signd.conf") + " 2>&1";
+    FILE* p = ::popen(cmd.c_str(), "r");
+    std::string out;
+    std::array<char, 4096> buf;
+    for (std::size_t n; (n = fread(buf.data(), 1, buf.size(), p)) > 0;) out.append(buf.data(), n);
+    const int status = ::pclose(p);
+    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+  }
+
+  // Starts the daemon and waits until it answers /v1/health.
+  void start() {
+    const std::string config = path("p11signd.conf");
+    std::array<const char*, 4> argv{P11SIGND_BINARY, "--config", config.c_str(), nullptr};
+    ASSERT_EQ(::posix_spawn(&pid_, P11SIGND_BINARY, nullptr, nullptr,
+                            const_cast<char**>(argv.data()), environ),
+              0);
+    for (int i = 0; i < 200; ++i) {
+      try {
+        Client c(socket());
+        if (c.get("/v1/health").result_int() == 200) return;
+      } catch (const std::exception&) {
+      }
+      std::this_thread::sleep_for(milliseconds(50));
+    }
+    FAIL() << "p11signd did not answer on " << socket();
+  }
+
+  // SIGTERM, then the exit status.
+  int stop() {
+    ::kill(pid_, SIGTERM);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+    pid_ = -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+
+  bool signature_verifies(Client& c, const std::string& key, const std::string& data) {
+    auto res = c.post("/v1/keys/" + key + "/sign", sign_body(data));
+    if (res.result_int() != 200) return false;
+    auto der = c.get("/v1/keys/" + key + "/public-key?format=der-base64");
+    const Bytes spki = *base64_decode(body_json(der)["public_key"].get<std::string>());
+    const Bytes sig = *base64_decode(body_json(res)["signature"].get<std::string>());
+    return pkcs11::verify_rsa(spki, false, 0, as_bytes(data), sig);
+  }
+
+  p11signd::testing::SoftHsm hsm_{"process-test"};
+  pid_t pid_ = -1;
+};
+
+TEST_F(P11signdProcessTest, CheckConfigLogsInAndResolvesTheKeys) {
+  const Outcome ok = check_config();
+  EXPECT_EQ(ok.exit_code, kExitOk) << ok.output;
+  EXPECT_NE(ok.output.find("1 key(s) resolved on the token"), std::string::npos) << ok.output;
+}
+
+TEST_F(P11signdProcessTest, CheckConfigExitStatusSaysWhetherToRetry) {
+  write_config(key_section("shop") + key_section("missing"));
+  Outcome r = check_config();
+  EXPECT_EQ(r.exit_code, kExitConfig) << r.output;
+  EXPECT_NE(r.output.find("'missing'"), std::string::npos) << r.output;
+
+  std::ofstream(path("wrong-pin")) << "0000\n";
+  write_config(key_section("shop"));
+  std::string conf;
+  {
+    std::ifstream in(path("p11signd.conf"));
+    conf.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  const auto at = conf.find(hsm_.pin_file());
+  std::ofstream(path("p11signd.conf")) << conf.replace(at, hsm_.pin_file().size(), path("wrong-pin"));
+  r = check_config();
+  EXPECT_EQ(r.exit_code, kExitConfig) << r.output;
+  EXPECT_NE(r.output.find("CKR_PIN_INCORRECT"), std::string::npos) << r.output;
+
+  std::ofstream(path("p11signd.conf")) << conf.replace(conf.find(hsm_.uri()), hsm_.uri().size(),
+                                                       "pkcs11:token=not-plugged-in");
+  r = check_config();
+  EXPECT_EQ(r.exit_code, kExitUnavailable) << r.output;
+  EXPECT_NE(r.output.find("not-plugged-in"), std::string::npos) << r.output;
+}
+
+TEST_F(P11signdProcessTest, SignsReloadsWhileClientsSignAndStopsCleanly) {
+  start();
+  Client c(socket());
+  EXPECT_TRUE(signature_verifies(c, "shop", "hello"));
+  EXPECT_EQ(c.post("/v1/keys/later/sign", sign_body("x")).result_int(), 404u);
+
+  std::atomic<bool> running{true};
+  std::atomic<int> signed_ok{0}, failed{0};
+  std::vector<std::thread> clients;
+  for (int i = 0; i < 8; ++i) {
+    clients.emplace_back([&] {
+      Client mine(socket());
+      while (running) {
+        (mine.post("/v1/keys/shop/sign", sign_body("during reload")).result_int() == 200
+             ? signed_ok
+             : failed)++;
+      }
+    });
+  }
+  write_config(key_section("shop") + key_section("later"));
+  ::kill(pid_, SIGHUP);
+  bool reloaded = false;
+  for (int i = 0; i < 100 && !reloaded; ++i) {
+    std::this_thread::sleep_for(milliseconds(50));
+    reloaded = c.post("/v1/keys/later/sign", sign_body("x")).result_int() == 200;
+  }
+  running = false;
+  for (auto& t : clients) t.join();
+  EXPECT_TRUE(reloaded) << "SIGHUP did not add the key 'later'";
+  EXPECT_TRUE(signature_verifies(c, "later", "after reload"));
+  EXPECT_GT(signed_ok.load(), 0);
+  EXPECT_EQ(failed.load(), 0) << "a reload must not fail requests";
+
+  // Requests in flight when SIGTERM arrives are answered; then the daemon exits 0.
+  std::vector<std::thread> last;
+  std::atomic<int> answered{0};
+  for (int i = 0; i < 8; ++i) {
+    last.emplace_back([&] {
+      try {
+        Client mine(socket());
+        for (int n = 0; n < 20; ++n) {
+          auto res = mine.post("/v1/keys/shop/sign", sign_body("at stop"));
+          if (res.result_int() == 200) answered++;
+        }
+      } catch (const std::exception&) {
+        // The daemon closed the connection after its last answer: clean, not lost.
+      }
+    });
+  }
+  std::this_thread::sleep_for(milliseconds(100));
+  EXPECT_EQ(stop(), kExitOk);
+  for (auto& t : last) t.join();
+  EXPECT_GT(answered.load(), 0);
+  EXPECT_FALSE(std::filesystem::exists(socket())) << "the socket file is removed at exit";
+}
+
+}  // namespace
+}  // namespace p11signd::daemon
