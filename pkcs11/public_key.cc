@@ -3,14 +3,10 @@
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/param_build.h>
-#include <openssl/pem.h>
-#include <openssl/rsa.h>
-#include <openssl/x509.h>
 
 #include <stdexcept>
 
 #include "common/digest.h"
-#include "common/encoding.h"
 
 namespace p11signd::pkcs11 {
 namespace {
@@ -26,9 +22,6 @@ struct ParamDeleter {
 };
 struct PkeyCtxDeleter {
   void operator()(EVP_PKEY_CTX* c) const { EVP_PKEY_CTX_free(c); }
-};
-struct MdCtxDeleter {
-  void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
 };
 
 std::unique_ptr<BIGNUM, BnDeleter> to_bn(ByteView b) {
@@ -56,63 +49,15 @@ EvpPkeyPtr rsa_public_key(ByteView modulus, ByteView exponent) {
   return EvpPkeyPtr(key);
 }
 
-Bytes spki_der(EVP_PKEY* key) {
-  unsigned char* der = nullptr;
-  const int len = i2d_PUBKEY(key, &der);
-  if (len <= 0) throw std::runtime_error("cannot encode SubjectPublicKeyInfo");
-  Bytes out(der, der + len);
-  OPENSSL_free(der);
-  return out;
-}
-
-std::string spki_pem(ByteView spki) {
-  std::string b64 = base64_encode(spki);
-  std::string pem = "-----BEGIN PUBLIC KEY-----\n";
-  for (std::size_t i = 0; i < b64.size(); i += 64) pem += b64.substr(i, 64) + "\n";
-  pem += "-----END PUBLIC KEY-----\n";
-  return pem;
-}
-
-std::string spki_der_base64(ByteView spki) { return base64_encode(spki); }
-
-std::string jwk(ByteView modulus, ByteView exponent, const std::string& kid) {
-  // Strip leading zero octets: JWA (RFC 7518 6.3.1.1) wants the minimal unsigned big-endian form.
-  auto minimal = [](ByteView b) {
-    std::size_t i = 0;
-    while (i + 1 < b.size() && b[i] == 0) ++i;
-    return b.subspan(i);
-  };
-  std::string out = "{\"e\":\"" + base64url_encode(minimal(exponent)) +
-                    "\",\"kty\":\"RSA\",\"n\":\"" + base64url_encode(minimal(modulus)) + "\"";
-  if (!kid.empty()) {
-    std::string escaped;
-    for (char c : kid) {
-      if (c == '"' || c == '\\') escaped.push_back('\\');
-      escaped.push_back(c);
-    }
-    out += ",\"kid\":\"" + escaped + "\"";
-  }
-  return out + "}";
-}
-
 std::string spki_fingerprint_sha256(ByteView spki) { return sha256_hex(spki); }
 
 bool verify_rsa(ByteView spki, bool pss, unsigned salt_len, ByteView data, ByteView signature) {
-  const unsigned char* p = spki.data();
-  EvpPkeyPtr key(d2i_PUBKEY(nullptr, &p, static_cast<long>(spki.size())));
-  if (!key) return false;
-  std::unique_ptr<EVP_MD_CTX, MdCtxDeleter> ctx(EVP_MD_CTX_new());
-  EVP_PKEY_CTX* pctx = nullptr;
-  if (!ctx || EVP_DigestVerifyInit(ctx.get(), &pctx, EVP_sha256(), nullptr, key.get()) != 1) {
+  try {
+    const SignRequest req{pss ? SignAlg::kRsaPssSha256 : SignAlg::kRsaPkcs1Sha256, salt_len};
+    return verify_signature(spki, req, data, signature);
+  } catch (const std::runtime_error&) {
     return false;
   }
-  if (pss && (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) != 1 ||
-              EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, EVP_sha256()) != 1 ||
-              EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, static_cast<int>(salt_len)) != 1)) {
-    return false;
-  }
-  return EVP_DigestVerify(ctx.get(), signature.data(), signature.size(), data.data(),
-                          data.size()) == 1;
 }
 
 }  // namespace p11signd::pkcs11

@@ -1,7 +1,7 @@
 #pragma once
-// The public side of a token key in the forms providers ask for: SPKI PEM (myPOS, Carat, Amazon
-// Pay), one line of base64 DER (Swifood), JWK (JOSE), and the SHA-256 fingerprint of the DER SPKI.
-// Pure OpenSSL; no token calls.
+// The public side of a token key: the OpenSSL key built from CKA_MODULUS and CKA_PUBLIC_EXPONENT,
+// and the fingerprint it is listed by. Encodings and verification are common/public_key.h. Pure
+// OpenSSL; no token calls.
 
 #include <openssl/evp.h>
 
@@ -9,6 +9,7 @@
 #include <string>
 
 #include "common/bytes.h"
+#include "common/public_key.h"
 
 namespace p11signd::pkcs11 {
 
@@ -21,14 +22,9 @@ using EvpPkeyPtr = std::unique_ptr<EVP_PKEY, EvpPkeyDeleter>;
 // CKA_PUBLIC_EXPONENT).
 EvpPkeyPtr rsa_public_key(ByteView modulus, ByteView exponent);
 
-Bytes spki_der(EVP_PKEY* key);
-std::string spki_pem(ByteView spki_der);
-std::string spki_der_base64(ByteView spki_der);
-// {"kty":"RSA","n":...,"e":...} plus "kid" when kid is not empty. Members in RFC 7638 order.
-std::string jwk(ByteView modulus, ByteView exponent, const std::string& kid = {});
 std::string spki_fingerprint_sha256(ByteView spki_der);  // lowercase hex
 
-// Verifies an RSA signature with OpenSSL (tests and the daemon's /verify route use it).
+// verify_signature for tests written against the token: false also when the key is unusable.
 bool verify_rsa(ByteView spki_der, bool pss, unsigned salt_len, ByteView data, ByteView signature);
 
 }  // namespace p11signd::pkcs11

@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "common/encoding.h"
+#include "common/public_key.h"
 
 namespace p11signd::schemes {
 namespace {
@@ -169,28 +170,10 @@ PeerKey PeerKey::from_file(const std::string& path) {
 }
 
 bool PeerKey::verify(const SignRequest& req, ByteView data, ByteView signature) const {
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
-  EVP_PKEY_CTX* pctx = nullptr;  // owned by ctx
-  bool ok = ctx && EVP_DigestVerifyInit(ctx.get(), &pctx, EVP_sha256(), nullptr, key_.get()) == 1;
-  if (ok && req.alg == SignAlg::kRsaPssSha256) {
-    ok = EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) == 1 &&
-         EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, EVP_sha256()) == 1 &&
-         EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, static_cast<int>(req.salt_len)) == 1;
-  }
-  ok = ok && EVP_DigestVerify(ctx.get(), signature.data(), signature.size(), data.data(),
-                              data.size()) == 1;
-  if (!ok) ERR_clear_error();  // a mismatch is an answer, not an error to leave queued
-  return ok;
+  return verify_signature(key_.get(), req, data, signature);
 }
 
-Bytes PeerKey::spki_der() const {
-  unsigned char* out = nullptr;
-  const int n = i2d_PUBKEY(key_.get(), &out);
-  if (n <= 0) throw PeerKeyError("public key could not be encoded");
-  Bytes spki(out, out + n);
-  OPENSSL_free(out);
-  return spki;
-}
+Bytes PeerKey::spki_der() const { return p11signd::spki_der(key_.get()); }
 
 unsigned PeerKey::bits() const { return static_cast<unsigned>(EVP_PKEY_get_bits(key_.get())); }
 

@@ -34,7 +34,7 @@ TEST_F(TokenTest, SelfSignedCertificateVerifiesAndIsStoredWithTheKey) {
   ASSERT_NE(cert, nullptr);
   EVP_PKEY* pub = X509_get0_pubkey(cert);
   EXPECT_EQ(X509_verify(cert, pub), 1);
-  EXPECT_EQ(pkcs11::spki_der(pub), key("shop").spki_der);
+  EXPECT_EQ(spki_der(pub), key("shop").spki_der);
   EXPECT_EQ(name_of(X509_get_subject_name(cert)), "/CN=shop.example/O=Example, Ltd/C=BG");
   EXPECT_EQ(X509_get_version(cert), X509_VERSION_3);
   X509_free(cert);
@@ -54,7 +54,7 @@ TEST_F(TokenTest, CertificateRequestVerifies) {
   ASSERT_NE(req, nullptr);
   EVP_PKEY* pub = X509_REQ_get0_pubkey(req);
   EXPECT_EQ(X509_REQ_verify(req, pub), 1);
-  EXPECT_EQ(pkcs11::spki_der(pub), key("shop").spki_der);
+  EXPECT_EQ(spki_der(pub), key("shop").spki_der);
   X509_REQ_free(req);
 }
 

@@ -47,7 +47,7 @@ TEST_F(TokenTest, ImportedKeyIsSensitiveAndReportedAsImported) {
   EXPECT_EQ(read_flag(*token_, k.private_key, CKA_EXTRACTABLE), false);
   // The public key on the token is the seed's public key.
   const std::string pem = read_file(testdata("swifood/public_key.pem"));
-  EXPECT_EQ(pkcs11::spki_pem(k.spki_der), pem);
+  EXPECT_EQ(spki_pem(k.spki_der), pem);
 }
 
 TEST_F(TokenTest, ImportAcceptsPkcs1PemAndRejectsGarbage) {
