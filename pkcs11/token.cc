@@ -213,10 +213,10 @@ void Token::go_down(const std::string& reason, bool retry) {
   state_.store(TokenState::kDown);
   state_.notify_all();
   if (!retry) return;
-  reinit_thread_ = std::jthread([this](std::stop_token stop) { reinitialize_loop(stop); });
+  reinit_thread_ = std::jthread([this](const std::stop_token& stop) { reinitialize_loop(stop); });
 }
 
-void Token::reinitialize_loop(std::stop_token stop) {
+void Token::reinitialize_loop(const std::stop_token& stop) {
   auto delay = config_.backoff_initial;
   while (!stop.stop_requested()) {
     {

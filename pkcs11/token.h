@@ -115,7 +115,7 @@ class Token final {
   void quiesce();
   void repair_sessions();
   void go_down(const std::string& reason, bool retry);
-  void reinitialize_loop(std::stop_token stop);
+  void reinitialize_loop(const std::stop_token& stop);
   void set_reason(const std::string& reason);
 
   TokenConfig config_;
