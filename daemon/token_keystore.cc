@@ -96,7 +96,10 @@ unsigned TokenKeyStore::max_sessions() const { return token_->session_limit(); }
 
 std::vector<KeyInfo> TokenKeyStore::keys() const {
   std::vector<KeyInfo> out;
-  for (const auto& [name, key] : token_->keys().snapshot()->keys) out.push_back(to_key_info(key));
+  // Held in a variable: a range-for over a temporary's member would not keep the snapshot alive
+  // (before C++23) while keys are replaced concurrently.
+  const auto snapshot = token_->keys().snapshot();
+  for (const auto& [name, key] : snapshot->keys) out.push_back(to_key_info(key));
   return out;
 }
 

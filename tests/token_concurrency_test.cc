@@ -104,6 +104,7 @@ TEST_F(Concurrency, KeysRefreshedWhileSigning) {
     for (int round = 0; round < 20; ++round) token_->replace_keys(specs);
   });
   EXPECT_EQ(ok_.load(), 4 * 200) << first_error_;
+  EXPECT_EQ(bad_.load(), 0);
   EXPECT_EQ(errors_.load(), 0) << first_error_;
 }
 

@@ -100,8 +100,11 @@ TEST_F(TokenTest, FallsBackToHashingInProcessWhenTokenLacksCombinedMechanisms) {
 TEST_F(TokenTest, Pkcs1IsDeterministicAcrossPaths) {
   // RSASSA-PKCS1-v1_5 is deterministic: the combined mechanism and the DigestInfo path must agree.
   generate("k");
-  pkcs11::Signer signer(*token_);
-  const Bytes combined = signer.sign("k", kPkcs1, as_bytes("same"));
+  Bytes combined;
+  {
+    pkcs11::Signer signer(*token_);  // a Signer must not outlive its Token
+    combined = signer.sign("k", kPkcs1, as_bytes("same"));
+  }
   const auto spec = key("k").spec;
   token_.reset();
   faults::hide_combined_mechanisms = true;

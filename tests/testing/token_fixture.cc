@@ -45,7 +45,8 @@ void TokenTest::import(const std::string& name, const std::string& pem_path) {
   add_key(pkcs11::import_key(*token_, name, {name, {}}, pkcs11::Secret(read_file(pem_path))));
 }
 
-const pkcs11::ResolvedKey& TokenTest::key(const std::string& name) const {
+// A copy: a reference into the snapshot would dangle once replace_keys publishes a new one.
+pkcs11::ResolvedKey TokenTest::key(const std::string& name) const {
   return token_->keys().snapshot()->keys.at(name);
 }
 

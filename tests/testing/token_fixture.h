@@ -32,7 +32,7 @@ class TokenTest : public ::testing::Test {
   void import(const std::string& name, const std::string& pem_path);
   void add_key(const pkcs11::KeySpec& spec);
 
-  const pkcs11::ResolvedKey& key(const std::string& name) const;
+  pkcs11::ResolvedKey key(const std::string& name) const;
   bool verifies(const std::string& name, const SignRequest& req, ByteView data, ByteView sig) const;
 
   std::unique_ptr<SoftHsm> hsm_;
