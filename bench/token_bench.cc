@@ -1,47 +1,72 @@
-// In-process signatures per second on a throwaway SoftHSM token, at 1, 2, 4 and 8 threads and for
-// each key size, beside OpenSSL signing in memory with the same key size: the ceiling the token
-// adds its cost to. The daemon is measured against these numbers (p11sign bench over the socket).
+// In-process signatures per second, the ceiling the daemon is measured against: one
+// pkcs11::Signer (its own session) per benchmark thread, at 1, 2, 4 and 8 threads, beside OpenSSL
+// signing in memory with the same key size.
+//
+// By default it makes a throwaway SoftHSM token with RSA 2048/3072/4096 keys. Given
+//   --module=PATH --uri=PKCS11_URI --pin-file=FILE --key=LABEL
+// it signs with an existing RSA-2048 key instead (benchmark name bits:2048): scripts/bench uses
+// this for the same token the daemon serves, and for the same token reached through p11-kit's
+// client module (p11-kit server). Google Benchmark's own flags (--benchmark_filter=...) work too.
 #include <benchmark/benchmark.h>
 #include <openssl/evp.h>
 #include <openssl/rsa.h>
 
-#include <map>
+#include <cstring>
+#include <iostream>
 #include <memory>
+#include <optional>
 
 #include "pkcs11/key_generation.h"
+#include "pkcs11/secret.h"
 #include "pkcs11/signer.h"
 #include "tests/testing/softhsm.h"
 
 namespace p11signd {
 namespace {
 
-struct BenchToken {
-  testing::SoftHsm hsm{"p11bench"};
-  std::unique_ptr<pkcs11::Token> token;
-  BenchToken() {
-    auto config = hsm.config();
+struct ExistingToken {
+  std::string module, uri, pin_file, key;
+};
+
+// The token every benchmark signs on: created in main() before the first benchmark runs.
+class BenchToken {
+ public:
+  BenchToken() : hsm_(std::make_unique<testing::SoftHsm>("p11bench")) {
+    auto config = hsm_->config();
     config.max_sessions = 16;
-    token = pkcs11::Token::open(std::move(config));
+    token_ = pkcs11::Token::open(std::move(config));
     std::vector<pkcs11::KeySpec> specs;
     for (unsigned bits : {2048u, 3072u, 4096u}) {
       const std::string name = "rsa" + std::to_string(bits);
-      specs.push_back(pkcs11::generate_key(*token, name, {name, {}}, bits));
+      specs.push_back(pkcs11::generate_key(*token_, name, {name, {}}, bits));
     }
-    token->replace_keys(specs);
+    token_->replace_keys(specs);
   }
+  explicit BenchToken(const ExistingToken& existing) {
+    pkcs11::TokenConfig config;
+    config.module_path = existing.module;
+    config.uri = existing.uri;
+    config.read_pin = [path = existing.pin_file] { return pkcs11::read_pin_file(path); };
+    config.max_sessions = 16;
+    config.keys = {pkcs11::KeySpec{"rsa2048", existing.key, {}}};
+    token_ = pkcs11::Token::open(std::move(config));
+  }
+  pkcs11::Token& token() { return *token_; }
+  ~BenchToken() { token_.reset(); }
+
+ private:
+  std::unique_ptr<testing::SoftHsm> hsm_;
+  std::unique_ptr<pkcs11::Token> token_;
 };
 
-BenchToken& bench_token() {
-  static BenchToken instance;  // one token for the whole run; created before the first benchmark
-  return instance;
-}
+BenchToken* bench_token = nullptr;
 
 const Bytes kMessage(256, 0x5a);
 
 void BM_TokenSign(benchmark::State& state) {
   const std::string key = "rsa" + std::to_string(state.range(0));
   const SignRequest req{state.range(1) ? SignAlg::kRsaPssSha256 : SignAlg::kRsaPkcs1Sha256, 32};
-  pkcs11::Signer signer(*bench_token().token);
+  pkcs11::Signer signer(bench_token->token());
   for (auto _ : state) benchmark::DoNotOptimize(signer.sign(key, req, kMessage));
   state.SetItemsProcessed(state.iterations());
 }
@@ -76,14 +101,44 @@ BENCHMARK(BM_OpenSslInMemory)
     ->Arg(4096)
     ->Apply(thread_counts);
 
+// --module= --uri= --pin-file= --key=: all four or none. Returns nullopt when none is given.
+std::optional<ExistingToken> existing_token(int argc, char** argv) {
+  ExistingToken t;
+  int given = 0;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    for (auto [flag, field] :
+         {std::pair{"--module=", &t.module}, std::pair{"--uri=", &t.uri},
+          std::pair{"--pin-file=", &t.pin_file}, std::pair{"--key=", &t.key}}) {
+      if (arg.starts_with(flag)) {
+        *field = std::string(arg.substr(std::strlen(flag)));
+        ++given;
+      }
+    }
+  }
+  if (given == 0) return std::nullopt;
+  if (given != 4 || t.module.empty() || t.uri.empty() || t.pin_file.empty() || t.key.empty()) {
+    throw std::invalid_argument("give all of --module=, --uri=, --pin-file= and --key=, or none");
+  }
+  return t;
+}
+
 }  // namespace
 }  // namespace p11signd
 
 int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
-  p11signd::bench_token();
-  benchmark::RunSpecifiedBenchmarks();
-  p11signd::bench_token().token.reset();
+  try {
+    const auto existing = p11signd::existing_token(argc, argv);
+    auto token = existing ? std::make_unique<p11signd::BenchToken>(*existing)
+                          : std::make_unique<p11signd::BenchToken>();
+    p11signd::bench_token = token.get();
+    benchmark::RunSpecifiedBenchmarks();
+    p11signd::bench_token = nullptr;
+  } catch (const std::exception& e) {
+    std::cerr << "p11sign_token_bench: " << e.what() << '\n';
+    return 1;
+  }
   benchmark::Shutdown();
   return 0;
 }

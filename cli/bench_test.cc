@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <functional>
 #include <nlohmann/json.hpp>
 
 #include "cli/testing/fake_daemon.h"
@@ -21,6 +22,24 @@ using Json = nlohmann::json;
 
 constexpr const char* kSigned = R"({"signature":"AAAA"})";
 
+// A daemon that signs (with `signed_answer`) and whose verify route says `valid` of the sample.
+std::function<CannedResponse(const RecordedRequest&)> signing_daemon(
+    bool valid = true, std::string signed_answer = kSigned) {
+  return [valid, signed_answer](const RecordedRequest& r) -> CannedResponse {
+    if (r.target.ends_with("/verify"))
+      return {200, valid ? R"({"valid":true})" : R"({"valid":false})"};
+    return {200, signed_answer};
+  };
+}
+
+std::vector<RecordedRequest> sign_requests(const FakeDaemon& daemon) {
+  std::vector<RecordedRequest> out;
+  for (const auto& r : daemon.requests()) {
+    if (!r.target.ends_with("/verify")) out.push_back(r);
+  }
+  return out;
+}
+
 RunResult bench(const FakeDaemon& daemon, std::vector<std::string> args) {
   args.insert(args.begin(), {"--socket", daemon.socket_path(), "bench"});
   return run_p11sign(args);
@@ -28,7 +47,7 @@ RunResult bench(const FakeDaemon& daemon, std::vector<std::string> args) {
 
 TEST(BenchTest, CountedRunSignsExactlyThatOften) {
   FakeDaemon daemon;
-  daemon.respond({200, kSigned});
+  daemon.respond_with(signing_daemon());
   const RunResult r = bench(
       daemon, {"demo", "--count", "40", "--concurrency", "4", "--alg", "RSA-PSS-SHA256", "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -38,27 +57,67 @@ TEST(BenchTest, CountedRunSignsExactlyThatOften) {
   EXPECT_EQ(report["concurrency"], 4);
   EXPECT_GT(report["per_second"].get<double>(), 0);
   EXPECT_LE(report["latency_ms"]["p50"].get<double>(), report["latency_ms"]["p99"].get<double>());
-  const auto requests = daemon.requests();
+  const auto requests = sign_requests(daemon);
   ASSERT_THAT(requests, SizeIs(40));
   EXPECT_THAT(requests, Each(Field(&RecordedRequest::target, "/v1/keys/demo/sign")));
   EXPECT_EQ(Json::parse(requests.front().body)["alg"], "RSA-PSS-SHA256");
+  // One sample, checked with what was signed and the signature that came back.
+  const RecordedRequest check = daemon.requests().back();
+  EXPECT_EQ(check.target, "/v1/keys/demo/verify");
+  EXPECT_EQ(Json::parse(check.body)["signature"], "AAAA");
+  EXPECT_EQ(Json::parse(check.body)["data"], Json::parse(requests.front().body)["data"]);
+}
+
+TEST(BenchTest, ASampleThatDoesNotVerifyFailsTheRun) {
+  FakeDaemon daemon;
+  daemon.respond_with(signing_daemon(/*valid=*/false));
+  const RunResult r = bench(daemon, {"demo", "--count", "3", "--connections", "1"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("the sample signature did not verify"));
+}
+
+TEST(BenchTest, AnAnswerWithoutTheSignatureIsAnError) {
+  FakeDaemon daemon;
+  daemon.respond_with(signing_daemon(true, R"({"status":"ok"})"));
+  const RunResult r = bench(daemon, {"demo", "--count", "3", "--connections", "1", "--json"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(Json::parse(r.out)["signatures"], 0);
+  EXPECT_EQ(Json::parse(r.out)["errors"], 3);
+}
+
+TEST(BenchTest, SchemeRunsSignThroughTheSchemeAndVerifyTheSample) {
+  FakeDaemon daemon;
+  daemon.respond_with(signing_daemon(
+      true, R"({"signature":"AAAA","fields":[],"form":"IPCmethod=IPCPurchase&Signature=AAAA"})"));
+  const RunResult r = bench(daemon, {"shop", "--scheme", "mypos", "--count", "4", "--connections",
+                                     "2", "--duration", "9", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(Json::parse(r.out)["scheme"], "mypos");
+  const auto requests = sign_requests(daemon);
+  ASSERT_THAT(requests, SizeIs(4));
+  EXPECT_EQ(requests.front().target, "/v1/schemes/mypos/sign");
+  EXPECT_EQ(Json::parse(requests.front().body)["key"], "shop");
+  const RecordedRequest check = daemon.requests().back();
+  EXPECT_EQ(check.target, "/v1/schemes/mypos/verify");
+  EXPECT_EQ(Json::parse(check.body)["form"], "IPCmethod=IPCPurchase&Signature=AAAA");
 }
 
 TEST(BenchTest, HumanReport) {
   FakeDaemon daemon;
-  daemon.respond({200, kSigned});
+  daemon.respond_with(signing_daemon());
   const RunResult r = bench(daemon, {"demo", "--count", "5", "--concurrency", "1"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("bench: key demo, RSA-SHA256, concurrency 1"));
   EXPECT_THAT(r.out, HasSubstr("signatures: 5 ("));
   EXPECT_THAT(r.out, HasSubstr("errors: 0"));
   EXPECT_THAT(r.out, HasSubstr("latency: p50 "));
+  EXPECT_THAT(r.out, HasSubstr(" ms, p90 "));
 }
 
 TEST(BenchTest, TimedRunStops) {
   FakeDaemon daemon;
-  daemon.respond({200, kSigned});
-  const RunResult r = bench(daemon, {"demo", "--seconds", "0.2", "--concurrency", "2", "--json"});
+  daemon.respond_with(signing_daemon());
+  const RunResult r = bench(daemon, {"demo", "--duration", "0.2", "--connections", "2", "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_GT(Json::parse(r.out)["signatures"].get<int>(), 0);
 }
@@ -66,7 +125,10 @@ TEST(BenchTest, TimedRunStops) {
 // The daemon may close a kept-alive connection after any answer; bench reconnects and goes on.
 TEST(BenchTest, ReconnectsWhenTheDaemonClosesTheConnection) {
   FakeDaemon daemon;
-  daemon.respond({200, kSigned, "application/json", /*close=*/true});
+  daemon.respond_with([](const RecordedRequest& r) -> CannedResponse {
+    if (r.target.ends_with("/verify")) return {200, R"({"valid":true})"};
+    return {200, kSigned, "application/json", /*close=*/true};
+  });
   const RunResult r = bench(daemon, {"demo", "--count", "6", "--concurrency", "2", "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(Json::parse(r.out)["signatures"], 6);
@@ -75,7 +137,8 @@ TEST(BenchTest, ReconnectsWhenTheDaemonClosesTheConnection) {
 TEST(BenchTest, ErrorsAreCountedAndFailTheRun) {
   FakeDaemon daemon;
   std::atomic<int> n{0};
-  daemon.respond_with([&n](const RecordedRequest&) -> CannedResponse {
+  daemon.respond_with([&n](const RecordedRequest& r) -> CannedResponse {
+    if (r.target.ends_with("/verify")) return {200, R"({"valid":true})"};
     if (++n % 2 == 0) return {503, R"({"error":{"code":"queue_full","message":"queue full"}})"};
     return {200, kSigned};
   });
@@ -93,6 +156,9 @@ TEST(BenchTest, BadArgumentsAreUsageErrors) {
   EXPECT_EQ(bench(daemon, {"demo", "--concurrency", "0"}).exit_code, 2);
   EXPECT_EQ(bench(daemon, {"demo", "--seconds", "-1"}).exit_code, 2);
   EXPECT_EQ(bench(daemon, {"demo", "--count", "0"}).exit_code, 2);
+  EXPECT_EQ(bench(daemon, {"demo", "--seconds", "1", "--duration", "1"}).exit_code, 2);
+  EXPECT_EQ(bench(daemon, {"demo", "--scheme", "nosuch"}).exit_code, 2);
+  EXPECT_EQ(bench(daemon, {"demo", "--in", "x.json"}).exit_code, 2);
   EXPECT_EQ(daemon.requests().size(), 0u);
 }
 

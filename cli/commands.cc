@@ -140,7 +140,8 @@ constexpr Command kCommands[] = {
     {"import", "import NAME --in KEY.pem [--label L]", import_command},
     {"csr", "csr NAME --subject S", csr_command},
     {"bench",
-     "bench NAME [--alg A] [--seconds S] [--count N] [--concurrency C] [--size BYTES] [--json]",
+     "bench NAME [--alg A | --scheme S [--in INPUT.json]] [--duration S] [--count N]\n"
+     "      [--connections C] [--size BYTES] [--json]",
      bench_command},
 };
 

@@ -174,6 +174,44 @@ TEST_F(DaemonE2eTest, SchemeSign) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_TRUE(Json::parse(r.out).contains("jws"));
 }
+
+// Every scheme, through the client: p11sign sends the input as written and prints the daemon's
+// answer; each answer has the field an application sends on to the provider.
+TEST(DaemonE2eSchemes, EverySchemeSignsThroughTheClient) {
+  daemon::testing::TempDir dir;
+  std::ofstream(dir.file("merchant-key")) << "MK-1\n";
+  TestDaemon::Options o;
+  o.sections = "[key.shop]\nlabel = second\nallow-uids = " + std::to_string(::getuid()) +
+               "\nschemes = mypos, swifood, carat, jws, amazonpay, alipay, wechatpay\n"
+               "mypos.sid = 1\nmypos.wallet-number = 2\nmypos.key-index = 3\n"
+               "swifood.app-id = a\nswifood.store-key = s\ncarat.merchant-id = m\n"
+               "carat.merchant-key-file = " +
+               dir.file("merchant-key") +
+               "\namazonpay.public-key-id = P\namazonpay.region = eu\nalipay.app-id = 1\n"
+               "wechatpay.mchid = 1\nwechatpay.serial-no = S\n";
+  TestDaemon daemon(o);
+  const std::vector<std::tuple<std::string, std::string, std::string>> cases = {
+      {"mypos", R"({"key":"shop","fields":[["IPCmethod","IPCPurchase"],["Amount","1.00"]]})",
+       "form"},
+      {"swifood", R"({"key":"shop","param":"{\"a\":1}"})", "sign"},
+      {"carat", R"({"key":"shop","claims":{"order_id":"1"}})", "authorization"},
+      {"jws", R"({"key":"shop","alg":"PS256","payload":{"a":1}})", "jws"},
+      {"amazonpay", R"({"key":"shop","method":"GET","url":"/v2/checkoutSessions/1"})", "headers"},
+      {"alipay", R"({"key":"shop","params":{"method":"alipay.trade.query"}})", "sign"},
+      {"wechatpay", R"({"key":"shop","method":"GET","url":"/v3/certificates"})", "authorization"},
+  };
+  for (const auto& [scheme, input, field] : cases) {
+    const RunResult r =
+        run_p11sign({"--socket", daemon.socket(), "scheme", scheme, "sign"}, with_stdin(input));
+    ASSERT_EQ(r.exit_code, 0) << scheme << ": " << r.err;
+    EXPECT_TRUE(Json::parse(r.out).contains(field)) << scheme << ": " << r.out;
+  }
+  // A missing field is the daemon's 400 naming it, printed by the client with a non-zero status.
+  const RunResult bad = run_p11sign({"--socket", daemon.socket(), "scheme", "swifood", "sign"},
+                                    with_stdin(R"({"key":"shop"})"));
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_THAT(bad.err, HasSubstr("param"));
+}
 #endif
 
 }  // namespace

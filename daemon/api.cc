@@ -10,20 +10,19 @@ namespace {
 
 namespace asio = boost::asio;
 
-// One answer per request, whichever comes first: the worker's result or the deadline timer. Touched
-// on the event loop only, except `answered`, which a worker reads to skip work nobody waits for any
-// more.
+// The reply and its deadline timer, touched on the event loop only. Which answer is given - the
+// worker's result or the deadline's - is decided by the AnswerClaim, so deliver() runs once.
 struct Pending {
-  Pending(asio::any_io_executor io, Api::Reply r) : timer(io), reply(std::move(r)) {}
-  void answer(Response res) {
-    if (answered.exchange(true)) return;
+  Pending(asio::any_io_executor io, Api::Reply r, std::shared_ptr<AnswerClaim> c)
+      : timer(io), reply(std::move(r)), claim(std::move(c)) {}
+  void deliver(Response res) {
     timer.cancel();
     reply(std::move(res));
     reply = nullptr;
   }
-  std::atomic<bool> answered{false};
   asio::steady_timer timer;
   Api::Reply reply;
+  std::shared_ptr<AnswerClaim> claim;
 };
 
 bool session_still_good(const StoreError& e) {
@@ -63,33 +62,38 @@ void Api::apply_config(const Config& config) {
 
 Api::~Api() = default;
 
-void Api::run_on_pool(Reply reply, Work work, std::chrono::milliseconds timeout) {
+void Api::run_on_pool(Reply reply, Work work, std::chrono::milliseconds timeout,
+                      std::shared_ptr<AnswerClaim> claim) {
   if (timeout.count() == 0) timeout = s_.request_timeout;
-  auto pending = std::make_shared<Pending>(s_.io, std::move(reply));
+  if (!claim) claim = std::make_shared<AnswerClaim>();
+  auto pending = std::make_shared<Pending>(s_.io, std::move(reply), claim);
   pending->timer.expires_after(timeout);
   pending->timer.async_wait([pending](boost::system::error_code ec) {
-    if (ec) return;
-    pending->answer(error_response(http::status::gateway_timeout, "token_timeout",
-                                   "the token did not answer within request-timeout-ms"));
+    if (ec || !pending->claim->claim_failure()) return;
+    pending->deliver(error_response(http::status::gateway_timeout, "token_timeout",
+                                    "the token did not answer within request-timeout-ms"));
   });
   auto io = s_.io;
   Job job;
   job.deadline = std::chrono::steady_clock::now() + timeout;
   job.run = [pending, work = std::move(work), io](SigningSession& session) {
-    if (pending->answered) return true;  // the deadline passed while it waited; nobody listens
+    if (!pending->claim->begin_work()) return true;  // answered while it waited; nobody listens
     auto [res, keep] = run_guarded(work, session);
-    asio::post(io, [pending, r = std::move(res)]() mutable { pending->answer(std::move(r)); });
+    if (pending->claim->claim_result()) {
+      asio::post(io, [pending, r = std::move(res)]() mutable { pending->deliver(std::move(r)); });
+    }
     return keep;
   };
   job.fail = [pending, io](const std::string& reason, bool expired) {
+    if (!pending->claim->claim_failure()) return;
     Response res =
         expired ? error_response(http::status::gateway_timeout, "token_timeout", reason)
                 : error_response(http::status::service_unavailable, "token_unavailable", reason);
-    asio::post(io, [pending, r = std::move(res)]() mutable { pending->answer(std::move(r)); });
+    asio::post(io, [pending, r = std::move(res)]() mutable { pending->deliver(std::move(r)); });
   };
-  if (!s_.pool.submit(std::move(job))) {
-    pending->answer(error_response(http::status::service_unavailable, "queue_full",
-                                   "all workers are busy and the queue is full; retry later"));
+  if (!s_.pool.submit(std::move(job)) && claim->claim_failure()) {
+    pending->deliver(error_response(http::status::service_unavailable, "queue_full",
+                                    "all workers are busy and the queue is full; retry later"));
   }
 }
 

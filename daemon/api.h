@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "daemon/acl.h"
+#include "daemon/answer_claim.h"
 #include "daemon/audit.h"
 #include "daemon/http.h"
 #include "daemon/keystore.h"
@@ -66,7 +67,10 @@ class Api {
   // work's response, 503 + Retry-After when the queue is full or no session can be had, 504 past
   // the deadline. timeout 0 means request-timeout-ms; admin operations (key generation) pass a
   // longer one.
-  void run_on_pool(Reply reply, Work work, std::chrono::milliseconds timeout = {});
+  // claim is shared with the work when it must know whether its result will be delivered
+  // (audited_sign); a fresh one by default.
+  void run_on_pool(Reply reply, Work work, std::chrono::milliseconds timeout = {},
+                   std::shared_ptr<AnswerClaim> claim = nullptr);
 
  private:
   struct Call {

@@ -35,8 +35,15 @@ Bytes audited_sign(const SignContext& ctx, const SignRequest& req, ByteView data
   }
   const auto took = std::chrono::steady_clock::now() - start;
   ctx.metrics.observe_sign(ctx.key, rec.alg, took);
-  rec.result = "ok";
   rec.latency = std::chrono::duration_cast<std::chrono::microseconds>(took);
+  if (ctx.claim != nullptr && !ctx.claim->claim_result()) {
+    rec.result =
+        "error: signature withheld: the request had been answered 504 (request-timeout-ms)";
+    ctx.audit.write(rec);
+    throw ApiError(http::status::gateway_timeout, "token_timeout",
+                   "the token did not answer within request-timeout-ms");
+  }
+  rec.result = "ok";
   if (!ctx.audit.write(rec)) {
     // The signature exists but is not released: an unaudited signature is worse than none.
     throw ApiError(
@@ -44,6 +51,27 @@ Bytes audited_sign(const SignContext& ctx, const SignRequest& req, ByteView data
         "signature withheld because the audit log cannot be written: " + ctx.audit.failure());
   }
   return signature;
+}
+
+std::function<void(Response)> SignAttempt::audited_reply(
+    AuditLog& audit, Peer peer, std::string key, std::string scheme,
+    std::function<void(Response)> reply) const {
+  return [claim = claim_, &audit, peer = std::move(peer), key = std::move(key),
+          scheme = std::move(scheme), reply = std::move(reply)](Response res) {
+    if (res.result_int() != 200 && claim->answered_before_work()) {
+      const auto body = nlohmann::json::parse(res.body(), nullptr, false);
+      AuditRecord rec;
+      rec.op = "sign";
+      rec.peer = &peer;
+      rec.key = key;
+      rec.scheme = scheme;
+      rec.result =
+          "error: " + (body.is_discarded() ? std::string("HTTP ") + std::to_string(res.result_int())
+                                           : body["error"]["message"].get<std::string>());
+      audit.write(rec);
+    }
+    reply(std::move(res));
+  };
 }
 
 }  // namespace p11signd::daemon

@@ -3,9 +3,14 @@
 // closed), sign on the worker's session, record latency, and write the audit line before the
 // signature is released.
 
+#include <atomic>
+#include <functional>
+#include <memory>
 #include <string>
 
+#include "daemon/answer_claim.h"
 #include "daemon/audit.h"
+#include "daemon/http.h"
 #include "daemon/keystore.h"
 #include "daemon/metrics.h"
 
@@ -18,6 +23,9 @@ struct SignContext {
   const Peer& peer;
   std::string key;
   std::string scheme;
+  // The request's answer: a signature made after its deadline answered 504 is audited as withheld.
+  // Null when nobody waits on a deadline (tests, tools).
+  AnswerClaim* claim = nullptr;
 };
 
 // Throws ApiError(503 audit_unavailable) when the audit log cannot be written, StoreError from the
@@ -26,5 +34,22 @@ Bytes audited_sign(const SignContext& ctx, const SignRequest& req, ByteView data
 // Fails closed before any work is done: throws ApiError(503 audit_unavailable) when the log is
 // broken.
 void require_audit(AuditLog& audit);
+
+// A sign request that is answered without reaching the token (queue full, deadline passed while
+// queued, no session) still gets its audit line: the reply is wrapped and writes it. Once the work
+// has begun, audited_sign writes the line itself - "ok", an error, or the signature withheld
+// because the deadline answered first. The claim is the one run_on_pool decides the answer with.
+class SignAttempt {
+ public:
+  std::shared_ptr<AnswerClaim> claim() const { return claim_; }
+  // Wraps reply: a non-200 answer given before the work began writes {op sign, result "error:
+  // ..."}.
+  std::function<void(Response)> audited_reply(AuditLog& audit, Peer peer, std::string key,
+                                              std::string scheme,
+                                              std::function<void(Response)> reply) const;
+
+ private:
+  std::shared_ptr<AnswerClaim> claim_ = std::make_shared<AnswerClaim>();
+};
 
 }  // namespace p11signd::daemon

@@ -3,7 +3,11 @@
 namespace p11signd::daemon {
 
 Response json_response(http::status status, const nlohmann::ordered_json& body) {
-  return text_response(status, body.dump() + "\n", "application/json");
+  // Messages may quote what the client sent (a key name from the path): bytes that are not UTF-8
+  // become U+FFFD instead of making dump() throw.
+  return text_response(
+      status, body.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n",
+      "application/json");
 }
 
 Response text_response(http::status status, std::string body, const std::string& content_type) {
@@ -48,7 +52,33 @@ ApiError to_api_error(const StoreError& e) {
   return {http::status::internal_server_error, "internal", e.what()};
 }
 
+void require_json_depth(std::string_view body) {
+  int depth = 0;
+  bool in_string = false;
+  for (std::size_t i = 0; i < body.size(); ++i) {
+    const char c = body[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > kMaxJsonDepth) {
+        throw ApiError(
+            http::status::bad_request, "invalid_json",
+            "the request body nests deeper than " + std::to_string(kMaxJsonDepth) + " levels");
+      }
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+}
+
 nlohmann::json parse_json_object(const std::string& body) {
+  require_json_depth(body);
   auto json = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (json.is_discarded()) {
     throw ApiError(http::status::bad_request, "invalid_json", "the request body is not valid JSON");

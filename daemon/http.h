@@ -37,6 +37,11 @@ ApiError to_api_error(const StoreError& e);
 
 // Parses a request body as a JSON object; 400 otherwise.
 nlohmann::json parse_json_object(const std::string& body);
+// No request needs more than a few levels; deeper bodies are refused before parsing (a JSON value
+// is copied and destroyed recursively: 30,000 levels would exhaust a worker's stack).
+inline constexpr int kMaxJsonDepth = 64;
+// Throws ApiError(400, invalid_json) when body nests arrays and objects deeper than kMaxJsonDepth.
+void require_json_depth(std::string_view body);
 // Field helpers that name the field in their 400 message.
 std::string require_string(const nlohmann::json& body, const std::string& field);
 std::string optional_string(const nlohmann::json& body, const std::string& field,

@@ -10,6 +10,7 @@ namespace p11signd::daemon {
 namespace {
 
 nlohmann::ordered_json parse_ordered_object(const std::string& body) {
+  require_json_depth(body);
   // Ordered: a scheme such as mypos signs fields in the order the application wrote them.
   auto json = nlohmann::ordered_json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (json.is_discarded() || !json.is_object()) {
@@ -91,15 +92,18 @@ void Api::scheme_sign(Call& call, const nlohmann::ordered_json& input) {
   const auto& keys = call.policy->config().keys;
   const auto it = keys.find(key);
   auto settings = it == keys.end() ? std::map<std::string, std::string>{} : it->second.settings;
-  run_on_pool(call.reply, [s = s_, routes = schemes_.get(), peer = call.peer, key, scheme,
-                           op = call.route.op, input,
-                           settings = std::move(settings)](SigningSession& session) {
-    const SignContext ctx{s.audit, s.metrics, session, peer, key, scheme};
-    auto out = routes->run(scheme, op, input, settings, [&](const SignRequest& req, ByteView data) {
-      return audited_sign(ctx, req, data);
-    });
-    return json_response(http::status::ok, out);
-  });
+  const SignAttempt attempt;
+  run_on_pool(
+      attempt.audited_reply(s_.audit, call.peer, key, scheme, call.reply),
+      [s = s_, routes = schemes_.get(), peer = call.peer, key, scheme, op = call.route.op, input,
+       settings = std::move(settings), claim = attempt.claim()](SigningSession& session) {
+        const SignContext ctx{s.audit, s.metrics, session, peer, key, scheme, claim.get()};
+        auto out = routes->run(
+            scheme, op, input, settings,
+            [&](const SignRequest& req, ByteView data) { return audited_sign(ctx, req, data); });
+        return json_response(http::status::ok, out);
+      },
+      {}, attempt.claim());
 }
 
 }  // namespace p11signd::daemon

@@ -40,13 +40,18 @@ void Api::sign(Call& call, const std::string& key, const nlohmann::json& body) {
   require_key_access(call, key, "raw");
   const SignRequest req = parse_alg(body);
   Bytes data = parse_base64(body, "data");
-  run_on_pool(call.reply, [s = s_, peer = call.peer, key, req,
-                           data = std::move(data)](SigningSession& session) {
-    const Bytes sig = audited_sign({s.audit, s.metrics, session, peer, key, "raw"}, req, data);
-    return json_response(http::status::ok, {{"signature", base64_encode(sig)},
-                                            {"key", key},
-                                            {"alg", std::string(to_string(req.alg))}});
-  });
+  const SignAttempt attempt;
+  run_on_pool(
+      attempt.audited_reply(s_.audit, call.peer, key, "raw", call.reply),
+      [s = s_, peer = call.peer, key, req, data = std::move(data),
+       claim = attempt.claim()](SigningSession& session) {
+        const Bytes sig =
+            audited_sign({s.audit, s.metrics, session, peer, key, "raw", claim.get()}, req, data);
+        return json_response(http::status::ok, {{"signature", base64_encode(sig)},
+                                                {"key", key},
+                                                {"alg", std::string(to_string(req.alg))}});
+      },
+      {}, attempt.claim());
 }
 
 // Verification needs only the public key, so it runs here on the event loop without the token.

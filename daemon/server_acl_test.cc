@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <fstream>
 
 #include "daemon/test_support.h"
 
@@ -121,6 +122,45 @@ TEST_F(AclTest, KeyListShowsOnlyWhatThePeerMayUse) {
                   "GET /v1/keys HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
   EXPECT_EQ(answer.rfind("HTTP/1.1 200", 0), 0u) << answer;
   EXPECT_NE(answer.find("{\"keys\":[]}"), std::string::npos) << answer;
+}
+
+// Runs as any uid (no fork): the key names only another uid, so this process is refused even when
+// it is an admin (root is admin-uids = 0 here): admins manage keys, they do not sign outside the
+// ACL. The refusal is audited and counted, and a peer allowed on a key is still refused other
+// schemes.
+TEST(AclAnyUid, PeerOutsideTheKeysAclIsRefusedAuditedAndCountedEvenIfAdmin) {
+  const uid_t other = ::getuid() == kNobody ? kNobody - 1 : kNobody;
+  TestDaemon::Options o;
+  o.sections = "[key.demo]\nlabel = demo\nallow-uids = " + std::to_string(other) +
+               "\nschemes = raw, jws\n[key.second]\nlabel = second\nallow-uids = " +
+               std::to_string(::getuid()) + "\nschemes = raw\n";
+  TestDaemon d(o);
+  Client c(d.socket());
+  auto res = c.post("/v1/keys/demo/sign", sign_body("x"));
+  EXPECT_EQ(res.result_int(), 403u) << res.body();
+  EXPECT_NE(res.body().find("may not use key 'demo'"), std::string::npos) << res.body();
+  res = c.post("/v1/schemes/jws/sign", R"({"key":"demo","payload":{"a":1}})");
+  EXPECT_EQ(res.result_int(), 403u) << res.body();
+  // Reading a public key is an admin's right too; anyone else needs the key's ACL (a 4th denial).
+  const bool admin = ::getuid() == 0;
+  EXPECT_EQ(c.get("/v1/keys/demo/public-key").result_int(), admin ? 200u : 403u);
+  const int expected = admin ? 3 : 4;
+  res = c.post("/v1/schemes/jws/sign", R"({"key":"second","payload":{"a":1}})");
+  EXPECT_EQ(res.result_int(), 403u) << res.body();
+  EXPECT_NE(res.body().find("may not be used with scheme 'jws'"), std::string::npos) << res.body();
+  EXPECT_EQ(c.post("/v1/keys/second/sign", sign_body("x")).result_int(), 200u);
+
+  const std::string metrics = c.get("/metrics").body();
+  EXPECT_NE(metrics.find("p11signd_denials_total{rule=\"key\"} " + std::to_string(expected)),
+            std::string::npos)
+      << metrics;
+  d.stop();
+  std::ifstream audit(d.audit_path());
+  int denials = 0;
+  for (std::string line; std::getline(audit, line);) {
+    if (line.find("\"op\":\"deny\"") != std::string::npos) ++denials;
+  }
+  EXPECT_EQ(denials, expected);
 }
 
 }  // namespace

@@ -2,6 +2,8 @@
 // with OpenSSL against the fake token's public keys.
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include "common/encoding.h"
 #include "daemon/public_key.h"
 #include "daemon/test_support.h"
@@ -198,11 +200,17 @@ TEST(ServerRoutes, SlowTokenIs504) {
   auto res = c.post("/v1/keys/demo/sign", sign_body("x"));
   EXPECT_EQ(res.result_int(), 504u);
   EXPECT_EQ(error_code_of(res), "token_timeout");
+  // The token still made the signature; the audit must not call it released.
+  d.stop();  // joins the worker, which writes the line when the token's call ends
+  const auto records = d.audit_records();
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0]["result"].get<std::string>().rfind("error: signature withheld", 0), 0u)
+      << records[0];
+  EXPECT_GE(records[0]["latency_us"].get<long>(), 600'000);
 }
 
 TEST(ServerRoutes, FullQueueIs503WithRetryAfter) {
   TestDaemon::Options o;
-  o.daemon_extra = "workers = 1\nqueue-limit = 1\nrequest-timeout-ms = 5000\n";
   o.daemon_extra = "queue-limit = 1\n";
   o.max_sessions = 1;  // one worker
   TestDaemon d(o);
@@ -226,6 +234,32 @@ TEST(ServerRoutes, FullQueueIs503WithRetryAfter) {
   EXPECT_GE(full, 1);
   EXPECT_GE(ok, 1);
   EXPECT_EQ(full + ok, 4);
+}
+
+// A request refused before it reaches the token is audited too (as an error naming why).
+TEST(ServerRoutes, SignRequestsThatNeverReachTheTokenAreAudited) {
+  TestDaemon::Options o;
+  o.daemon_extra = "queue-limit = 1\n";
+  o.max_sessions = 1;  // one worker
+  TestDaemon d(o);
+  d.store().set_sign_delay(std::chrono::milliseconds(300));
+  std::vector<std::unique_ptr<Client>> clients;
+  for (int i = 0; i < 4; ++i) clients.push_back(std::make_unique<Client>(d.socket()));
+  const std::string req = "POST /v1/keys/demo/sign HTTP/1.1\r\nHost: x\r\nContent-Length: " +
+                          std::to_string(sign_body("x").size()) + "\r\n\r\n" + sign_body("x");
+  for (auto& c : clients) c->send_raw(req);
+  int full = 0;
+  for (auto& c : clients) full += c->read_response().result_int() == 503;
+  ASSERT_GE(full, 1);
+  std::ifstream in(d.audit_path());
+  int audited = 0, signed_ok = 0;
+  for (std::string line; std::getline(in, line);) {
+    audited += line.find("\"result\":\"error: all workers are busy") != std::string::npos &&
+               line.find("\"key\":\"demo\"") != std::string::npos;
+    signed_ok += line.find("\"result\":\"ok\"") != std::string::npos;
+  }
+  EXPECT_EQ(audited, full);
+  EXPECT_EQ(signed_ok, 4 - full);
 }
 
 TEST(ServerRoutes, MetricsInPrometheusText) {

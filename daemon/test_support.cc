@@ -79,6 +79,13 @@ void TestDaemon::write_config(const std::string& sections, const std::string& da
       << sections;
 }
 
+std::vector<nlohmann::json> TestDaemon::audit_records() const {
+  std::ifstream in(audit_path());
+  std::vector<nlohmann::json> records;
+  for (std::string line; std::getline(in, line);) records.push_back(nlohmann::json::parse(line));
+  return records;
+}
+
 int TestDaemon::stop() {
   if (!stopped_) {
     stopped_ = true;
@@ -116,6 +123,10 @@ Response Client::request(http::verb method, const std::string& target, const std
 
 void Client::send_raw(const std::string& bytes) {
   boost::asio::write(socket_, boost::asio::buffer(bytes));
+}
+
+void Client::finish_sending() {
+  socket_.shutdown(boost::asio::local::stream_protocol::socket::shutdown_send);
 }
 
 Response Client::read_response() {

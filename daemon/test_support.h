@@ -6,8 +6,10 @@
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "daemon/daemon.h"
 #include "daemon/fake_keystore.h"
@@ -53,6 +55,8 @@ class TestDaemon {
   const std::string& socket() const { return socket_; }
   std::string config_path() const { return dir_.file("p11signd.conf"); }
   std::string audit_path() const { return dir_.file("audit.log"); }
+  // The audit log so far, one JSON object per line.
+  std::vector<nlohmann::json> audit_records() const;
   void write_config(const std::string& sections, const std::string& daemon_extra = "");
   // Stops the daemon and returns run()'s exit code.
   int stop();
@@ -78,6 +82,8 @@ class Client {
     return request(http::verb::post, target, body);
   }
   void send_raw(const std::string& bytes);
+  // Half-closes the connection: the daemon reads end-of-file after what was sent.
+  void finish_sending();
   // Reads one response; throws boost::system::system_error when the daemon closed the connection.
   Response read_response();
   // True when the daemon closed the connection (EOF on read).

@@ -57,7 +57,7 @@ Bytes Signer::run(const std::string& key_name, Op&& op) {
       }
       guard.release();
       if (attempt > 0 || !is_recoverable(e.category())) throw;
-      token_.recover(e.category(), epoch);
+      token_.recover(e, epoch);
     }
   }
 }

@@ -179,14 +179,17 @@ void Token::quiesce() {
   while (in_flight_.load() != 0) std::this_thread::sleep_for(std::chrono::microseconds(50));
 }
 
-void Token::recover(ErrorCategory category, std::uint64_t epoch) {
+void Token::recover(const Error& error, std::uint64_t epoch) {
+  const ErrorCategory category = error.category();
   if (!is_recoverable(category)) return;
   std::lock_guard lock(recovery_mutex_);
   if (epoch_.load() != epoch || state_.load() == TokenState::kDown) return;  // already handled
   quiesce();
   recoveries_.fetch_add(1, std::memory_order_relaxed);
   if (category == ErrorCategory::kTokenLost) {
-    go_down("the token reported a device failure; re-initialising the module", /*retry=*/true);
+    go_down(std::string("the token reported a device failure (") + error.what() +
+                "); re-initialising the module",
+            /*retry=*/true);
     return;
   }
   try {

@@ -42,8 +42,11 @@ struct TokenConfig {
   unsigned max_sessions = 0;
   std::vector<KeySpec> keys;
   ModuleOptions module;
+  // Re-initialisation attempts while the token is down: 100 ms doubling to 1 s. The cap is low so
+  // that the daemon signs again within about a second of the token coming back; one C_Initialize
+  // and slot scan a second is no load for an HSM.
   std::chrono::milliseconds backoff_initial{100};
-  std::chrono::milliseconds backoff_max{30000};
+  std::chrono::milliseconds backoff_max{1000};
 };
 
 enum class TokenState { kReady, kRepairing, kDown };
@@ -102,8 +105,10 @@ class Token final {
   };
   // Waits while repairing; throws Error(kUnavailable) when down.
   Guard enter();
-  // Repairs after an error of category seen under epoch; no-op when someone already did.
-  void recover(ErrorCategory category, std::uint64_t epoch);
+  // Repairs after error, seen under epoch; no-op when someone already did. The error's text becomes
+  // the reason state_reason() (and so health and every refused request) gives while the token is
+  // down.
+  void recover(const Error& error, std::uint64_t epoch);
   // Counts signing sessions against session_limit(); throws Error(kUnavailable) past it.
   void acquire_session_slot();
   void release_session_slot();
@@ -156,7 +161,7 @@ auto Token::with_admin_session(F&& f)
       const auto epoch = guard.epoch();
       guard.release();
       if (attempt > 0 || !is_recoverable(e.category())) throw;
-      recover(e.category(), epoch);
+      recover(e, epoch);
     }
   }
 }

@@ -77,6 +77,10 @@ CanonicalHeaders read_headers(const Json& input) {
   if (!it->is_object()) throw_bad_request("headers", "must be a JSON object of strings");
   for (const auto& [k, v] : it->items()) {
     if (!v.is_string()) throw_bad_request("headers." + k, "must be a string");
+    if (!is_http_token(k)) throw_bad_request("headers." + k, "is not a valid HTTP header name");
+    if (has_control_char(v.get<std::string>())) {
+      throw_bad_request("headers." + k, "must not contain CR, LF or other control characters");
+    }
     if (!headers.emplace(ascii_lower(k), v.get<std::string>()).second) {
       throw_bad_request("headers." + k, "is given twice (names are case-insensitive)");
     }
@@ -106,8 +110,12 @@ struct RequestParts {
 RequestParts read_request(const Json& input) {
   RequestParts r;
   r.method = require_string(input, "method");
-  if (r.method.empty()) throw_bad_request("method", "must not be empty");
-  const auto url = amazonpay_split_url(require_string(input, "url"));
+  if (!is_http_token(r.method)) throw_bad_request("method", "must be an HTTP method such as POST");
+  const std::string text = require_string(input, "url");
+  if (has_control_char(text)) {
+    throw_bad_request("url", "must not contain CR, LF or other control characters");
+  }
+  const auto url = amazonpay_split_url(text);
   if (!url) throw_bad_request("url", "has a broken %-escape");
   const auto uri = amazonpay_canonical_uri(url->path);
   if (!uri) throw_bad_request("url", "has a broken %-escape in its path");
@@ -248,7 +256,8 @@ Json AmazonPayScheme::sign(const Json& input, const KeySettings& settings,
   for (const auto& [k, v] : all) {
     if (is_signed_header(k)) signed_headers.emplace(k, v);
   }
-  const std::string to_sign = amazonpay_string_to_sign(alg, canonical_for(r, signed_headers));
+  const std::string canonical = canonical_for(r, signed_headers);
+  const std::string to_sign = amazonpay_string_to_sign(alg, canonical);
   const std::string signature =
       base64_encode(sign(*amazonpay_sign_request(alg), as_bytes(to_sign)));
   Json headers = Json::object();
@@ -257,6 +266,10 @@ Json AmazonPayScheme::sign(const Json& input, const KeySettings& settings,
                              ", SignedHeaders=" + signed_header_list(signed_headers) +
                              ", Signature=" + signature;
   Json out{{"headers", headers}};
+  // Not sent to Amazon: when Amazon answers "InvalidRequestSignature" it prints its own string to
+  // sign, and these two are what to compare it with.
+  out["canonical_request"] = canonical;
+  out["string_to_sign"] = to_sign;
   if (input.contains("body") && !input["body"].is_string() && !input["body"].is_null()) {
     out["body"] = r.payload;  // the exact text that was hashed; send this, not a re-serialisation
   }

@@ -138,7 +138,11 @@ TEST_F(AmazonPaySignTest, SignsTheStringToSignWithPssSalt32ByDefaultAnd20OnReque
       seen_data = std::string(as_chars(d));
       return TestKey::shared().sign(r, d);
     };
-    scheme_.sign(in, kSettings, spy);
+    const Json out = scheme_.sign(in, kSettings, spy);
+    // The answer shows exactly what was signed, and the canonical request it was hashed from.
+    EXPECT_EQ(out["string_to_sign"], seen_data);
+    EXPECT_EQ(out["string_to_sign"],
+              amazonpay_string_to_sign(alg, out["canonical_request"].get<std::string>()));
     EXPECT_EQ(seen.alg, SignAlg::kRsaPssSha256);
     EXPECT_EQ(seen.salt_len, salt);
     EXPECT_EQ(seen_data.substr(0, alg.size() + 1), std::string(alg) + "\n");
@@ -208,6 +212,38 @@ TEST_F(AmazonPaySignTest, ErrorsNameTheField) {
   EXPECT_EQ(field_of(request_, {{"amazonpay.region", "eu"}}), "amazonpay.public-key-id:422");
   EXPECT_EQ(field_of(request_, {{"amazonpay.public-key-id", "x"}, {"amazonpay.region", "mars"}}),
             "amazonpay.region:422");
+}
+
+// Header names and values come back as headers the application sends: CR/LF would forge a header
+// line there, and a line of the canonical request here.
+TEST_F(AmazonPaySignTest, RefusesWhatWouldSplitAHeaderLine) {
+  const auto field_of = [&](Json in) {
+    try {
+      scheme_.sign(in, kSettings, TestKey::shared().signer());
+    } catch (const SchemeError& e) {
+      return e.field() + ": " + e.what();
+    }
+    return std::string("no error");
+  };
+  Json in = request_;
+  in["headers"]["x-amz-pay-idempotency-key"] = "idem\r\nx-amz-pay-region: NA";
+  EXPECT_NE(field_of(in).find("headers.x-amz-pay-idempotency-key: "), std::string::npos);
+  EXPECT_NE(field_of(in).find("CR, LF"), std::string::npos) << field_of(in);
+  in = request_;
+  in["headers"]["User-Agent"] = std::string("a\0b", 3);
+  EXPECT_EQ(field_of(in).substr(0, 19), "headers.User-Agent:");
+  in = request_;
+  in["headers"]["x-amz-pay-a\r\nb"] = "v";
+  EXPECT_NE(field_of(in).find("not a valid HTTP header name"), std::string::npos);
+  in = request_;
+  in["method"] = "POST /x HTTP/1.1\r\n";
+  EXPECT_EQ(field_of(in).substr(0, 7), "method:");
+  in = request_;
+  in["url"] = "https://pay-api.amazon.eu/live/v2/x\r\nHost: evil";
+  EXPECT_EQ(field_of(in).substr(0, 4), "url:");
+  in = request_;
+  in["headers"]["User-Agent"] = "shop/1.0\t(tab allowed)";
+  EXPECT_EQ(field_of(in), "no error");
 }
 
 TEST(AmazonPaySettings, CheckedForCheckConfig) {

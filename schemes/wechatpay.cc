@@ -99,7 +99,13 @@ Json WechatPayScheme::sign(const Json& input, const KeySettings& settings,
                            const SignFn& sign) const {
   require_object_input(input);
   const std::string method = require_string(input, "method");
-  const std::string url = wechatpay_url_path(require_string(input, "url"));
+  if (!is_http_token(method)) throw_bad_request("method", "must be an HTTP method such as POST");
+  const std::string full_url = require_string(input, "url");
+  // Each is one line of the signed message and of the request the application sends.
+  if (has_control_char(full_url)) {
+    throw_bad_request("url", "must not contain CR, LF or other control characters");
+  }
+  const std::string url = wechatpay_url_path(full_url);
   const std::string body = optional_string(input, "body").value_or("");
   const std::string mchid = require_setting(settings, "wechatpay.mchid");
   const std::string serial = require_setting(settings, "wechatpay.serial-no");

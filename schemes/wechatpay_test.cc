@@ -142,6 +142,20 @@ TEST_F(WechatPayVerifyTest, ErrorsNameTheField) {
   c["timestamp"] = "12a";
   EXPECT_EQ(field_of(c), "timestamp");
   EXPECT_EQ(field_of(Json{{"headers", {{"Wechatpay-Timestamp", "1"}}}}), "wechatpay-nonce");
+  const KeySettings settings{{"wechatpay.mchid", "1"}, {"wechatpay.serial-no", "2"}};
+  for (const auto& [in, field] : std::vector<std::pair<Json, std::string>>{
+           {{{"method", "GET\n/v3/other"}, {"url", "/v3/x"}}, "method"},
+           {{{"method", ""}, {"url", "/v3/x"}}, "method"},
+           {{{"method", "GET"}, {"url", "/v3/x\r\nAuthorization: forged"}}, "url"},
+       }) {
+    try {
+      scheme_.sign(in, settings, TestKey::shared().signer());
+      ADD_FAILURE() << in.dump();
+    } catch (const SchemeError& e) {
+      EXPECT_EQ(e.kind(), SchemeErrorKind::kBadRequest);
+      EXPECT_EQ(e.field(), field) << e.what();
+    }
+  }
   try {
     scheme_.sign(Json::parse(R"({"method":"GET","url":"/v3/x"})"), {{"wechatpay.mchid", "1"}},
                  TestKey::shared().signer());

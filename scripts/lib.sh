@@ -3,14 +3,16 @@
 
 repo_root() { cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd; }
 
-# Installs whatever in scripts/packages.txt is missing. Needs root (or sudo) only when something is missing.
+# Installs whatever in scripts/packages.txt (or the list file given) is missing. Needs root (or sudo) only
+# when something is missing.
 ensure_packages() {
-  local root missing=()
+  local root missing=() list
   root=$(repo_root)
+  list=${1:-$root/scripts/packages.txt}
   while read -r pkg; do
     [[ -z "$pkg" || "$pkg" == \#* ]] && continue
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
-  done <"$root/scripts/packages.txt"
+  done <"$list"
   ((${#missing[@]} == 0)) && return 0
   echo "installing missing packages: ${missing[*]}"
   local sudo=()
@@ -25,4 +27,21 @@ configure_and_build() {
   shift
   cmake -S "$(repo_root)" -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@"
   cmake --build "$dir" --parallel "$(nproc)"
+}
+
+# configure_sanitized MODE BUILD_DIR: the clang builds beside the plain and GCC ASan ones. "fuzz": ASan+UBSan
+# with libFuzzer coverage, for the targets of fuzz/ only (scripts/fuzz); "tsan": ThreadSanitizer, for the
+# concurrency tests. Configures only.
+configure_sanitized() {
+  local mode=$1 dir=$2 opts=()
+  case "$mode" in
+    fuzz) opts=(-DP11SIGND_SANITIZE=ON -DP11SIGND_FUZZ=ON "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -gline-tables-only -DNDEBUG"
+      "-DCMAKE_C_FLAGS_RELWITHDEBINFO=-O1 -gline-tables-only -DNDEBUG") ;;
+    # -O1 and line tables only: half the compile time of -O2 -g, and TSan's reports keep file:line.
+    tsan) opts=(-DP11SIGND_TSAN=ON "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -gline-tables-only -DNDEBUG"
+      "-DCMAKE_C_FLAGS_RELWITHDEBINFO=-O1 -gline-tables-only -DNDEBUG") ;;
+    *) echo "configure_sanitized: unknown mode $mode" >&2 && return 1 ;;
+  esac
+  CC=clang CXX=clang++ cmake -S "$(repo_root)" -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DP11SIGND_WERROR=ON "${opts[@]}"
 }

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Checks the unit files: `systemd-analyze verify` must accept them without a single warning, and
 # `systemd-analyze security --offline=true` must score the service at or below a ceiling, alone and with each
-# drop-in. Exits 77 (skipped) when systemd-analyze is not installed.
-# usage: test_units.sh SYSTEMD_DIR
+# drop-in; the sysusers and tmpfiles snippets must create the user, group and directories the units name.
+# Exits 77 (skipped) when systemd-analyze is not installed.
+# Every man page a unit's Documentation= names must be one the build makes (in MAN_DIR, as NAME.N.gz).
+# usage: test_units.sh SYSTEMD_DIR MAN_DIR
 set -euo pipefail
 
-src=$(cd "${1:?usage: test_units.sh SYSTEMD_DIR}" && pwd)
+src=$(cd "${1:?usage: test_units.sh SYSTEMD_DIR MAN_DIR}" && pwd)
+man_dir=${2:?usage: test_units.sh SYSTEMD_DIR MAN_DIR}
 if ! command -v systemd-analyze >/dev/null; then
   echo "SKIP: systemd-analyze not found"
   exit 77
@@ -32,7 +35,9 @@ check() {  # check NAME [DROPIN]
     mkdir -p "$dir/p11signd.service.d"
     cp "$2" "$dir/p11signd.service.d/"
   fi
-  if ! out=$(cd "$dir" && systemd-analyze verify ./p11signd.service ./p11signd.socket 2>&1) || [[ -n "$out" ]]; then
+  # --man=no: the man pages are not installed here; they are checked against MAN_DIR below.
+  if ! out=$(cd "$dir" && systemd-analyze verify --man=no ./p11signd.service ./p11signd.socket 2>&1) ||
+    [[ -n "$out" ]]; then
     echo "FAIL [$name] systemd-analyze verify:"
     echo "$out"
     failures=$((failures + 1))
@@ -52,6 +57,19 @@ for dropin in "$src"/p11signd.service.d/*.conf; do
   check "$(basename "$dropin" .conf)" "$dropin"
 done
 
+# Documentation=man:NAME(N) in the units: the build renders NAME.N.gz.
+for unit in "$src/p11signd.service" "$src/p11signd.socket"; do
+  while read -r page; do
+    file=$(sed -E 's/^(.*)\(([0-9])\)$/\1.\2.gz/' <<<"$page")
+    if [[ -s "$man_dir/$file" ]]; then
+      echo "ok   [$(basename "$unit")] Documentation=man:$page is $file"
+    else
+      echo "FAIL $(basename "$unit") names man:$page, but the build makes no $man_dir/$file"
+      failures=$((failures + 1))
+    fi
+  done < <(grep '^Documentation=' "$unit" | grep -o 'man:[^ ]*' | sed 's/^man://')
+done
+
 # The sysusers snippet, applied to an empty root: it must create the user and the group the units name.
 if command -v systemd-sysusers >/dev/null; then
   mkdir -p "$work/root/etc"
@@ -63,6 +81,35 @@ if command -v systemd-sysusers >/dev/null; then
     failures=$((failures + 1))
   else
     echo "ok   [sysusers] user and group p11signd"
+  fi
+fi
+
+# The tmpfiles snippet, applied to the same root (it names the user just created there): every directory with
+# its mode and owner. Changing owners needs root; elsewhere only the modes are checked.
+if command -v systemd-tmpfiles >/dev/null && [[ -f "$work/root/etc/passwd" ]]; then
+  expect=("etc/p11signd 750 root p11signd" "var/lib/p11signd 750 p11signd p11signd"
+    "var/lib/p11signd/tokens 700 p11signd p11signd")
+  out=$(systemd-tmpfiles --create --root="$work/root" "$src/p11signd.tmpfiles.conf" 2>&1) || true
+  ids() {  # ids passwd|group NAME: the number NAME has in the test root (root is 0 everywhere)
+    if [[ $2 == root ]]; then echo 0; else awk -F: -v n="$2" '$1 == n { print $3 }' "$work/root/etc/$1"; fi
+  }
+  tmpfiles_ok=yes
+  for e in "${expect[@]}"; do
+    read -r path mode user group <<<"$e"
+    want="$mode"
+    ((EUID == 0)) && want="$mode $(ids passwd "$user") $(ids group "$group")"
+    got=$(stat -c '%a %u %g' "$work/root/$path" 2>/dev/null || echo missing)
+    ((EUID == 0)) || got=${got%% *}
+    if [[ "$got" != "$want" ]]; then
+      echo "FAIL tmpfiles snippet: /$path is '$got', expected '$want'"
+      tmpfiles_ok=no
+    fi
+  done
+  if [[ $tmpfiles_ok == yes ]]; then
+    echo "ok   [tmpfiles] /etc/p11signd, /var/lib/p11signd, /var/lib/p11signd/tokens"
+  else
+    echo "$out"
+    failures=$((failures + 1))
   fi
 fi
 

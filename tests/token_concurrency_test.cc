@@ -42,6 +42,9 @@ class Concurrency : public TokenTest {
     try {
       Bytes sig;
       {
+        // glibc's rwlock prefers readers: without this the closer could wait for its exclusive
+        // lock until every signature is done, and the sessions would close after the run.
+        while (close_pending_.load()) std::this_thread::yield();
         std::shared_lock no_close_during_a_call(close_mutex_);
         sig = signer.sign("k", req, as_bytes(msg));
       }
@@ -63,6 +66,7 @@ class Concurrency : public TokenTest {
   // every key handle still die underneath the layer, and all eight threads meet the failure at
   // once.
   std::shared_mutex close_mutex_;
+  std::atomic<bool> close_pending_{false};
   std::atomic<int> ok_{0}, bad_{0}, errors_{0};
   std::mutex mutex_;
   std::string first_error_;
@@ -86,9 +90,11 @@ TEST_F(Concurrency, AllSessionsClosedUnderneathMidRun) {
              std::chrono::steady_clock::now() < deadline) {
         std::this_thread::yield();
       }
+      close_pending_ = true;
       std::unique_lock between_calls(close_mutex_);
       token_->module().call("C_CloseAllSessions", &CK_FUNCTION_LIST::C_CloseAllSessions,
                             token_->slot());
+      close_pending_ = false;
     }
   });
   EXPECT_EQ(ok_.load(), 8 * 200) << first_error_;

@@ -5,6 +5,7 @@
 
 #include "pkcs11/attributes.h"
 #include "pkcs11/public_key.h"
+#include "pkcs11/rv.h"
 #include "tests/testing/token_fixture.h"
 
 namespace p11signd::testing {
@@ -37,6 +38,36 @@ TEST_F(TokenTest, GeneratedKeyNeverLeavesTheToken) {
   EXPECT_TRUE(k.local);
   EXPECT_EQ(k.label, "k");
   EXPECT_EQ(k.id.size(), 16u);
+}
+
+// The one way a PKCS#11 token hands out a private key, C_WrapKey under a key of the caller's
+// choosing, is refused for the daemon's keys: they are generated CKA_EXTRACTABLE = false.
+TEST_F(TokenTest, PrivateKeyCannotBeWrappedOut) {
+  generate("k");
+  const auto& k = key("k");
+  const CK_RV rv = token_->with_admin_session([&](const pkcs11::Module& m, CK_SESSION_HANDLE s) {
+    CK_OBJECT_CLASS cls = CKO_SECRET_KEY;
+    CK_KEY_TYPE type = CKK_AES;
+    CK_ULONG len = 32;
+    CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
+    CK_ATTRIBUTE tmpl[] = {{CKA_CLASS, &cls, sizeof cls},
+                           {CKA_KEY_TYPE, &type, sizeof type},
+                           {CKA_VALUE_LEN, &len, sizeof len},
+                           {CKA_WRAP, &yes, sizeof yes},
+                           {CKA_TOKEN, &no, sizeof no}};
+    CK_MECHANISM gen{CKM_AES_KEY_GEN, nullptr, 0};
+    CK_OBJECT_HANDLE wrapping = CK_INVALID_HANDLE;
+    m.call("C_GenerateKey", &CK_FUNCTION_LIST::C_GenerateKey, s, &gen, tmpl,
+           CK_ULONG(std::size(tmpl)), &wrapping);
+    CK_MECHANISM wrap{CKM_AES_KEY_WRAP_PAD, nullptr, 0};
+    std::vector<CK_BYTE> out(8192);
+    CK_ULONG out_len = out.size();
+    const CK_RV wrapped = m.call_rv(&CK_FUNCTION_LIST::C_WrapKey, s, &wrap, wrapping, k.private_key,
+                                    out.data(), &out_len);
+    m.call_rv(&CK_FUNCTION_LIST::C_DestroyObject, s, wrapping);
+    return wrapped;
+  });
+  EXPECT_EQ(rv, CKR_KEY_UNEXTRACTABLE) << pkcs11::rv_name(rv);
 }
 
 TEST_F(TokenTest, ImportedKeyIsSensitiveAndReportedAsImported) {

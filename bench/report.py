@@ -1,0 +1,144 @@
+#!/usr/bin/python3
+"""Turns one scripts/bench run into docs/benchmarks.md and its plot, and checks the targets.
+usage: report.py RESULTS_DIR OUT.md OUT.svg   (exit status 1 when a target is missed)
+"""
+import glob
+import json
+import os
+import subprocess
+import sys
+
+CONNECTIONS = [1, 2, 4, 16, 64, 256]
+SERIES = [("RSA-SHA256", "RSA-SHA256 (PKCS#1 v1.5)"), ("RSA-PSS-SHA256", "RSA-PSS-SHA256"),
+          ("mypos", "scheme mypos")]
+
+
+def load(path):
+    with open(path) as f:
+        return json.load(f)
+
+
+def google_bench(path):
+    """{(pss, threads): (per_second, ms_per_signature)} from Google Benchmark's JSON."""
+    out = {}
+    for b in load(path)["benchmarks"]:
+        parts = dict(p.split(":") for p in b["name"].split("/") if ":" in p)
+        out[(int(parts["pss"]), int(parts["threads"]))] = (b["items_per_second"], b["real_time"] / 1e6)
+    return out
+
+
+def main():
+    res, md_path, svg_path = sys.argv[1:4]
+    machine = dict(line.rstrip("\n").split(" ", 1) for line in open(os.path.join(res, "machine.txt")))
+    memory = dict(line.split() for line in open(os.path.join(res, "memory.txt")))
+    inproc = google_bench(os.path.join(res, "inprocess.json"))
+    p11kit = google_bench(os.path.join(res, "p11kit.json"))
+    daemon = {(w, c): load(os.path.join(res, f"daemon-{w}-{c}.json")) for w, _ in SERIES for c in CONNECTIONS}
+    agents = [load(p) for p in sorted(glob.glob(os.path.join(res, "ssh-agent-*.json")))]
+    ready = load(os.path.join(res, "ready.json"))
+    slow = load(os.path.join(res, "slow-64.json"))
+    cores = int(machine["machine"].split()[0])
+    base = inproc[(0, min(cores, 2))][0]
+    base_pss = inproc[(1, min(cores, 2))][0]
+    agent_best = max(a["per_second"] for a in agents)
+    p11kit_best = max(v[0] for (pss, _), v in p11kit.items() if pss == 0)
+    daemon_best = max(daemon[("RSA-SHA256", c)]["per_second"] for c in CONNECTIONS if c >= 2)
+    daemon_min = min(daemon[("RSA-SHA256", c)]["per_second"] for c in CONNECTIONS if c >= 2)
+    pss_min = min(daemon[("RSA-PSS-SHA256", c)]["per_second"] for c in CONNECTIONS if c >= 2)
+    d256 = daemon[("RSA-SHA256", 256)]
+    fair_p99 = 2 * 256 / d256["per_second"] * 1000 if d256["per_second"] else float("inf")
+    errors = sum(d["errors"] for d in daemon.values())
+    targets = [
+        ("daemon RSA-SHA256 at every level of 2-256 connections >= 0.95 x in process at "
+         f"{min(cores, 2)} threads", f"{daemon_min:.0f} / {base:.0f} = {daemon_min / base:.2f}",
+         daemon_min >= 0.95 * base),
+        ("same for PSS", f"{pss_min:.0f} / {base_pss:.0f} = {pss_min / base_pss:.2f}", pss_min >= 0.95 * base_pss),
+        ("daemon >= 2.0 x ssh-agent", f"{daemon_best:.0f} / {agent_best:.0f} = {daemon_best / agent_best:.2f}",
+         daemon_best >= 2.0 * agent_best),
+        ("daemon >= 1.9 x p11-kit server", f"{daemon_best:.0f} / {p11kit_best:.0f} = "
+         f"{daemon_best / p11kit_best:.2f}", daemon_best >= 1.9 * p11kit_best),
+        ("p50 at 1 connection <= in-process latency + 0.1 ms",
+         f"{daemon[('RSA-SHA256', 1)]['latency_ms']['p50']:.3f} ms vs {inproc[(0, 1)][1]:.3f} ms",
+         daemon[("RSA-SHA256", 1)]["latency_ms"]["p50"] <= inproc[(0, 1)][1] + 0.1),
+        ("p99 at 256 connections <= 2 x 256 / throughput", f"{d256['latency_ms']['p99']:.1f} ms vs "
+         f"{fair_p99:.1f} ms", d256["latency_ms"]["p99"] <= fair_p99),
+        ("no errors below queue-limit (1024)", f"{errors} errors", errors == 0),
+        ("idle RSS <= 20 MB", f"{int(memory['idle_rss_kb']) / 1024:.1f} MB", int(memory["idle_rss_kb"]) <= 20 * 1024),
+        ("RSS at 256 connections <= 60 MB", f"{int(memory['loaded_rss_kb']) / 1024:.1f} MB",
+         int(memory["loaded_rss_kb"]) <= 60 * 1024),
+        ("READY=1 <= 300 ms after start with 10 keys", f"{ready['ready_ms']:.0f} ms", ready["ready_ms"] <= 300),
+        ("token 5 ms slower, workers = 32, 64 connections: >= 0.9 x the no-delay daemon",
+         f"{slow['per_second']:.0f} / {daemon[('RSA-SHA256', 64)]['per_second']:.0f} = "
+         f"{slow['per_second'] / daemon[('RSA-SHA256', 64)]['per_second']:.2f}",
+         slow["per_second"] >= 0.9 * daemon[("RSA-SHA256", 64)]["per_second"] and slow["errors"] == 0),
+    ]
+
+    lines = ["# Benchmarks", "",
+             "Written by `scripts/bench` from one run; every figure below comes from that run, side by side, on the",
+             "same SoftHSM token and RSA-2048 key. Do not compare with figures from another run or machine.", "",
+             f"Machine: {machine['machine']}; kernel {machine['kernel']}; SoftHSM {machine['softhsm']}; "
+             f"OpenSSL {machine['openssl']}; p11-kit {machine['p11-kit']}; OpenSSH {machine['openssh']}; "
+             f"{machine['date']}; {machine['seconds_per_point']} s per point. The load generator "
+             "(`p11sign bench`) runs on the same cores as the daemon.", "",
+             "## Targets", "", "| target | measured | |", "|---|---|---|"]
+    lines += [f"| {t} | {m} | {'met' if ok else '**missed**'} |" for t, m, ok in targets]
+    lines += ["", "## Signing in process and through the peers", "",
+              "| what | signatures/s | ms per signature (1 thread) |", "|---|---|---|"]
+    for (pss, threads), (ps, ms) in sorted(inproc.items()):
+        lines.append(f"| in process, {'PSS' if pss else 'PKCS#1'}, {threads} thread(s) | {ps:.0f} | "
+                     f"{ms:.3f} |" if threads == 1 else f"| in process, {'PSS' if pss else 'PKCS#1'}, "
+                     f"{threads} threads | {ps:.0f} | |")
+    for (pss, threads), (ps, ms) in sorted(p11kit.items()):
+        lines.append(f"| p11-kit server, {'PSS' if pss else 'PKCS#1'}, {threads} thread(s) | {ps:.0f} | |")
+    for a in agents:
+        lines.append(f"| ssh-agent (rsa-sha2-256), {a['connections']} connection(s) | {a['per_second']:.0f} | |")
+    lines += ["", "## p11signd", "", "| signing | connections | signatures/s | x in process | p50 ms | p90 ms | "
+              "p99 ms | max ms | errors |", "|---|---|---|---|---|---|---|---|---|"]
+    for w, label in SERIES:
+        ref = base_pss if w == "RSA-PSS-SHA256" else base
+        for c in CONNECTIONS:
+            d = daemon[(w, c)]
+            l = d["latency_ms"]
+            lines.append(f"| {label} | {c} | {d['per_second']:.0f} | {d['per_second'] / ref:.2f} | {l['p50']:.2f} | "
+                         f"{l['p90']:.2f} | {l['p99']:.2f} | {l['max']:.2f} | {d['errors']} |")
+    lines += ["", f"Slow token (libp11faulty.so, `delay C_Sign 5`, workers = 32, 64 connections): "
+              f"{slow['per_second']:.0f}/s, p99 {slow['latency_ms']['p99']:.1f} ms, {slow['errors']} errors.",
+              "", f"Memory: {int(memory['idle_rss_kb']) / 1024:.1f} MB idle, {int(memory['loaded_rss_kb']) / 1024:.1f} MB "
+              f"peak at 256 connections. Start-up with 10 keys: READY=1 after {ready['ready_ms']:.0f} ms "
+              f"({ready['idle_rss_kb'] / 1024:.1f} MB).", "",
+              f"![throughput and p99 against connections]({os.path.basename(svg_path)})", ""]
+    with open(os.path.join(os.path.dirname(md_path) or ".", "benchmarks-notes.md")) as notes:
+        lines.append(notes.read())
+    with open(md_path, "w") as f:
+        f.write("\n".join(lines))
+
+    data = os.path.join(res, "plot.dat")
+    with open(data, "w") as f:
+        for c in CONNECTIONS:
+            f.write(f"{c} " + " ".join(f"{daemon[(w, c)]['per_second']:.1f} {daemon[(w, c)]['latency_ms']['p99']:.3f}"
+                                       for w, _ in SERIES) + "\n")
+    plot = f"""set terminal svg size 900,420 dynamic
+set output '{svg_path}'
+set multiplot layout 1,2
+set logscale x 2
+set xlabel 'connections'
+set key bottom right
+set ylabel 'signatures/s'
+set yrange [0:*]
+plot '{data}' u 1:2 w lp t 'RSA-SHA256', '' u 1:4 w lp t 'PSS', '' u 1:6 w lp t 'mypos', {base} w l dt 2 t 'in process', {agent_best} w l dt 3 t 'ssh-agent', {p11kit_best} w l dt 4 t 'p11-kit server'
+set ylabel 'p99 latency (ms)'
+set logscale y
+set yrange [*:*]
+set key top left
+plot '{data}' u 1:3 w lp t 'RSA-SHA256', '' u 1:5 w lp t 'PSS', '' u 1:7 w lp t 'mypos'
+unset multiplot
+"""
+    subprocess.run(["gnuplot"], input=plot, text=True, check=True)
+    missed = [t for t, _, ok in targets if not ok]
+    for t, m, ok in targets:
+        print(f"{'ok    ' if ok else 'MISSED'} {t}: {m}")
+    sys.exit(1 if missed else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# Installs, upgrades, removes and purges the .deb for real, in a throwaway copy of this machine: a private
+# mount namespace with an overlay over / (writes go to a tmpfs and vanish with the namespace), chrooted, so
+# the maintainer scripts run as they would on a server, without touching this machine. Checks what an
+# administrator relies on: the user and directories, the socket enabled but the service neither enabled nor
+# started, configuration kept across an upgrade, and tokens, keys and the PIN never deleted, not even by purge.
+# Exits 77 (skipped) where mount namespaces or overlays are not allowed (an unprivileged container).
+# usage: test_deb_install.sh BUILD_DIR VERSION
+set -euo pipefail
+
+if [[ "${1:-}" != --inside ]]; then
+  build=$(cd "${1:?usage: test_deb_install.sh BUILD_DIR VERSION}" && pwd)
+  version=${2:?usage: test_deb_install.sh BUILD_DIR VERSION}
+  deb=$build/packaging/deb-out/p11signd_${version}_$(dpkg --print-architecture).deb
+  [[ -f "$deb" ]] || { echo "FAIL no $deb (the test deb_package makes it)"; exit 1; }
+  if ((EUID != 0)) || ! unshare -m true 2>/dev/null; then
+    echo "SKIP: needs root and mount namespaces"
+    exit 77
+  fi
+  scratch=$(mktemp -d)
+  status=0
+  unshare -m "$0" --inside "$deb" "$scratch" || status=$?
+  rmdir "$scratch"
+  exit "$status"
+fi
+
+deb=$2 scratch=$3
+mount -t tmpfs tmpfs "$scratch"
+mkdir -p "$scratch/upper" "$scratch/work" "$scratch/root"
+if ! mount -t overlay overlay -o "lowerdir=/,upperdir=$scratch/upper,workdir=$scratch/work" "$scratch/root"; then
+  echo "SKIP: overlay mounts not allowed here"
+  exit 77
+fi
+root=$scratch/root
+mount --rbind /dev "$root/dev"
+mount -t proc proc "$root/proc"
+mount -t tmpfs tmpfs "$root/run"
+cp "$deb" "$root/tmp/p11signd.deb"
+
+failures=0
+fail() {
+  echo "FAIL $*"
+  failures=$((failures + 1))
+}
+in_root() { chroot "$root" "$@"; }
+dpkg_in_root() {
+  local out
+  if ! out=$(in_root env DEBIAN_FRONTEND=noninteractive dpkg "$@" 2>&1); then
+    echo "$out"
+    fail "dpkg $*"
+  fi
+}
+mode_owner() { in_root stat -c '%a %U:%G' "$1" 2>/dev/null || echo missing; }
+expect_mode() {  # expect_mode PATH "MODE USER:GROUP"
+  local got
+  got=$(mode_owner "$1")
+  [[ "$got" == "$2" ]] || fail "$1 is '$got', expected '$2'"
+}
+
+# A host where the package was never installed (this machine may have had it).
+in_root dpkg -P p11signd >/dev/null 2>&1 || true
+in_root sh -c 'userdel p11signd; rm -rf /etc/p11signd /var/lib/p11signd' >/dev/null 2>&1 || true
+
+echo "install"
+dpkg_in_root -i /tmp/p11signd.deb
+in_root getent passwd p11signd | grep -q ':/usr/sbin/nologin$' || fail "no system user p11signd"
+in_root getent group p11signd >/dev/null || fail "no group p11signd"
+expect_mode /etc/p11signd "750 root:p11signd"
+expect_mode /var/lib/p11signd "750 p11signd:p11signd"
+expect_mode /var/lib/p11signd/tokens "700 p11signd:p11signd"
+expect_mode /etc/p11signd/p11signd.conf "644 root:root"
+[[ $(in_root readlink /etc/systemd/system/sockets.target.wants/p11signd.socket) == */p11signd.socket ]] ||
+  fail "p11signd.socket is not enabled"
+[[ ! -e "$root/etc/systemd/system/multi-user.target.wants/p11signd.service" ]] ||
+  fail "p11signd.service was enabled (only the socket should be)"
+# shellcheck disable=SC2016 # ${Conffiles} is dpkg-query's field, not a shell variable
+conffiles=$(in_root dpkg-query -W -f='${Conffiles}' p11signd)
+for f in /etc/p11signd/p11signd.conf /etc/p11signd/softhsm2.conf; do
+  grep -q " $f " <<<"$conffiles" || fail "$f is not a conffile: $conffiles"
+done
+
+# What an administrator adds: a token (its files are the keys), the PIN, an edited configuration.
+in_root install -d -o p11signd -g p11signd -m 0700 /var/lib/p11signd/tokens/0a1b
+echo "key material" >"$root/var/lib/p11signd/tokens/0a1b/token.object"
+echo "1234" >"$root/etc/p11signd/pin"
+echo "# edited by the administrator" >>"$root/etc/p11signd/p11signd.conf"
+
+echo "upgrade (the same version again)"
+dpkg_in_root -i /tmp/p11signd.deb
+grep -q "edited by the administrator" "$root/etc/p11signd/p11signd.conf" || fail "upgrade lost the edited configuration"
+[[ -f "$root/var/lib/p11signd/tokens/0a1b/token.object" ]] || fail "upgrade lost the token"
+expect_mode /var/lib/p11signd/tokens/0a1b "700 p11signd:p11signd"
+
+echo "remove"
+dpkg_in_root -r p11signd
+[[ ! -e "$root/usr/bin/p11signd" ]] || fail "remove left /usr/bin/p11signd"
+[[ -f "$root/etc/p11signd/p11signd.conf" ]] || fail "remove deleted the configuration (only purge may)"
+
+echo "purge"
+dpkg_in_root -P p11signd
+[[ ! -e "$root/etc/p11signd/p11signd.conf" ]] || fail "purge left the conffile p11signd.conf"
+[[ -f "$root/var/lib/p11signd/tokens/0a1b/token.object" ]] || fail "purge deleted the token directory"
+[[ -f "$root/etc/p11signd/pin" ]] || fail "purge deleted the PIN"
+[[ ! -e "$root/etc/systemd/system/sockets.target.wants/p11signd.socket" ]] || fail "purge left the socket enabled"
+
+((failures == 0)) || exit 1
+echo "install, upgrade, remove, purge: all checks passed"
