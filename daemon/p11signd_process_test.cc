@@ -2,7 +2,6 @@
 // token, `--check-config` and its exit statuses, then a serving process that signs, reloads on
 // SIGHUP while clients sign, and exits 0 on SIGTERM without losing an answer.
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -18,9 +17,8 @@
 #include "daemon/test_support.h"
 #include "pkcs11/key_generation.h"
 #include "pkcs11/public_key.h"
+#include "tests/testing/child_process.h"
 #include "tests/testing/softhsm.h"
-
-extern char** environ;
 
 namespace p11signd::daemon {
 namespace {
@@ -41,13 +39,6 @@ class P11signdProcessTest : public ::testing::Test {
     pkcs11::generate_key(*token, "later", {"later", {}}, 2048);
     write_config(key_section("shop"));
   }
-  void TearDown() override {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-    }
-  }
-
   std::string path(const std::string& name) const { return (hsm_.dir() / name).string(); }
   std::string socket() const { return path("p11signd.sock"); }
 
@@ -58,14 +49,14 @@ class P11signdProcessTest : public ::testing::Test {
   void write_config(const std::string& keys, const std::string& token_extra = "") {
     std::ofstream(path("p11signd.conf"))
         << "[daemon]\nsocket = " << socket() << "\naudit-log = " << path("audit.log")
-        << "\n[token]\nmodule = " << p11signd::testing::softhsm_module()
-        << "\nuri = " << hsm_.uri() << "\npin-file = " << hsm_.pin_file() << "\n"
+        << "\n[token]\nmodule = " << p11signd::testing::softhsm_module() << "\nuri = " << hsm_.uri()
+        << "\npin-file = " << hsm_.pin_file() << "\n"
         << token_extra << keys;
   }
 
   Outcome check_config() {
-    const std::string cmd =
-        std::string(P11SIGND_BINARY) + " --check-config --config " + path("p11signd.conf") + " 2>&1";
+    const std::string cmd = std::string(P11SIGND_BINARY) + " --check-config --config " +
+                            path("p11signd.conf") + " 2>&1";
     FILE* p = ::popen(cmd.c_str(), "r");
     std::string out;
     std::array<char, 4096> buf;
@@ -76,30 +67,13 @@ class P11signdProcessTest : public ::testing::Test {
 
   // Starts the daemon and waits until it answers /v1/health.
   void start() {
-    const std::string config = path("p11signd.conf");
-    std::array<const char*, 4> argv{P11SIGND_BINARY, "--config", config.c_str(), nullptr};
-    ASSERT_EQ(::posix_spawn(&pid_, P11SIGND_BINARY, nullptr, nullptr,
-                            const_cast<char**>(argv.data()), environ),
-              0);
-    for (int i = 0; i < 200; ++i) {
-      try {
-        Client c(socket());
-        if (c.get("/v1/health").result_int() == 200) return;
-      } catch (const std::exception&) {
-      }
-      std::this_thread::sleep_for(milliseconds(50));
-    }
-    FAIL() << "p11signd did not answer on " << socket();
+    daemon_.spawn({P11SIGND_BINARY, "--config", path("p11signd.conf")});
+    ASSERT_TRUE(
+        daemon_.wait_until([&] { return health_answers(socket(), 200); }, std::chrono::seconds(10)))
+        << "p11signd did not answer on " << socket();
   }
 
-  // SIGTERM, then the exit status.
-  int stop() {
-    ::kill(pid_, SIGTERM);
-    int status = 0;
-    ::waitpid(pid_, &status, 0);
-    pid_ = -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  }
+  int stop() { return daemon_.stop(); }
 
   bool signature_verifies(Client& c, const std::string& key, const std::string& data) {
     auto res = c.post("/v1/keys/" + key + "/sign", sign_body(data));
@@ -111,7 +85,7 @@ class P11signdProcessTest : public ::testing::Test {
   }
 
   p11signd::testing::SoftHsm hsm_{"process-test"};
-  pid_t pid_ = -1;
+  p11signd::testing::ChildProcess daemon_;
 };
 
 TEST_F(P11signdProcessTest, CheckConfigLogsInAndResolvesTheKeys) {
@@ -134,13 +108,14 @@ TEST_F(P11signdProcessTest, CheckConfigExitStatusSaysWhetherToRetry) {
     conf.assign(std::istreambuf_iterator<char>(in), {});
   }
   const auto at = conf.find(hsm_.pin_file());
-  std::ofstream(path("p11signd.conf")) << conf.replace(at, hsm_.pin_file().size(), path("wrong-pin"));
+  std::ofstream(path("p11signd.conf"))
+      << conf.replace(at, hsm_.pin_file().size(), path("wrong-pin"));
   r = check_config();
   EXPECT_EQ(r.exit_code, kExitConfig) << r.output;
   EXPECT_NE(r.output.find("CKR_PIN_INCORRECT"), std::string::npos) << r.output;
 
-  std::ofstream(path("p11signd.conf")) << conf.replace(conf.find(hsm_.uri()), hsm_.uri().size(),
-                                                       "pkcs11:token=not-plugged-in");
+  std::ofstream(path("p11signd.conf"))
+      << conf.replace(conf.find(hsm_.uri()), hsm_.uri().size(), "pkcs11:token=not-plugged-in");
   r = check_config();
   EXPECT_EQ(r.exit_code, kExitUnavailable) << r.output;
   EXPECT_NE(r.output.find("not-plugged-in"), std::string::npos) << r.output;
@@ -166,7 +141,7 @@ TEST_F(P11signdProcessTest, SignsReloadsWhileClientsSignAndStopsCleanly) {
     });
   }
   write_config(key_section("shop") + key_section("later"));
-  ::kill(pid_, SIGHUP);
+  daemon_.signal(SIGHUP);
   bool reloaded = false;
   for (int i = 0; i < 100 && !reloaded; ++i) {
     std::this_thread::sleep_for(milliseconds(50));

@@ -4,7 +4,6 @@
 // private key material.
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -17,8 +16,7 @@
 
 #include "daemon/exit_codes.h"
 #include "daemon/test_support.h"
-
-extern char** environ;
+#include "tests/testing/child_process.h"
 
 namespace p11signd::daemon {
 namespace {
@@ -39,44 +37,22 @@ std::string first_line(const std::string& path) {
 class DevDaemonTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const std::string dev = dir_.file("dev");
-    std::array<const char*, 5> argv{P11SIGND_BINARY, "--dev", "--dev-dir", dev.c_str(), nullptr};
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 1, log_path().c_str(), O_WRONLY | O_CREAT, 0600);
-    posix_spawn_file_actions_adddup2(&actions, 1, 2);
-    const int spawned = ::posix_spawn(&pid_, P11SIGND_BINARY, &actions, nullptr,
-                                      const_cast<char**>(argv.data()), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    ASSERT_EQ(spawned, 0);
-    for (int i = 0; i < 600; ++i) {
-      try {
-        Client c(socket());
-        if (c.get("/v1/health").result_int() == 200) return;
-      } catch (const std::exception&) {
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    FAIL() << "p11signd --dev did not answer:\n" << read_all(log_path());
-  }
-  void TearDown() override {
-    if (pid_ > 0) stop();
+    daemon_.spawn({P11SIGND_BINARY, "--dev", "--dev-dir", dir_.file("dev")}, log_path(),
+                  p11signd::testing::ChildProcess::Output::kBothToFile);
+    ASSERT_TRUE(
+        daemon_.wait_until([&] { return health_answers(socket(), 200); }, std::chrono::seconds(30)))
+        << "p11signd --dev did not answer:\n"
+        << read_all(log_path());
   }
 
-  int stop() {
-    ::kill(pid_, SIGTERM);
-    int status = 0;
-    ::waitpid(pid_, &status, 0);
-    pid_ = -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  }
+  int stop() { return daemon_.stop(); }
 
   std::string dev(const std::string& name) const { return dir_.file("dev/" + name); }
   std::string socket() const { return dev("p11signd.sock"); }
   std::string log_path() const { return dir_.file("daemon.log"); }
 
   TempDir dir_;
-  pid_t pid_ = -1;
+  p11signd::testing::ChildProcess daemon_;
 };
 
 TEST_F(DevDaemonTest, PinsAreInNoLogAuditLineCmdlineOrEnviron) {
@@ -92,7 +68,7 @@ TEST_F(DevDaemonTest, PinsAreInNoLogAuditLineCmdlineOrEnviron) {
   EXPECT_EQ(c.get("/v1/health").result_int(), 200u);
   const std::string metrics = c.get("/metrics").body();
 
-  const std::string proc = "/proc/" + std::to_string(pid_);
+  const std::string proc = "/proc/" + std::to_string(daemon_.pid());
   const std::string cmdline = read_all(proc + "/cmdline");
   const std::string environ_text = read_all(proc + "/environ");
   ASSERT_NE(cmdline.find("--dev"), std::string::npos) << "read the daemon's own cmdline";

@@ -143,6 +143,16 @@ bool Client::closed_by_peer() {
   return ec == boost::asio::error::eof || ec == boost::asio::error::connection_reset;
 }
 
+bool health_answers(const std::string& socket, unsigned status) {
+  try {
+    Client c(socket);
+    const unsigned got = c.get("/v1/health").result_int();
+    return status == 0 || got == status;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
 nlohmann::json body_json(const Response& res) { return nlohmann::json::parse(res.body()); }
 
 std::string error_code_of(const Response& res) {

@@ -96,6 +96,9 @@ class Client {
 };
 
 nlohmann::json body_json(const Response& res);
+// True when GET /v1/health on socket gets an answer: any answer, or only `status` when given. For
+// waiting on a daemon started as a process.
+bool health_answers(const std::string& socket, unsigned status = 0);
 std::string error_code_of(const Response& res);
 // {"alg":alg,"data":base64(data)}
 std::string sign_body(const std::string& data, const std::string& alg = "RSA-SHA256");

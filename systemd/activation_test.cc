@@ -6,7 +6,6 @@
 // STOPPING=1 on SIGTERM.
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -29,9 +28,8 @@
 #include "daemon/test_support.h"
 #include "pkcs11/key_generation.h"
 #include "pkcs11/public_key.h"
+#include "tests/testing/child_process.h"
 #include "tests/testing/softhsm.h"
-
-extern char** environ;
 
 namespace p11signd::systemd_test {
 namespace {
@@ -119,13 +117,6 @@ class SocketActivationTest : public ::testing::Test {
     hsm_.pin_file();  // dir/pin: the credential "pin" with CREDENTIALS_DIRECTORY=dir
     write_config();
   }
-  void TearDown() override {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-    }
-  }
-
   std::string path(const std::string& name) const { return (hsm_.dir() / name).string(); }
   std::string socket() const { return path("p11signd.sock"); }
 
@@ -160,22 +151,13 @@ class SocketActivationTest : public ::testing::Test {
     }
     for (const std::string& variable : environment) args.insert(args.end(), {"-E", variable});
     args.insert(args.end(), {P11SIGND_BINARY, "--config", path("p11signd.conf")});
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    ASSERT_EQ(::posix_spawn(&pid_, argv[0], nullptr, nullptr, argv.data(), environ), 0);
-    for (int i = 0; i < 200 && !std::filesystem::exists(socket()); ++i) {
-      std::this_thread::sleep_for(milliseconds(20));
-    }
-    ASSERT_TRUE(std::filesystem::exists(socket())) << "systemd-socket-activate made no socket";
+    activator_.spawn(args);
+    ASSERT_TRUE(activator_.wait_until([&] { return std::filesystem::exists(socket()); },
+                                      std::chrono::seconds(4)))
+        << "systemd-socket-activate made no socket";
   }
 
-  int wait_exit() {
-    int status = 0;
-    ::waitpid(pid_, &status, 0);
-    pid_ = -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  }
+  int wait_exit() { return activator_.wait_for_exit(std::chrono::seconds(20)).value_or(-1); }
 
   bool signature_verifies(Client& c, const std::string& data) {
     auto res = c.post("/v1/keys/shop/sign", daemon::testing::sign_body(data));
@@ -190,7 +172,8 @@ class SocketActivationTest : public ::testing::Test {
 
   // The token label is the one the shipped configuration names.
   p11signd::testing::SoftHsm hsm_{"payments"};
-  pid_t pid_ = -1;
+  // systemd-socket-activate, which execs p11signd in place (the same pid).
+  p11signd::testing::ChildProcess activator_;
 };
 
 TEST_F(SocketActivationTest, FirstConnectionStartsTheDaemonWhichSignsReloadsAndStops) {
@@ -205,13 +188,13 @@ TEST_F(SocketActivationTest, FirstConnectionStartsTheDaemonWhichSignsReloadsAndS
   EXPECT_NE(ready.find("STATUS="), std::string::npos) << ready;
   EXPECT_EQ(ready.find("RELOADING=1"), std::string::npos) << ready;
 
-  ::kill(pid_, SIGHUP);
+  activator_.signal(SIGHUP);
   const std::string reload = notify.wait_for("READY=1");
   EXPECT_NE(reload.find("RELOADING=1"), std::string::npos) << reload;
   EXPECT_LT(reload.find("RELOADING=1"), reload.rfind("READY=1")) << reload;
   EXPECT_TRUE(signature_verifies(c, "after reload"));
 
-  ::kill(pid_, SIGTERM);
+  activator_.signal(SIGTERM);
   notify.wait_for("STOPPING=1");
   EXPECT_EQ(wait_exit(), 0);
   // The socket file belongs to whoever created it (systemd), not to the daemon: it stays.
@@ -251,7 +234,7 @@ TEST_F(SocketActivationTest, WatchdogPingsOnlyWhileTheWorkersMakeProgress) {
   std::filesystem::remove(hang_file);
   stuck.join();
   notify.wait_for("WATCHDOG=1", milliseconds(2000));
-  ::kill(pid_, SIGTERM);
+  activator_.signal(SIGTERM);
   EXPECT_EQ(wait_exit(), 0);
 }
 

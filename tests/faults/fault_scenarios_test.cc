@@ -16,8 +16,8 @@
 #include "daemon/exit_codes.h"
 #include "daemon/test_support.h"
 #include "pkcs11/key_generation.h"
-#include "tests/faults/daemon_process.h"
 #include "tests/faults/signing_load.h"
+#include "tests/testing/child_process.h"
 #include "tests/testing/fault_control.h"
 #include "tests/testing/softhsm.h"
 
@@ -80,8 +80,9 @@ class FaultScenario : public ::testing::Test {
   }
 
   void start() {
-    daemon_.spawn(path("p11signd.conf"));
-    ASSERT_TRUE(daemon_.wait_until_answering(socket(), std::chrono::seconds(20)));
+    daemon_.spawn({P11SIGND_BINARY, "--config", path("p11signd.conf")});
+    ASSERT_TRUE(daemon_.wait_until([&] { return daemon::testing::health_answers(socket()); },
+                                   std::chrono::seconds(20)));
     Client c(socket());
     auto der = c.get("/v1/keys/shop/public-key?format=der-base64");
     ASSERT_EQ(der.result_int(), 200u) << der.body();
@@ -234,7 +235,7 @@ class FaultScenario : public ::testing::Test {
 
   SoftHsm hsm_{"faults"};
   FaultControl faults_{hsm_.dir()};
-  DaemonProcess daemon_;
+  ChildProcess daemon_;
   Bytes spki_;
 };
 
@@ -294,7 +295,7 @@ TEST_F(FaultScenario, SessionCountExhausted) {
 TEST_F(FaultScenario, WrongPinAtStartIsOneLoginAndExit78) {
   std::ofstream(path("wrong-pin")) << "97531864\n";
   write_config(path("wrong-pin"));
-  daemon_.spawn(path("p11signd.conf"), path("stderr"));
+  daemon_.spawn({P11SIGND_BINARY, "--config", path("p11signd.conf")}, path("stderr"));
   EXPECT_EQ(daemon_.wait_for_exit(std::chrono::seconds(20)), daemon::kExitConfig);
   std::ifstream err(path("stderr"));
   const std::string said((std::istreambuf_iterator<char>(err)), {});
