@@ -19,12 +19,20 @@ def load(path):
 
 
 def google_bench(path):
-    """{(pss, threads): (per_second, ms_per_signature)} from Google Benchmark's JSON."""
+    """{(pss, threads): (per_second, ms_per_signature, cpu_us_per_signature)} from Google Benchmark's JSON."""
     out = {}
     for b in load(path)["benchmarks"]:
         parts = dict(p.split(":") for p in b["name"].split("/") if ":" in p)
-        out[(int(parts["pss"]), int(parts["threads"]))] = (b["items_per_second"], b["real_time"] / 1e6)
+        out[(int(parts["pss"]), int(parts["threads"]))] = (b["items_per_second"], b["real_time"] / 1e6,
+                                                           b["cpu_time"] / 1e3)
     return out
+
+
+def cpu_per_signature(path, signatures):
+    """(daemon, client) CPU microseconds per signature from a line "TICKS TICKS_PER_S USER_S SYS_S"."""
+    ticks, hz, user, sys_ = open(path).read().split()
+    n = max(signatures, 1)
+    return int(ticks) / int(hz) / n * 1e6, (float(user) + float(sys_)) / n * 1e6
 
 
 def main():
@@ -34,6 +42,8 @@ def main():
     inproc = google_bench(os.path.join(res, "inprocess.json"))
     p11kit = google_bench(os.path.join(res, "p11kit.json"))
     daemon = {(w, c): load(os.path.join(res, f"daemon-{w}-{c}.json")) for w, _ in SERIES for c in CONNECTIONS}
+    cpu = {k: cpu_per_signature(os.path.join(res, f"cpu-{k[0]}-{k[1]}.txt"), d["signatures"])
+           for k, d in daemon.items()}
     agents = [load(p) for p in sorted(glob.glob(os.path.join(res, "ssh-agent-*.json")))]
     ready = load(os.path.join(res, "ready.json"))
     slow = load(os.path.join(res, "slow-64.json"))
@@ -84,23 +94,29 @@ def main():
     lines += [f"| {t} | {m} | {'met' if ok else '**missed**'} |" for t, m, ok in targets]
     lines += ["", "## Signing in process and through the peers", "",
               "| what | signatures/s | ms per signature (1 thread) |", "|---|---|---|"]
-    for (pss, threads), (ps, ms) in sorted(inproc.items()):
+    for (pss, threads), (ps, ms, _) in sorted(inproc.items()):
         lines.append(f"| in process, {'PSS' if pss else 'PKCS#1'}, {threads} thread(s) | {ps:.0f} | "
                      f"{ms:.3f} |" if threads == 1 else f"| in process, {'PSS' if pss else 'PKCS#1'}, "
                      f"{threads} threads | {ps:.0f} | |")
-    for (pss, threads), (ps, ms) in sorted(p11kit.items()):
+    for (pss, threads), (ps, ms, _) in sorted(p11kit.items()):
         lines.append(f"| p11-kit server, {'PSS' if pss else 'PKCS#1'}, {threads} thread(s) | {ps:.0f} | |")
     for a in agents:
         lines.append(f"| ssh-agent (rsa-sha2-256), {a['connections']} connection(s) | {a['per_second']:.0f} | |")
-    lines += ["", "## p11signd", "", "| signing | connections | signatures/s | x in process | p50 ms | p90 ms | "
-              "p99 ms | max ms | errors |", "|---|---|---|---|---|---|---|---|---|"]
+    lines += ["", "## p11signd", "",
+              "CPU per signature: the daemon's and the load generator's CPU time over the point, divided by the",
+              f"signatures. In process, one signature costs {inproc[(0, 1)][2]:.0f} us of CPU (PKCS#1) and "
+              f"{inproc[(1, 1)][2]:.0f} us (PSS); what the daemon uses beyond that is its own cost per request.", "",
+              "| signing | connections | signatures/s | x in process | p50 ms | p90 ms | "
+              "p99 ms | max ms | errors | daemon CPU us/sig | client CPU us/sig |",
+              "|---|---|---|---|---|---|---|---|---|---|---|"]
     for w, label in SERIES:
         ref = base_pss if w == "RSA-PSS-SHA256" else base
         for c in CONNECTIONS:
             d = daemon[(w, c)]
             l = d["latency_ms"]
             lines.append(f"| {label} | {c} | {d['per_second']:.0f} | {d['per_second'] / ref:.2f} | {l['p50']:.2f} | "
-                         f"{l['p90']:.2f} | {l['p99']:.2f} | {l['max']:.2f} | {d['errors']} |")
+                         f"{l['p90']:.2f} | {l['p99']:.2f} | {l['max']:.2f} | {d['errors']} | "
+                         f"{cpu[(w, c)][0]:.0f} | {cpu[(w, c)][1]:.0f} |")
     lines += ["", f"Slow token (libp11faulty.so, `delay C_Sign 5`, workers = 32, 64 connections): "
               f"{slow['per_second']:.0f}/s, p99 {slow['latency_ms']['p99']:.1f} ms, {slow['errors']} errors.",
               "", f"Memory: {int(memory['idle_rss_kb']) / 1024:.1f} MB idle, {int(memory['loaded_rss_kb']) / 1024:.1f} MB "

@@ -139,6 +139,10 @@ void apply_daemon(Validator& v, const std::string& opt, const std::string& val, 
     v.number(where, val, d.socket_mode, 0, 0777, 8);
   } else if (opt == "workers") {
     v.number(where, val, d.workers, 0, 256);
+  } else if (opt == "spin-us") {
+    unsigned long us = 0;
+    v.number(where, val, us, 0, 10'000);
+    d.spin = std::chrono::microseconds(us);
   } else if (opt == "queue-limit") {
     v.number(where, val, d.queue_limit, 1, 1'000'000);
   } else if (opt == "max-request-bytes") {

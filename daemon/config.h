@@ -20,6 +20,8 @@ struct DaemonSettings {
   unsigned socket_mode = 0660;
   unsigned workers = 0;  // 0: one per CPU core (capped by KeyStore::max_sessions())
   unsigned queue_limit = 1024;
+  // How long an idle worker keeps polling the queue before it sleeps (daemon/spin.h). 0: at once.
+  std::chrono::microseconds spin{50};
   std::size_t max_request_bytes = 65536;
   std::chrono::milliseconds request_timeout{5000};
   // Added where interface.md is silent: how long a client may take to send one request (408 after),

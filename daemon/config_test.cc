@@ -53,6 +53,17 @@ TEST(Config, ParsesTheInterfaceExample) {
   EXPECT_EQ(c.peers.at("mypos").certificate, "/etc/p11signd/mypos.crt");
 }
 
+TEST(Config, SpinUsDefaultsTo50AndAcceptsZeroUpTo10ms) {
+  EXPECT_EQ(parse_config_text("[daemon]\n").config.daemon.spin, std::chrono::microseconds(50));
+  EXPECT_EQ(parse_config_text("[daemon]\nspin-us = 0\n").config.daemon.spin,
+            std::chrono::microseconds(0));
+  EXPECT_EQ(parse_config_text("[daemon]\nspin-us = 10000\n").config.daemon.spin,
+            std::chrono::microseconds(10000));
+  const auto r = parse_config_text("[daemon]\nspin-us = 20000\n");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.problems.front().find("spin-us"), std::string::npos) << r.problems.front();
+}
+
 TEST(Config, ReportsEveryProblemOnItsOwnLine) {
   auto r = parse_config_text(R"(
 [daemon]

@@ -57,7 +57,8 @@ Daemon::Daemon(Config config, std::unique_ptr<KeyStore> store, DaemonOptions opt
       store_(std::move(store)),
       options_(options),
       audit_(config_.daemon.audit_log),
-      pool_(*store_, worker_count(config_.daemon, *store_), config_.daemon.queue_limit),
+      pool_(*store_, worker_count(config_.daemon, *store_), config_.daemon.queue_limit,
+            config_.daemon.spin),
       signals_(io_),
       watchdog_(io_),
       drain_deadline_(io_) {

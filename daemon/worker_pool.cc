@@ -1,9 +1,12 @@
 #include "daemon/worker_pool.h"
 
+#include "daemon/spin.h"
+
 namespace p11signd::daemon {
 
-WorkerPool::WorkerPool(KeyStore& store, unsigned workers, std::size_t queue_limit)
-    : store_(store), queue_limit_(queue_limit) {
+WorkerPool::WorkerPool(KeyStore& store, unsigned workers, std::size_t queue_limit,
+                       std::chrono::microseconds spin)
+    : store_(store), queue_limit_(queue_limit), spin_(spin) {
   for (unsigned i = 0; i < std::max(1u, workers); ++i) threads_.emplace_back([this] { work(); });
 }
 
@@ -14,6 +17,7 @@ bool WorkerPool::submit(Job job) {
     std::lock_guard lock(mu_);
     if (stopping_ || queue_.size() >= queue_limit_) return false;
     queue_.push_back(std::move(job));
+    queued_ = queue_.size();
   }
   cv_.notify_one();
   return true;
@@ -83,6 +87,7 @@ void WorkerPool::work() {
   std::unique_ptr<SigningSession> session;
   for (;;) {
     Job job;
+    spin_until([this] { return queued_.load(std::memory_order_relaxed) > 0; }, spin_);
     {
       std::unique_lock lock(mu_);
       cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
@@ -93,6 +98,7 @@ void WorkerPool::work() {
       }
       job = std::move(queue_.front());
       queue_.pop_front();
+      queued_ = queue_.size();
       ++busy_;
     }
     run_one(job, session);

@@ -4,6 +4,7 @@
 // Retry-After) rather than letting latency grow without bound. A session that failed is dropped and
 // a new one opened for the next job, so a broken session never stays in service.
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -27,7 +28,9 @@ struct Job {
 
 class WorkerPool {
  public:
-  WorkerPool(KeyStore& store, unsigned workers, std::size_t queue_limit);
+  // spin: how long an idle worker polls the queue before it sleeps (daemon/spin.h).
+  WorkerPool(KeyStore& store, unsigned workers, std::size_t queue_limit,
+             std::chrono::microseconds spin = {});
   ~WorkerPool();
   WorkerPool(const WorkerPool&) = delete;
   WorkerPool& operator=(const WorkerPool&) = delete;
@@ -53,6 +56,8 @@ class WorkerPool {
 
   KeyStore& store_;
   const std::size_t queue_limit_;
+  const std::chrono::microseconds spin_;
+  std::atomic<std::size_t> queued_{0};  // queue_.size(), readable without mu_ while spinning
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::condition_variable exited_cv_;

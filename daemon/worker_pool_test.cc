@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <future>
+#include <thread>
 
 #include "daemon/fake_keystore.h"
 
@@ -29,6 +30,21 @@ TEST(WorkerPool, RunsEveryJobAndDrainsOnStop) {
   EXPECT_EQ(runs, 200);
   EXPECT_EQ(fails, 0);
   EXPECT_FALSE(pool.submit(counting_job(runs, fails)));  // stopped
+}
+
+// Jobs that arrive while the workers poll (spin-us), and after they went to sleep, all run.
+TEST(WorkerPool, SpinningWorkersMissNoJob) {
+  FakeKeyStore store;
+  std::atomic<int> runs{0}, fails{0};
+  WorkerPool pool(store, 2, 1000, std::chrono::microseconds(300));
+  for (int i = 0; i < 60; ++i) {
+    ASSERT_TRUE(pool.submit(counting_job(runs, fails)));
+    if (i % 3 == 1) std::this_thread::sleep_for(std::chrono::microseconds(100));  // within the spin
+    if (i % 3 == 2) std::this_thread::sleep_for(std::chrono::milliseconds(2));    // asleep by then
+  }
+  pool.stop();
+  EXPECT_EQ(runs, 60);
+  EXPECT_EQ(fails, 0);
 }
 
 TEST(WorkerPool, RefusesBeyondTheQueueLimit) {
