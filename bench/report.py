@@ -47,6 +47,8 @@ def main():
     agents = [load(p) for p in sorted(glob.glob(os.path.join(res, "ssh-agent-*.json")))]
     ready = load(os.path.join(res, "ready.json"))
     slow = load(os.path.join(res, "slow-64.json"))
+    over = load(os.path.join(res, "over-limit.json"))
+    over_kinds = over.get("errors_by_kind", {})
     cores = int(machine["machine"].split()[0])
     base = inproc[(0, min(cores, 2))][0]
     base_pss = inproc[(1, min(cores, 2))][0]
@@ -73,6 +75,9 @@ def main():
         ("p99 at 256 connections <= 2 x 256 / throughput", f"{d256['latency_ms']['p99']:.1f} ms vs "
          f"{fair_p99:.1f} ms", d256["latency_ms"]["p99"] <= fair_p99),
         ("no errors below queue-limit (1024)", f"{errors} errors", errors == 0),
+        ("above queue-limit (16, 256 connections): only clean 503s, never a timeout or a reset",
+         f"{over['signatures']} signed, errors {json.dumps(over_kinds) if over_kinds else 'none'}",
+         over["signatures"] > 0 and set(over_kinds) == {"503 queue_full"}),
         ("idle RSS <= 20 MB", f"{int(memory['idle_rss_kb']) / 1024:.1f} MB", int(memory["idle_rss_kb"]) <= 20 * 1024),
         ("RSS at 256 connections <= 60 MB", f"{int(memory['loaded_rss_kb']) / 1024:.1f} MB",
          int(memory["loaded_rss_kb"]) <= 60 * 1024),

@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstdint>
 #include <iomanip>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <thread>
@@ -40,6 +41,7 @@ struct WorkerResult {
   std::vector<double> latencies_ms;  // successful signatures only
   std::uint64_t errors = 0;
   std::string first_error;
+  std::map<std::string, std::uint64_t> error_kinds;  // "503 queue_full", "connection", ...
   std::string sample;  // the first signed answer, verified after the run
 };
 
@@ -48,11 +50,14 @@ struct Summary {
   std::uint64_t signatures = 0;
   std::uint64_t errors = 0;
   std::string first_error;
+  std::map<std::string, std::uint64_t> error_kinds;
   double per_second = 0;
   double p50 = 0, p90 = 0, p99 = 0, max = 0;  // milliseconds, successful requests only
 };
 
-void record_error(WorkerResult& r, const std::string& what) {
+// kind groups errors for the report: the HTTP status and error code, or how the transport failed.
+void record_error(WorkerResult& r, const std::string& what, const std::string& kind) {
+  ++r.error_kinds[kind];
   if (r.errors++ == 0) r.first_error = what;
 }
 
@@ -69,14 +74,16 @@ void run_worker(const Context& ctx, const BenchPlan& plan, Clock::time_point dea
         if (out.sample.empty()) out.sample = res.body;
       } else if (res.ok()) {
         record_error(out,
-                     "200 without " + plan.target.signed_marker + " " + res.body.substr(0, 200));
+                     "200 without " + plan.target.signed_marker + " " + res.body.substr(0, 200),
+                     "200 without " + plan.target.signed_marker);
       } else {
-        record_error(out, describe_error(res));
+        const std::string what = describe_error(res);
+        record_error(out, what, what.substr(0, what.find(':')));
       }
     }
   } catch (
       const std::exception& e) {  // the connection is gone: this worker stops, the others go on
-    record_error(out, e.what());
+    record_error(out, e.what(), "connection");
   }
 }
 
@@ -125,6 +132,7 @@ Summary summarize(const std::vector<WorkerResult>& results, double seconds) {
     ms.insert(ms.end(), r.latencies_ms.begin(), r.latencies_ms.end());
     if (r.errors && !sum.errors) sum.first_error = r.first_error;
     sum.errors += r.errors;
+    for (const auto& [kind, n] : r.error_kinds) sum.error_kinds[kind] += n;
   }
   std::sort(ms.begin(), ms.end());
   sum.seconds = seconds;
@@ -147,6 +155,7 @@ void print_json_report(std::ostream& out, const BenchPlan& plan, const Summary& 
       {"seconds", s.seconds},
       {"signatures", s.signatures},
       {"errors", s.errors},
+      {"errors_by_kind", s.error_kinds},
       {"per_second", s.per_second},
       {"latency_ms", {{"p50", s.p50}, {"p90", s.p90}, {"p99", s.p99}, {"max", s.max}}}};
   out << report.dump(2) << '\n';

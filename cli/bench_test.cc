@@ -147,6 +147,7 @@ TEST(BenchTest, ErrorsAreCountedAndFailTheRun) {
   const Json report = Json::parse(r.out);
   EXPECT_EQ(report["signatures"], 5);
   EXPECT_EQ(report["errors"], 5);
+  EXPECT_EQ(report["errors_by_kind"], Json({{"503 queue_full", 5}}));
   EXPECT_THAT(r.err, HasSubstr("5 request(s) failed, the first with: 503 queue_full: queue full"));
 }
 
