@@ -209,21 +209,32 @@ TEST(ServerRoutes, SlowTokenIs504) {
   EXPECT_GE(records[0]["latency_us"].get<long>(), 600'000);
 }
 
-TEST(ServerRoutes, FullQueueIs503WithRetryAfter) {
+// One worker, a queue of one: four sign requests sent at once while each signature takes 300 ms.
+TestDaemon::Options queue_of_one() {
   TestDaemon::Options o;
   o.daemon_extra = "queue-limit = 1\n";
   o.max_sessions = 1;  // one worker
-  TestDaemon d(o);
+  return o;
+}
+
+// Sends the four requests before reading any answer; returns the answers in the order sent.
+std::vector<Response> overfill_queue(TestDaemon& d) {
   d.store().set_sign_delay(std::chrono::milliseconds(300));
   std::vector<std::unique_ptr<Client>> clients;
   for (int i = 0; i < 4; ++i) clients.push_back(std::make_unique<Client>(d.socket()));
   const std::string req = "POST /v1/keys/demo/sign HTTP/1.1\r\nHost: x\r\nContent-Length: " +
                           std::to_string(sign_body("x").size()) + "\r\n\r\n" + sign_body("x");
   for (auto& c : clients) c->send_raw(req);
+  std::vector<Response> answers;
+  for (auto& c : clients) answers.push_back(c->read_response());
+  return answers;
+}
+
+TEST(ServerRoutes, FullQueueIs503WithRetryAfter) {
+  TestDaemon d(queue_of_one());
   int full = 0;
   int ok = 0;
-  for (auto& c : clients) {
-    auto res = c->read_response();
+  for (const auto& res : overfill_queue(d)) {
     if (res.result_int() == 200) ++ok;
     if (res.result_int() == 503) {
       ++full;
@@ -238,18 +249,9 @@ TEST(ServerRoutes, FullQueueIs503WithRetryAfter) {
 
 // A request refused before it reaches the token is audited too (as an error naming why).
 TEST(ServerRoutes, SignRequestsThatNeverReachTheTokenAreAudited) {
-  TestDaemon::Options o;
-  o.daemon_extra = "queue-limit = 1\n";
-  o.max_sessions = 1;  // one worker
-  TestDaemon d(o);
-  d.store().set_sign_delay(std::chrono::milliseconds(300));
-  std::vector<std::unique_ptr<Client>> clients;
-  for (int i = 0; i < 4; ++i) clients.push_back(std::make_unique<Client>(d.socket()));
-  const std::string req = "POST /v1/keys/demo/sign HTTP/1.1\r\nHost: x\r\nContent-Length: " +
-                          std::to_string(sign_body("x").size()) + "\r\n\r\n" + sign_body("x");
-  for (auto& c : clients) c->send_raw(req);
+  TestDaemon d(queue_of_one());
   int full = 0;
-  for (auto& c : clients) full += c->read_response().result_int() == 503;
+  for (const auto& res : overfill_queue(d)) full += res.result_int() == 503;
   ASSERT_GE(full, 1);
   std::ifstream in(d.audit_path());
   int audited = 0, signed_ok = 0;

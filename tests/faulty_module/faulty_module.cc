@@ -288,8 +288,9 @@ struct Forward<CK_RV (*)(A...)> {
   X(C_GetFunctionList, kModule)                                                                    \
   X(C_GetSlotList, kModule)                                                                        \
   X(C_GetSlotInfo, kSlot)                                                                          \
-  X(C_GetTokenInfo, kSlot) X(C_GetMechanismList, kSlot) X(C_GetMechanismInfo, kSlot) X(            \
-      C_InitToken, kSlot) X(C_InitPIN, kSession) X(C_SetPIN, kSession) X(C_OpenSession, kSlot)     \
+  X(C_GetTokenInfo, kSlot)                                                                         \
+  X(C_GetMechanismList, kSlot) X(C_GetMechanismInfo, kSlot) X(C_InitToken, kSlot) X(               \
+      C_InitPIN, kSession) X(C_SetPIN, kSession) X(C_OpenSession, kSlot)                           \
       X(C_CloseSession, kSession) X(C_CloseAllSessions, kSlot) X(C_GetSessionInfo, kSession) X(    \
           C_GetOperationState, kSession) X(C_SetOperationState, kSession) X(C_Login, kSession)     \
           X(C_Logout, kSession) X(C_CreateObject, kLogin) X(C_CopyObject, kLogin) X(               \
