@@ -3,7 +3,8 @@
 # mount namespace with an overlay over / (writes go to a tmpfs and vanish with the namespace), chrooted, so
 # the maintainer scripts run as they would on a server, without touching this machine. Checks what an
 # administrator relies on: the user and directories, the socket enabled but the service neither enabled nor
-# started, configuration kept across an upgrade, and tokens, keys and the PIN never deleted, not even by purge.
+# started, an upgrade restarting a running daemon and a removal stopping it (systemd stood in for by recording
+# stubs), configuration kept across an upgrade, and tokens, keys and the PIN never deleted, not even by purge.
 # Exits 77 (skipped) where mount namespaces or overlays are not allowed (an unprivileged container).
 # usage: test_deb_install.sh BUILD_DIR VERSION
 set -euo pipefail
@@ -57,9 +58,32 @@ expect_mode() {  # expect_mode PATH "MODE USER:GROUP"
   [[ "$got" == "$2" ]] || fail "$1 is '$got', expected '$2'"
 }
 
+# A running systemd, as the maintainer scripts see it: /run/systemd/system exists, and systemctl and
+# deb-systemd-invoke (found first on the scripts' PATH, in /usr/local/sbin) record what they are asked to do.
+# What needs no running systemd (enable, preset: links under /etc) is passed on to the real systemctl.
+mkdir -p "$root/run/systemd/system" "$root/usr/local/sbin"
+cat >"$root/usr/local/sbin/deb-systemd-invoke" <<'EOF'
+#!/bin/sh
+echo "deb-systemd-invoke $*" >>/tmp/systemd-calls
+EOF
+cat >"$root/usr/local/sbin/systemctl" <<'EOF'
+#!/bin/sh
+echo "systemctl $*" >>/tmp/systemd-calls
+case " $* " in
+  *" daemon-reload "* | *" start "* | *" stop "* | *" restart "* | *" try-restart "*) exit 0 ;;
+esac
+exec /usr/bin/systemctl "$@"
+EOF
+chmod 755 "$root/usr/local/sbin/deb-systemd-invoke" "$root/usr/local/sbin/systemctl"
+calls() {
+  cat "$root/tmp/systemd-calls" 2>/dev/null || true
+  : >"$root/tmp/systemd-calls"
+}
+
 # A host where the package was never installed (this machine may have had it).
 in_root dpkg -P p11signd >/dev/null 2>&1 || true
 in_root sh -c 'userdel p11signd; rm -rf /etc/p11signd /var/lib/p11signd' >/dev/null 2>&1 || true
+calls >/dev/null
 
 echo "install"
 dpkg_in_root -i /tmp/p11signd.deb
@@ -78,6 +102,9 @@ conffiles=$(in_root dpkg-query -W -f='${Conffiles}' p11signd)
 for f in /etc/p11signd/p11signd.conf /etc/p11signd/softhsm2.conf; do
   grep -q " $f " <<<"$conffiles" || fail "$f is not a conffile: $conffiles"
 done
+got=$(calls)
+grep -q "^systemctl --system daemon-reload" <<<"$got" || fail "install did not reload systemd: $got"
+! grep -qE "start|restart" <<<"$got" || fail "install started something (no token or PIN yet): $got"
 
 # What an administrator adds: a token (its files are the keys), the PIN, an edited configuration.
 in_root install -d -o p11signd -g p11signd -m 0700 /var/lib/p11signd/tokens/0a1b
@@ -90,11 +117,18 @@ dpkg_in_root -i /tmp/p11signd.deb
 grep -q "edited by the administrator" "$root/etc/p11signd/p11signd.conf" || fail "upgrade lost the edited configuration"
 [[ -f "$root/var/lib/p11signd/tokens/0a1b/token.object" ]] || fail "upgrade lost the token"
 expect_mode /var/lib/p11signd/tokens/0a1b "700 p11signd:p11signd"
+got=$(calls)
+grep -qx "deb-systemd-invoke try-restart p11signd.service" <<<"$got" ||
+  fail "upgrade did not restart a running daemon: $got"
+! grep -q "stop" <<<"$got" || fail "upgrade stopped the daemon: $got"
 
 echo "remove"
 dpkg_in_root -r p11signd
 [[ ! -e "$root/usr/bin/p11signd" ]] || fail "remove left /usr/bin/p11signd"
 [[ -f "$root/etc/p11signd/p11signd.conf" ]] || fail "remove deleted the configuration (only purge may)"
+got=$(calls)
+grep -qx "deb-systemd-invoke stop p11signd.socket p11signd.service" <<<"$got" ||
+  fail "remove did not stop the socket and the daemon: $got"
 
 echo "purge"
 dpkg_in_root -P p11signd
