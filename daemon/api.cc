@@ -13,7 +13,7 @@ namespace asio = boost::asio;
 // The reply and its deadline timer, touched on the event loop only. Which answer is given - the
 // worker's result or the deadline's - is decided by the AnswerClaim, so deliver() runs once.
 struct Pending {
-  Pending(asio::any_io_executor io, Api::Reply r, std::shared_ptr<AnswerClaim> c)
+  Pending(const asio::any_io_executor& io, Api::Reply r, std::shared_ptr<AnswerClaim> c)
       : timer(io), reply(std::move(r)), claim(std::move(c)) {}
   void deliver(Response res) {
     timer.cancel();

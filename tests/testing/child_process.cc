@@ -22,6 +22,7 @@ ChildProcess::~ChildProcess() {
 void ChildProcess::spawn(const std::vector<std::string>& argv, const std::string& output_path,
                          Output output) {
   std::vector<char*> args;
+  args.reserve(argv.size() + 1);
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
   posix_spawn_file_actions_t actions;
