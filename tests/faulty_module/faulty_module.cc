@@ -281,48 +281,78 @@ struct Forward<CK_RV (*)(A...)> {
   }
 };
 
-#define P11F_FUNCTIONS(X)                                                                          \
-  X(C_Initialize, kModule)                                                                         \
-  X(C_Finalize, kModule)                                                                           \
-  X(C_GetInfo, kModule)                                                                            \
-  X(C_GetFunctionList, kModule)                                                                    \
-  X(C_GetSlotList, kModule)                                                                        \
-  X(C_GetSlotInfo, kSlot)                                                                          \
-  X(C_GetTokenInfo, kSlot)                                                                         \
-  X(C_GetMechanismList, kSlot) X(C_GetMechanismInfo, kSlot) X(C_InitToken, kSlot) X(               \
-      C_InitPIN, kSession) X(C_SetPIN, kSession) X(C_OpenSession, kSlot)                           \
-      X(C_CloseSession, kSession) X(C_CloseAllSessions, kSlot) X(C_GetSessionInfo, kSession) X(    \
-          C_GetOperationState, kSession) X(C_SetOperationState, kSession) X(C_Login, kSession)     \
-          X(C_Logout, kSession) X(C_CreateObject, kLogin) X(C_CopyObject, kLogin) X(               \
-              C_DestroyObject, kLogin) X(C_GetObjectSize, kSession)                                \
-              X(C_GetAttributeValue, kSession) X(C_SetAttributeValue, kLogin) X(                   \
-                  C_FindObjectsInit, kSession) X(C_FindObjects, kSession)                          \
-                  X(C_FindObjectsFinal, kSession) X(C_EncryptInit, kSession) X(                    \
-                      C_Encrypt, kSession) X(C_EncryptUpdate, kSession)                            \
-                      X(C_EncryptFinal, kSession) X(C_DecryptInit, kLogin) X(C_Decrypt, kLogin) X( \
-                          C_DecryptUpdate, kLogin) X(C_DecryptFinal,                               \
-                                                     kLogin) X(C_DigestInit, kSession)             \
-                          X(C_Digest, kSession) X(C_DigestUpdate, kSession) X(                     \
-                              C_DigestKey, kSession) X(C_DigestFinal,                              \
-                                                       kSession) X(C_SignInit, kLogin)             \
-                              X(C_Sign, kLogin) X(C_SignUpdate, kLogin) X(C_SignFinal, kLogin) X(  \
-                                  C_SignRecoverInit, kLogin) X(C_SignRecover,                      \
-                                                               kLogin) X(C_VerifyInit, kSession)   \
-                                  X(C_Verify, kSession) X(C_VerifyUpdate, kSession) X(             \
-                                      C_VerifyFinal, kSession) X(C_VerifyRecoverInit, kSession)    \
-                                      X(C_VerifyRecover, kSession) X(                              \
-                                          C_DigestEncryptUpdate,                                   \
-                                          kSession) X(C_DecryptDigestUpdate, kLogin)               \
-                                          X(C_SignEncryptUpdate, kLogin) X(C_DecryptVerifyUpdate,  \
-                                                                           kLogin)                 \
-                                              X(C_GenerateKey, kLogin) X(                          \
-                                                  C_GenerateKeyPair, kLogin) X(C_WrapKey, kLogin)  \
-                                                  X(C_UnwrapKey, kLogin) X(C_DeriveKey, kLogin)    \
-                                                      X(C_SeedRandom, kSession)                    \
-                                                          X(C_GenerateRandom, kSession)            \
-                                                              X(C_GetFunctionStatus, kSession)     \
-                                                                  X(C_CancelFunction, kSession) X( \
-                                                                      C_WaitForSlotEvent, kModule)
+// An X-macro table, one function per line; clang-format would fold it differently on each run.
+// clang-format off
+#define P11F_FUNCTIONS(X) \
+  X(C_Initialize, kModule) \
+  X(C_Finalize, kModule) \
+  X(C_GetInfo, kModule) \
+  X(C_GetFunctionList, kModule) \
+  X(C_GetSlotList, kModule) \
+  X(C_GetSlotInfo, kSlot) \
+  X(C_GetTokenInfo, kSlot) \
+  X(C_GetMechanismList, kSlot) \
+  X(C_GetMechanismInfo, kSlot) \
+  X(C_InitToken, kSlot) \
+  X(C_InitPIN, kSession) \
+  X(C_SetPIN, kSession) \
+  X(C_OpenSession, kSlot) \
+  X(C_CloseSession, kSession) \
+  X(C_CloseAllSessions, kSlot) \
+  X(C_GetSessionInfo, kSession) \
+  X(C_GetOperationState, kSession) \
+  X(C_SetOperationState, kSession) \
+  X(C_Login, kSession) \
+  X(C_Logout, kSession) \
+  X(C_CreateObject, kLogin) \
+  X(C_CopyObject, kLogin) \
+  X(C_DestroyObject, kLogin) \
+  X(C_GetObjectSize, kSession) \
+  X(C_GetAttributeValue, kSession) \
+  X(C_SetAttributeValue, kLogin) \
+  X(C_FindObjectsInit, kSession) \
+  X(C_FindObjects, kSession) \
+  X(C_FindObjectsFinal, kSession) \
+  X(C_EncryptInit, kSession) \
+  X(C_Encrypt, kSession) \
+  X(C_EncryptUpdate, kSession) \
+  X(C_EncryptFinal, kSession) \
+  X(C_DecryptInit, kLogin) \
+  X(C_Decrypt, kLogin) \
+  X(C_DecryptUpdate, kLogin) \
+  X(C_DecryptFinal, kLogin) \
+  X(C_DigestInit, kSession) \
+  X(C_Digest, kSession) \
+  X(C_DigestUpdate, kSession) \
+  X(C_DigestKey, kSession) \
+  X(C_DigestFinal, kSession) \
+  X(C_SignInit, kLogin) \
+  X(C_Sign, kLogin) \
+  X(C_SignUpdate, kLogin) \
+  X(C_SignFinal, kLogin) \
+  X(C_SignRecoverInit, kLogin) \
+  X(C_SignRecover, kLogin) \
+  X(C_VerifyInit, kSession) \
+  X(C_Verify, kSession) \
+  X(C_VerifyUpdate, kSession) \
+  X(C_VerifyFinal, kSession) \
+  X(C_VerifyRecoverInit, kSession) \
+  X(C_VerifyRecover, kSession) \
+  X(C_DigestEncryptUpdate, kSession) \
+  X(C_DecryptDigestUpdate, kLogin) \
+  X(C_SignEncryptUpdate, kLogin) \
+  X(C_DecryptVerifyUpdate, kLogin) \
+  X(C_GenerateKey, kLogin) \
+  X(C_GenerateKeyPair, kLogin) \
+  X(C_WrapKey, kLogin) \
+  X(C_UnwrapKey, kLogin) \
+  X(C_DeriveKey, kLogin) \
+  X(C_SeedRandom, kSession) \
+  X(C_GenerateRandom, kSession) \
+  X(C_GetFunctionStatus, kSession) \
+  X(C_CancelFunction, kSession) \
+  X(C_WaitForSlotEvent, kModule)
+// clang-format on
 
 #define P11F_INFO(fn, scope) constexpr FnInfo info_##fn{#fn, Scope::scope};
 P11F_FUNCTIONS(P11F_INFO)
