@@ -108,9 +108,7 @@ TEST(ServerAudit, OneLinePerOperationWithTheDigestNeverTheData) {
   ASSERT_EQ(c.post("/v1/keys/demo/sign", sign_body(secret)).result_int(), 200u);
   c.post("/v1/keys/restricted/sign", sign_body("x"));
   d.stop();
-  std::istringstream lines(read_file(d.audit_path()));
-  std::vector<nlohmann::json> records;
-  for (std::string line; std::getline(lines, line);) records.push_back(nlohmann::json::parse(line));
+  const auto records = d.audit_records();
   ASSERT_EQ(records.size(), 2u);
   const auto& sign = records[0];
   EXPECT_EQ(sign["op"], "sign");
