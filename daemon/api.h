@@ -59,9 +59,6 @@ class Api {
   // Swaps in the keys' access rules and the peers of a configuration that passed check_config() and
   // KeyStore::set_keys(). Connections and queued work are untouched.
   void apply_config(const Config& config);
-  // Keys created or imported through the API in this process: kept across reloads (see
-  // docs/api.md).
-  std::vector<KeySpec> runtime_key_specs() const;
 
   // Runs work on a worker with the request deadline; the reply comes back on the event loop: the
   // work's response, 503 + Retry-After when the queue is full or no session can be had, 504 past
@@ -113,6 +110,8 @@ class Api {
 
   Services s_;
   std::shared_ptr<const Policy> policy_;
+  // Keys created or imported through the API in this process: admins may use them, and the store
+  // keeps them across reloads (see docs/api.md).
   std::map<std::string, KeySpec> runtime_keys_;
   std::unique_ptr<SchemeRoutes> schemes_;
 

@@ -97,10 +97,22 @@ std::string AuditLog::failure() const {
 bool AuditLog::try_recover() {
   std::lock_guard lock(mu_);
   if (failure_.empty()) return true;
+  return reopen_locked();
+}
+
+bool AuditLog::reopen() {
+  std::lock_guard lock(mu_);
+  if (path_ == "-") return failure_.empty();
+  return reopen_locked();
+}
+
+// A log that had failed says so in the first line of the re-opened file.
+bool AuditLog::reopen_locked() {
   const std::string previous = failure_;
   failure_.clear();
   open_locked();
   if (!failure_.empty()) return false;
+  if (previous.empty()) return true;
   nlohmann::ordered_json j{{"time", now_iso8601()}, {"op", "audit-recovered"}, {"after", previous}};
   return write_line_locked(j.dump() + "\n");
 }

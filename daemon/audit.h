@@ -38,10 +38,15 @@ class AuditLog {
   std::string failure() const;  // why it is not healthy
   // When unhealthy: re-opens the file and writes a marker line; true when the log works again.
   bool try_recover();
+  // Closes the file and opens its path again (log rotation: logrotate renames the file, then
+  // `systemctl reload` sends SIGHUP). Standard error is left alone. Fail-closed: when the path
+  // cannot be opened the log turns unhealthy and signing stops until a re-open succeeds.
+  bool reopen();
 
  private:
   bool write_line_locked(const std::string& line);
   void open_locked();
+  bool reopen_locked();
 
   const std::string path_;
   mutable std::mutex mu_;

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 
 #include "daemon/audit.h"
@@ -39,6 +40,49 @@ TEST(AuditLog, UnopenableFileIsUnhealthyWithTheReason) {
   EXPECT_NE(log.failure().find("/nonexistent-dir/audit.log"), std::string::npos);
   EXPECT_FALSE(log.write(AuditRecord{}));
   EXPECT_FALSE(log.try_recover());
+}
+
+std::vector<std::string> lines_of(const std::string& path) {
+  std::ifstream in(path);
+  std::vector<std::string> out;
+  for (std::string line; std::getline(in, line);) out.push_back(line);
+  return out;
+}
+
+TEST(AuditLog, ReopenMovesToTheNewFileAfterARename) {
+  testing::TempDir dir;
+  const std::string path = dir.file("audit.log");
+  AuditLog log(path);
+  AuditRecord rec;
+  rec.op = "sign";
+  rec.result = "before";
+  ASSERT_TRUE(log.write(rec));
+  std::filesystem::rename(path, path + ".1");  // what logrotate does before its postrotate
+  ASSERT_TRUE(log.reopen());
+  rec.result = "after";
+  ASSERT_TRUE(log.write(rec));
+  const auto rotated = lines_of(path + ".1");
+  const auto fresh = lines_of(path);
+  ASSERT_EQ(rotated.size(), 1u);
+  ASSERT_EQ(fresh.size(), 1u);
+  EXPECT_EQ(nlohmann::json::parse(rotated[0])["result"], "before");
+  EXPECT_EQ(nlohmann::json::parse(fresh[0])["result"], "after");
+}
+
+TEST(AuditLog, ReopenThatFailsStopsTheLogUntilItCanOpenAgain) {
+  testing::TempDir dir;
+  const std::string sub = dir.file("logs");
+  std::filesystem::create_directory(sub);
+  AuditLog log(sub + "/audit.log");
+  std::filesystem::remove_all(sub);
+  EXPECT_FALSE(log.reopen());
+  EXPECT_FALSE(log.healthy());
+  EXPECT_FALSE(log.write(AuditRecord{}));
+  std::filesystem::create_directory(sub);
+  EXPECT_TRUE(log.try_recover());
+  const auto lines = lines_of(sub + "/audit.log");
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(nlohmann::json::parse(lines[0])["op"], "audit-recovered");
 }
 
 TEST(Metrics, HistogramBucketsAreCumulative) {

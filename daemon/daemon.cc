@@ -155,17 +155,17 @@ std::vector<std::string> Daemon::reload_now() {
 
 std::vector<std::string> Daemon::reload() {
   notify::reloading();
+  // First, and whatever the file now says: logrotate's postrotate reloads to move the audit trail
+  // to the new file, and a configuration mistake must not keep it writing into the rotated one.
+  if (!audit_.reopen()) log(audit_.failure() + " (signing is refused until it can be written)");
   ConfigResult next = load_config(config_.path);
   auto problems = next.problems;
   if (problems.empty()) problems = api_->check_config(next.config);
   if (problems.empty()) {
-    // Keys created through the API stay named across reloads unless the file now names them itself.
-    auto specs = next.config.key_specs();
-    for (const auto& spec : api_->runtime_key_specs()) {
-      if (!next.config.keys.count(spec.name)) specs.push_back(spec);
-    }
+    // Keys created through the API stay named (the store keeps them) unless the file now names
+    // them.
     try {
-      store_->set_keys(specs);
+      store_->set_keys(next.config.key_specs());
     } catch (const StoreError& e) {
       problems = split_lines(e.what());
     }

@@ -193,6 +193,7 @@ KeyInfo FakeKeyStore::add_named(const std::string& name, const std::string& labe
   token_.push_back({label, hex_encode(as_bytes(label)).substr(0, 8), std::move(key), false, local,
                     std::nullopt});
   names_[name] = token_.size() - 1;
+  created_.insert(name);
   return info_locked(name, token_.back());
 }
 
@@ -282,6 +283,9 @@ void FakeKeyStore::set_keys(const std::vector<KeySpec>& specs) {
   if (!errors.empty()) {
     errors.pop_back();
     throw StoreError(StoreErrorKind::kNotFound, errors);
+  }
+  for (const auto& name : created_) {
+    if (names_.count(name)) names.emplace(name, names_.at(name));  // no-op when specs name it
   }
   names_ = std::move(names);
 }

@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 
 #include "daemon/keystore.h"
 #include "daemon/public_key.h"
@@ -70,6 +71,7 @@ class FakeKeyStore final : public KeyStore {
   mutable std::mutex mu_;
   std::vector<TokenKey> token_;               // the "token" contents
   std::map<std::string, std::size_t> names_;  // API name -> index in token_
+  std::set<std::string> created_;             // names made by generate_key/import_key
   bool down_ = false;
   std::string down_reason_;
   std::atomic<long> sign_delay_ms_{0};

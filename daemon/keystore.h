@@ -102,11 +102,13 @@ class KeyStore {
 
   virtual TokenStatus status() const = 0;
 
-  // Replaces the set of named keys: at start and on every SIGHUP reload. Resolves every spec on the
-  // token first; if any fails (not found, ambiguous, extractable without allow_extractable) throws
-  // StoreError whose message names every failing key, one per line, and keeps the previous set
-  // untouched. Safe to call while sessions sign (sessions look names up per call). Added by the
-  // daemon work.
+  // Replaces the set of named keys: at start and on every SIGHUP reload. Keys made by
+  // generate_key() and import_key() stay named unless specs name them (the file took them over);
+  // the store decides that under the lock that publishes a new key, so a reload never loses one
+  // created at the same moment. Resolves every spec on the token first; if any fails (not found,
+  // ambiguous, extractable without allow_extractable) throws StoreError whose message names every
+  // failing key, one per line, and keeps the previous set untouched. Safe to call while sessions
+  // sign (sessions look names up per call).
   virtual void set_keys(const std::vector<KeySpec>& specs) = 0;
 };
 

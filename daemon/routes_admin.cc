@@ -85,12 +85,6 @@ void Api::add_runtime_key(const KeySpec& spec) {
   policy_ = std::make_shared<const Policy>(policy_->config(), names);
 }
 
-std::vector<KeySpec> Api::runtime_key_specs() const {
-  std::vector<KeySpec> out;
-  for (const auto& [name, spec] : runtime_keys_) out.push_back(spec);
-  return out;
-}
-
 void Api::create_key(Call& call) {
   require_admin(call);
   const auto body = parse_json_object(call.req.body());

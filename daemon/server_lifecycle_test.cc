@@ -65,6 +65,29 @@ TEST(ServerLifecycle, BadFileKeepsTheOldConfigurationAndSaysWhy) {
   EXPECT_EQ(c.post("/v1/keys/demo/sign", sign_body("x")).result_int(), 200u);
 }
 
+// logrotate renames the file, then reloads: the next line goes to the new file, even when the
+// configuration file has meanwhile become unusable (the reload is refused, the rotation is not).
+TEST(ServerLifecycle, ReloadReopensTheAuditLog) {
+  TestDaemon::Options o;
+  o.sections = kDemoOnly;
+  TestDaemon d(o);
+  Client c(d.socket());
+  ASSERT_EQ(c.post("/v1/keys/demo/sign", sign_body("x")).result_int(), 200u);
+  const std::size_t before = d.audit_records().size();
+  std::filesystem::rename(d.audit_path(), d.audit_path() + ".1");
+  d.write_config(kDemoOnly + "[key.broken]\nallow-uids = nobody-such-user\n");
+  EXPECT_FALSE(d.daemon().reload_now().empty());
+  ASSERT_EQ(c.post("/v1/keys/demo/sign", sign_body("x")).result_int(), 200u);
+  const auto fresh = d.audit_records();
+  ASSERT_EQ(fresh.size(), 1u);
+  EXPECT_EQ(fresh[0]["op"], "sign");
+  EXPECT_EQ(fresh[0]["result"], "ok");
+  std::ifstream rotated(d.audit_path() + ".1");
+  std::size_t rotated_lines = 0;
+  for (std::string line; std::getline(rotated, line);) ++rotated_lines;
+  EXPECT_EQ(rotated_lines, before);
+}
+
 TEST(ServerLifecycle, ReloadWhileFiftyClientsSign) {
   TestDaemon::Options o;
   o.sections = kDemoAndSecond;

@@ -124,14 +124,12 @@ void TokenKeyStore::require_new_name(const std::string& name) const {
 
 // Puts a key the admin just created into the running registry under its name.
 KeyInfo TokenKeyStore::add_created_key(const pkcs11::KeySpec& spec) {
-  auto specs = token_->keys().specs();
-  specs.push_back(spec);
-  token_->replace_keys(std::move(specs));
-  return *key(spec.name);
+  return to_key_info(token_->add_key(spec));
 }
 
 KeyInfo TokenKeyStore::generate_key(const std::string& name, const std::string& label,
                                     unsigned bits) {
+  const std::lock_guard lock(create_mutex_);
   require_new_name(name);
   return translated([&] {
     return add_created_key(pkcs11::generate_key(*token_, name, {label, {}}, bits));
@@ -141,6 +139,7 @@ KeyInfo TokenKeyStore::generate_key(const std::string& name, const std::string& 
 KeyInfo TokenKeyStore::import_key(const std::string& name, const std::string& label,
                                   std::string& pem) {
   pkcs11::Secret secret(std::move(pem));  // wipes pem now, and the copy when it goes
+  const std::lock_guard lock(create_mutex_);
   require_new_name(name);
   return translated([&] {
     return add_created_key(pkcs11::import_key(*token_, name, {label, {}}, std::move(secret)));

@@ -3,6 +3,7 @@
 // the daemon's StoreError kinds (and so HTTP statuses).
 
 #include <memory>
+#include <mutex>
 
 #include "daemon/keystore.h"
 #include "pkcs11/token.h"
@@ -34,6 +35,9 @@ class TokenKeyStore final : public KeyStore {
   void require_new_name(const std::string& name) const;
 
   std::unique_ptr<pkcs11::Token> token_;
+  // Held from the name check to the key's publication: two requests for one name cannot both
+  // create an object on the token.
+  std::mutex create_mutex_;
 };
 
 // Maps a token error to the daemon's kinds: not found -> kNotFound, conflict -> kConflict, refused

@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+
 #include "common/encoding.h"
 #include "pkcs11/public_key.h"
 #include "tests/testing/token_fixture.h"
@@ -84,8 +87,43 @@ TEST_F(TokenKeyStoreTest, SetKeysSelectsByHexId) {
   const KeyInfo info = store_->generate_key("shop", "shop", 2048);
   store_->set_keys({{"by-id", "", info.id_hex, false}});
   ASSERT_TRUE(store_->key("by-id").has_value());
-  EXPECT_FALSE(store_->key("shop").has_value());
   EXPECT_EQ(store_->key("by-id")->fingerprint_sha256, info.fingerprint_sha256);
+}
+
+// Created keys are not in the file: a reload keeps them, unless the file now names them.
+TEST_F(TokenKeyStoreTest, SetKeysKeepsCreatedKeysUnlessItNamesThem) {
+  store_->generate_key("made", "made", 2048);
+  store_->set_keys({});
+  ASSERT_TRUE(store_->key("made").has_value());
+  const KeyInfo info = store_->generate_key("other", "other-label", 2048);
+  store_->set_keys({{"made", "other-label", "", false}});  // the file takes the name over
+  EXPECT_EQ(store_->key("made")->fingerprint_sha256, info.fingerprint_sha256);
+  store_->set_keys({});
+  EXPECT_FALSE(store_->key("made").has_value());  // from the file now, so the file removes it
+  EXPECT_TRUE(store_->key("other").has_value());
+}
+
+// Keys created at the same moment, from several workers, are all published (each addition reads
+// and publishes the set under one lock), and a name asked for twice is made once.
+TEST_F(TokenKeyStoreTest, ConcurrentCreationsAreAllKept) {
+  std::vector<std::thread> threads;
+  std::atomic<int> conflicts{0};
+  for (int i = 0; i < 4; ++i) {
+    threads.emplace_back([&, i] {
+      try {
+        store_->generate_key("k" + std::to_string(i % 3), "label" + std::to_string(i), 2048);
+      } catch (const StoreError& e) {
+        if (e.kind() == StoreErrorKind::kConflict) ++conflicts;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(conflicts.load(), 1);
+  EXPECT_EQ(store_->keys().size(), 3u);
+  auto session = store_->open_session();
+  for (const char* name : {"k0", "k1", "k2"}) {
+    EXPECT_NO_THROW(session->sign(name, {SignAlg::kRsaPkcs1Sha256, 32}, as_bytes("x"))) << name;
+  }
 }
 
 }  // namespace

@@ -23,6 +23,7 @@ struct KeySpec {
   std::string label;               // CKA_LABEL; empty when id is used
   Bytes id;                        // CKA_ID; empty when label is used
   bool allow_extractable = false;  // accept keys with CKA_EXTRACTABLE true or CKA_SENSITIVE false
+  bool added = false;  // by Token::add_key(): replace_keys() keeps it unless its specs name it
 };
 
 struct ResolvedKey {

@@ -147,13 +147,42 @@ void Token::connect(bool strict_keys) {
   registry_.publish(std::move(set));
 }
 
+namespace {
+
+bool names(const std::vector<KeySpec>& specs, const std::string& name) {
+  return std::any_of(specs.begin(), specs.end(), [&](const KeySpec& s) { return s.name == name; });
+}
+
+}  // namespace
+
 void Token::replace_keys(std::vector<KeySpec> specs) {
   for (const auto& spec : specs) validate_spec(spec);
   with_admin_session([&](const Module& module, CK_SESSION_HANDLE session) {
+    for (const auto& old : registry_.specs()) {
+      if (old.added && !names(specs, old.name)) specs.push_back(old);
+    }
     auto set = std::make_shared<KeySet>(resolve_keys(module, session, specs, epoch_.load()));
     if (!set->unresolved.empty()) throw set->unresolved_error();
     registry_.publish(std::move(set), specs);
     return 0;
+  });
+}
+
+ResolvedKey Token::add_key(KeySpec spec) {
+  validate_spec(spec);
+  spec.added = true;
+  return with_admin_session([&](const Module& module, CK_SESSION_HANDLE session) {
+    auto specs = registry_.specs();
+    if (names(specs, spec.name)) {
+      throw Error(ErrorCategory::kConflict, "a key named '" + spec.name + "' already exists");
+    }
+    ResolvedKey key = resolve_key(module, session, spec);
+    auto set = std::make_shared<KeySet>(*registry_.snapshot());
+    set->unresolved.erase(spec.name);
+    set->keys[spec.name] = key;
+    specs.push_back(std::move(spec));
+    registry_.publish(std::move(set), std::move(specs));
+    return key;
   });
 }
 

@@ -80,7 +80,13 @@ class Token final {
   const KeyRegistry& keys() const { return registry_; }
   // Resolves specs on the token and publishes them atomically; on any problem throws (one line per
   // key) and keeps the old set.
+  // Keys added by add_key() stay unless specs name them.
   void replace_keys(std::vector<KeySpec> specs);
+  // Resolves one key just created on the token and publishes it beside the others, which stay as
+  // they are (also those that do not resolve now). Read, check and publish happen under the admin
+  // lock, so concurrent additions and replace_keys() never undo each other. Throws Error(kConflict)
+  // when the name is taken.
+  ResolvedKey add_key(KeySpec spec);
 
   // Runs f(module, session) on the login session (read-write), serialised with every other admin
   // operation (key creation must be: SoftHSM breaks under concurrent object creation). Recovers and
