@@ -36,9 +36,9 @@ std::pair<Response, bool> run_guarded(const Api::Work& work, SigningSession& ses
   } catch (const ApiError& e) {
     return {error_response(e), true};
   } catch (const StoreError& e) {
-    return {error_response(to_api_error(e)), session_still_good(e)};
+    return {error_response_for(e), session_still_good(e)};
   } catch (const std::exception& e) {
-    return {error_response(http::status::internal_server_error, "internal", e.what()), false};
+    return {error_response_for(e), false};
   }
 }
 
@@ -118,12 +118,8 @@ void Api::handle(Request& req, const Peer& peer, Reply reply) {
   Call call{req, peer, m, counted, policy_};
   try {
     dispatch(call);
-  } catch (const ApiError& e) {
-    counted(error_response(e));
-  } catch (const StoreError& e) {
-    counted(error_response(to_api_error(e)));
   } catch (const std::exception& e) {
-    counted(error_response(http::status::internal_server_error, "internal", e.what()));
+    counted(error_response_for(e));
   }
 }
 

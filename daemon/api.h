@@ -91,6 +91,7 @@ class Api {
   void metrics(Call& call);
   // routes_health.cc
   void health(Call& call);
+  void start_health_check(Call& call);
   void finish_health(Response response);
   // routes_sign.cc (the "raw" scheme)
   void sign(Call& call, const std::string& key, const nlohmann::json& body);

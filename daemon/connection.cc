@@ -68,6 +68,9 @@ void Connection::read_header() {
 
 void Connection::on_header(error_code ec) {
   if (ec) return fail_read(ec);
+  // The deadline may have fired after the header arrived but before this ran: it cancelled
+  // nothing then, and the body read would go on without a deadline.
+  if (timed_out_) return fail_read(asio::error::timed_out);
   const auto& header = parser_->get();
   if (header[http::field::expect] == "100-continue" && !parser_->is_done()) {
     // curl waits for this before sending bodies over 1 KiB; the length was already checked on the

@@ -166,7 +166,7 @@ std::vector<std::string> Daemon::reload() {
     // them.
     try {
       store_->set_keys(next.config.key_specs());
-    } catch (const StoreError& e) {
+    } catch (const std::exception& e) {  // StoreError, or anything else: a reload never ends us
       problems = split_lines(e.what());
     }
   }
@@ -209,7 +209,9 @@ void Daemon::begin_shutdown() {
 void Daemon::arm_watchdog(std::chrono::microseconds interval) {
   watchdog_.expires_after(interval / 2);
   watchdog_.async_wait([this, interval](boost::system::error_code ec) {
-    if (ec) return;
+    // stopping_ too: a handler already queued when begin_shutdown() cancelled the timer runs with
+    // success, and re-arming then would keep io_.run() from ever returning.
+    if (ec || stopping_) return;
     // Ping only while the workers make progress: a hung token call should get the service
     // restarted.
     if (pool_.making_progress(interval)) notify::watchdog();

@@ -256,6 +256,8 @@ std::string FakeKeyStore::make_csr(const std::string& name, const std::string& s
 }
 
 TokenStatus FakeKeyStore::status() const {
+  if (status_fails_)
+    throw StoreError(StoreErrorKind::kInternal, "status query failed (fault switch)");
   std::lock_guard lock(mu_);
   if (down_) return {false, token_label_, "down", down_reason_};
   return {true, token_label_, "ready", ""};

@@ -32,6 +32,7 @@ class FakeKeyStore final : public KeyStore {
   void set_down(bool down, const std::string& reason = "token removed");
   void set_sign_delay(std::chrono::milliseconds delay) { sign_delay_ms_ = delay.count(); }
   void set_open_session_fails(bool fails) { open_fails_ = fails; }
+  void set_status_fails(bool fails) { status_fails_ = fails; }  // status() throws
   unsigned long sign_count() const { return sign_count_; }
   unsigned long signs_started() const { return signs_started_; }
   EvpPkeyPtr public_key(const std::string& name) const;
@@ -76,6 +77,7 @@ class FakeKeyStore final : public KeyStore {
   std::string down_reason_;
   std::atomic<long> sign_delay_ms_{0};
   std::atomic<bool> open_fails_{false};
+  std::atomic<bool> status_fails_{false};
   std::atomic<unsigned long> sign_count_{0};
   std::atomic<unsigned long> signs_started_{0};
 };

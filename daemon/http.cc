@@ -34,6 +34,14 @@ Response error_response(const ApiError& e) {
   return error_response(e.status(), e.code(), e.what());
 }
 
+Response error_response_for(const std::exception& e) {
+  if (const auto* api = dynamic_cast<const ApiError*>(&e)) return error_response(*api);
+  if (const auto* store = dynamic_cast<const StoreError*>(&e)) {
+    return error_response(to_api_error(*store));
+  }
+  return error_response(http::status::internal_server_error, "internal", e.what());
+}
+
 ApiError to_api_error(const StoreError& e) {
   switch (e.kind()) {
     case StoreErrorKind::kBadInput:

@@ -34,6 +34,9 @@ Response error_response(http::status status, const std::string& code, const std:
 Response error_response(const ApiError& e);
 // Maps the token layer's error kinds onto statuses and codes.
 ApiError to_api_error(const StoreError& e);
+// The answer for any exception a handler throws: ApiError as it says, StoreError mapped, anything
+// else 500 internal.
+Response error_response_for(const std::exception& e);
 
 // Parses a request body as a JSON object; 400 otherwise.
 nlohmann::json parse_json_object(const std::string& body);

@@ -39,10 +39,21 @@ std::string config_snippet(const KeySpec& spec) {
          "\nallow-uids =\nallow-groups =\nschemes = raw\n";
 }
 
-// Runs an admin operation on a worker and writes its audit line whatever the outcome.
+// Writes rec; after a failed write, re-opens the log once and writes it again. Throws 503 when the
+// line cannot be written: the operation happened, so its line must not silently go missing.
+void write_admin_record(AuditLog& audit, const AuditRecord& rec) {
+  if (audit.write(rec) || (audit.try_recover() && audit.write(rec))) return;
+  throw ApiError(http::status::service_unavailable, "audit_unavailable",
+                 "the " + rec.op + " of key '" + rec.key +
+                     "' was done but its audit line cannot be written: " + audit.failure());
+}
+
+// Runs an admin operation on a worker and writes its audit line whatever the outcome. claim says
+// whether the client will see the result: key generation can outlast the admin deadline, and the
+// trail then says the key exists although the client got a 504.
 template <typename F>
 Response audited_admin(AuditLog& audit, const Peer& peer, const std::string& op,
-                       const std::string& key, F&& f) {
+                       const std::string& key, AnswerClaim& claim, F&& f) {
   require_audit(audit);
   AuditRecord rec;
   rec.op = op;
@@ -55,9 +66,11 @@ Response audited_admin(AuditLog& audit, const Peer& peer, const std::string& op,
   };
   try {
     Response res = f();
-    rec.result = "ok";
+    rec.result = claim.claim_result()
+                     ? "ok"
+                     : "ok, after the request had been answered 504 (admin deadline)";
     rec.latency = latency();
-    if (!audit.write(rec)) require_audit(audit);
+    write_admin_record(audit, rec);
     return res;
   } catch (const std::exception& e) {
     rec.result = std::string("error: ") + e.what();
@@ -95,17 +108,18 @@ void Api::create_key(Call& call) {
   if (bits != 2048 && bits != 3072 && bits != 4096)
     throw invalid("bits must be 2048, 3072 or 4096");
   check_new_name(spec.name);
+  auto claim = std::make_shared<AnswerClaim>();
   run_on_pool(
       call.reply,
-      [this, peer = call.peer, spec, bits](SigningSession&) {
-        return audited_admin(s_.audit, peer, "keygen", spec.name, [&] {
+      [this, peer = call.peer, spec, bits, claim](SigningSession&) {
+        return audited_admin(s_.audit, peer, "keygen", spec.name, *claim, [&] {
           const KeyInfo info = s_.store.generate_key(spec.name, spec.label, bits);
           boost::asio::post(s_.io, [this, spec] { add_runtime_key(spec); });
           return json_response(http::status::created, {{"key", key_json(info, {"raw"})},
                                                        {"config", config_snippet(spec)}});
         });
       },
-      kAdminTimeout);
+      kAdminTimeout, claim);
 }
 
 void Api::import_key(Call& call) {
@@ -120,17 +134,18 @@ void Api::import_key(Call& call) {
   auto& in_json = body["pem"].get_ref<std::string&>();
   OPENSSL_cleanse(in_json.data(), in_json.size());
   check_new_name(spec.name);
+  auto claim = std::make_shared<AnswerClaim>();
   run_on_pool(
       call.reply,
-      [this, peer = call.peer, spec, pem](SigningSession&) {
-        return audited_admin(s_.audit, peer, "import", spec.name, [&] {
+      [this, peer = call.peer, spec, pem, claim](SigningSession&) {
+        return audited_admin(s_.audit, peer, "import", spec.name, *claim, [&] {
           const KeyInfo info = s_.store.import_key(spec.name, spec.label, *pem);
           boost::asio::post(s_.io, [this, spec] { add_runtime_key(spec); });
           return json_response(http::status::created, {{"key", key_json(info, {"raw"})},
                                                        {"config", config_snippet(spec)}});
         });
       },
-      kAdminTimeout);
+      kAdminTimeout, claim);
 }
 
 void Api::make_certificate(Call& call) {
@@ -143,15 +158,16 @@ void Api::make_certificate(Call& call) {
   if (!s_.store.key(key)) {
     throw ApiError(http::status::not_found, "key_not_found", "no key named '" + key + "'");
   }
+  auto claim = std::make_shared<AnswerClaim>();
   run_on_pool(
       call.reply,
-      [this, peer = call.peer, key, subject, days](SigningSession&) {
-        return audited_admin(s_.audit, peer, "certificate", key, [&] {
+      [this, peer = call.peer, key, subject, days, claim](SigningSession&) {
+        return audited_admin(s_.audit, peer, "certificate", key, *claim, [&] {
           return text_response(http::status::created, s_.store.make_certificate(key, subject, days),
                                "application/x-pem-file");
         });
       },
-      kAdminTimeout);
+      kAdminTimeout, claim);
 }
 
 void Api::make_csr(Call& call) {
@@ -162,15 +178,16 @@ void Api::make_csr(Call& call) {
   if (!s_.store.key(key)) {
     throw ApiError(http::status::not_found, "key_not_found", "no key named '" + key + "'");
   }
+  auto claim = std::make_shared<AnswerClaim>();
   run_on_pool(
       call.reply,
-      [this, peer = call.peer, key, subject](SigningSession&) {
-        return audited_admin(s_.audit, peer, "csr", key, [&] {
+      [this, peer = call.peer, key, subject, claim](SigningSession&) {
+        return audited_admin(s_.audit, peer, "csr", key, *claim, [&] {
           return text_response(http::status::ok, s_.store.make_csr(key, subject),
                                "application/x-pem-file");
         });
       },
-      kAdminTimeout);
+      kAdminTimeout, claim);
 }
 
 }  // namespace p11signd::daemon

@@ -30,7 +30,16 @@ void Api::health(Call& call) {
   if (health_cached_ && now - health_at_ < kHealthInterval) return call.reply(*health_cached_);
   health_waiters_.push_back(call.reply);
   if (health_waiters_.size() > 1) return;  // a check is running; its answer serves this caller too
+  try {
+    start_health_check(call);
+  } catch (const std::exception& e) {
+    // Every waiter gets this answer, the caller too, and the next check starts afresh: a waiter
+    // left in the list would make every later probe wait for an answer that never comes.
+    finish_health(error_response_for(e));
+  }
+}
 
+void Api::start_health_check(Call& call) {
   const TokenStatus token = s_.store.status();
   if (!token.ok) {
     return finish_health(error_response(

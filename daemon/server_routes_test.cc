@@ -2,6 +2,8 @@
 // with OpenSSL against the fake token's public keys.
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include <fstream>
 
 #include "common/encoding.h"
@@ -46,6 +48,18 @@ TEST(ServerRoutes, HealthIs503WithTheReasonWhenTheTokenIsDown) {
   EXPECT_EQ(error_code_of(res), "token_unavailable");
   EXPECT_NE(res.body().find("device removed"), std::string::npos);
   EXPECT_EQ(res[http::field::retry_after], "1");
+}
+
+// A check that throws before it reaches the token answers every waiter, and the next check starts
+// afresh instead of waiting behind an answer that never comes.
+TEST(ServerRoutes, HealthCheckThatThrowsLeavesNoWaiterBehind) {
+  TestDaemon d;
+  d.store().set_status_fails(true);
+  Client c(d.socket());
+  EXPECT_EQ(c.get("/v1/health").result_int(), 500u);
+  d.store().set_status_fails(false);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // past the one-second cache
+  EXPECT_EQ(c.get("/v1/health").result_int(), 200u);
 }
 
 TEST(ServerRoutes, ListsTheKeysThePeerMayUse) {

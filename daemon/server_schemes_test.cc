@@ -36,7 +36,9 @@ TEST(ServerSchemes, SchemeInputErrorsAre400Or422) {
   auto res = c.post("/v1/schemes/jws/sign", R"({"key":"restricted"})");
   EXPECT_EQ(res.result_int(), 400u) << res.body();
   // The field is named once, at the start of the message.
-  EXPECT_EQ(body_json(res)["error"]["message"], "payload: give exactly one of payload and payload_b64") << res.body();
+  EXPECT_EQ(body_json(res)["error"]["message"],
+            "payload: give exactly one of payload and payload_b64")
+      << res.body();
   res =
       c.post("/v1/schemes/jws/sign", R"({"key":"restricted","payload":{},"header":{"b64":false}})");
   EXPECT_EQ(res.result_int(), 422u) << res.body();

@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "common/digest.h"
+#include "pkcs11/rv.h"
 
 namespace p11signd::pkcs11 {
 namespace {
@@ -36,7 +37,7 @@ EvpPkeyPtr rsa_public_key(ByteView modulus, ByteView exponent) {
   std::unique_ptr<OSSL_PARAM_BLD, ParamBldDeleter> bld(OSSL_PARAM_BLD_new());
   if (!n || !e || !bld || !OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_N, n.get()) ||
       !OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_E, e.get())) {
-    throw std::runtime_error("cannot build RSA public key parameters");
+    throw Error(ErrorCategory::kPermanent, "cannot build RSA public key parameters");
   }
   std::unique_ptr<OSSL_PARAM, ParamDeleter> params(OSSL_PARAM_BLD_to_param(bld.get()));
   std::unique_ptr<EVP_PKEY_CTX, PkeyCtxDeleter> ctx(
@@ -44,7 +45,7 @@ EvpPkeyPtr rsa_public_key(ByteView modulus, ByteView exponent) {
   EVP_PKEY* key = nullptr;
   if (!params || !ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1 ||
       EVP_PKEY_fromdata(ctx.get(), &key, EVP_PKEY_PUBLIC_KEY, params.get()) != 1) {
-    throw std::runtime_error("OpenSSL refused the token's RSA modulus/exponent");
+    throw Error(ErrorCategory::kPermanent, "OpenSSL refused the token's RSA modulus/exponent");
   }
   return EvpPkeyPtr(key);
 }

@@ -227,6 +227,8 @@ void Token::recover(const Error& error, std::uint64_t epoch) {
     state_.notify_all();
   } catch (const Error& e) {
     go_down(e.what(), /*retry=*/!is_pin_refusal(e));
+  } catch (const std::exception& e) {  // out of memory, say: never leave the token "repairing"
+    go_down(std::string("repair failed: ") + e.what(), /*retry=*/true);
   }
 }
 
@@ -271,6 +273,10 @@ void Token::reinitialize_loop(const std::stop_token& stop) {
       set_reason(std::string(e.what()) + "; retrying in " +
                  std::to_string(std::min(delay * 2, config_.backoff_max).count()) + " ms");
       if (is_pin_refusal(e)) return;  // never retry a PIN the token refused: retries lock tokens
+      delay = std::min(delay * 2, config_.backoff_max);
+    } catch (const std::exception& e) {  // an exception leaving this thread would terminate us
+      set_reason(std::string("re-initialising failed: ") + e.what() + "; retrying in " +
+                 std::to_string(std::min(delay * 2, config_.backoff_max).count()) + " ms");
       delay = std::min(delay * 2, config_.backoff_max);
     }
   }
