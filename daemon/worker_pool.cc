@@ -64,7 +64,9 @@ unsigned WorkerPool::busy() const {
 bool WorkerPool::making_progress(std::chrono::steady_clock::duration window) const {
   std::lock_guard lock(mu_);
   if (queue_.empty() && busy_ == 0) return true;
-  return std::chrono::steady_clock::now() - last_done_ < window;
+  const auto now = std::chrono::steady_clock::now();
+  if (now - last_done_ < window) return true;
+  return !running_deadlines_.empty() && *running_deadlines_.rbegin() > now;
 }
 
 void WorkerPool::run_one(Job& job, std::unique_ptr<SigningSession>& session) {
@@ -87,6 +89,7 @@ void WorkerPool::work() {
   std::unique_ptr<SigningSession> session;
   for (;;) {
     Job job;
+    std::multiset<std::chrono::steady_clock::time_point>::iterator running;
     spin_until([this] { return queued_.load(std::memory_order_relaxed) > 0; }, spin_);
     {
       std::unique_lock lock(mu_);
@@ -100,10 +103,12 @@ void WorkerPool::work() {
       queue_.pop_front();
       queued_ = queue_.size();
       ++busy_;
+      running = running_deadlines_.insert(job.deadline);
     }
     run_one(job, session);
     std::lock_guard lock(mu_);
     --busy_;
+    running_deadlines_.erase(running);
     last_done_ = std::chrono::steady_clock::now();
   }
 }

@@ -10,6 +10,7 @@
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -47,7 +48,9 @@ class WorkerPool {
   std::size_t queue_depth() const;
   unsigned busy() const;
   unsigned size() const { return static_cast<unsigned>(threads_.size()); }
-  // For the systemd watchdog: false when jobs are waiting and none finished within `window`.
+  // For the systemd watchdog: false when jobs are waiting or running, none finished within
+  // `window`, and no running job is still inside its own deadline (key generation may rightly take
+  // longer than the watchdog's window; a token call past its deadline is hung).
   bool making_progress(std::chrono::steady_clock::duration window) const;
 
  private:
@@ -65,6 +68,7 @@ class WorkerPool {
   std::deque<Job> queue_;
   bool stopping_ = false;
   unsigned busy_ = 0;
+  std::multiset<std::chrono::steady_clock::time_point> running_deadlines_;
   std::chrono::steady_clock::time_point last_done_ = std::chrono::steady_clock::now();
   std::vector<std::thread> threads_;
 };

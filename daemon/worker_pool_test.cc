@@ -96,6 +96,7 @@ TEST(WorkerPool, ProgressForTheWatchdog) {
   WorkerPool pool(store, 1, 10);
   EXPECT_TRUE(pool.making_progress(std::chrono::hours(1)));  // idle counts as healthy
   Job hung;
+  hung.deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(100);
   hung.run = [gate, &started](SigningSession&) {
     started.set_value();
     gate.wait();
@@ -104,8 +105,33 @@ TEST(WorkerPool, ProgressForTheWatchdog) {
   hung.fail = [](const std::string&, bool) {};
   pool.submit(hung);
   started.get_future().wait();
-  EXPECT_FALSE(pool.making_progress(std::chrono::nanoseconds(0)));  // busy, nothing finished since
+  std::this_thread::sleep_until(hung.deadline + std::chrono::milliseconds(10));
+  // Running past its deadline, nothing finished since: hung.
+  EXPECT_FALSE(pool.making_progress(std::chrono::nanoseconds(0)));
   EXPECT_TRUE(pool.making_progress(std::chrono::hours(1)));
+  release.set_value();
+  pool.stop();
+}
+
+// Key generation may take longer than the watchdog's window: a job inside its own deadline is
+// progress, so systemd does not restart the daemon in the middle of it.
+TEST(WorkerPool, ALongJobInsideItsDeadlineIsProgress) {
+  FakeKeyStore store;
+  std::promise<void> release;
+  std::shared_future<void> gate = release.get_future().share();
+  std::promise<void> started;
+  WorkerPool pool(store, 1, 10);
+  Job slow;
+  slow.deadline = std::chrono::steady_clock::now() + std::chrono::hours(1);
+  slow.run = [gate, &started](SigningSession&) {
+    started.set_value();
+    gate.wait();
+    return true;
+  };
+  slow.fail = [](const std::string&, bool) {};
+  pool.submit(slow);
+  started.get_future().wait();
+  EXPECT_TRUE(pool.making_progress(std::chrono::nanoseconds(0)));
   release.set_value();
   pool.stop();
 }
