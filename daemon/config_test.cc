@@ -99,6 +99,31 @@ TEST(Config, ZeroWorkersIsOnePerCpuCoreCappedByTheTokensSessions) {
   EXPECT_EQ(worker_count(d, FakeKeyStore("t", 3)), 3u);
 }
 
+// allow-extractable is a yes/no option of a key section, off unless said; anything else is a
+// problem naming the option.
+TEST(Config, AllowExtractableIsABooleanOfTheKeySection) {
+  const std::string base = "[token]\nuri = pkcs11:token=t\npin-file = /p\n[key.k]\nlabel = k\n";
+  for (const char* yes : {"true", "yes", "1"}) {
+    auto r = parse_config_text(base + "allow-extractable = " + yes + "\n");
+    ASSERT_TRUE(r.ok()) << yes << ": " << r.problems.front();
+    EXPECT_TRUE(r.config.keys.at("k").spec.allow_extractable) << yes;
+    EXPECT_TRUE(r.config.key_specs().front().allow_extractable) << yes;
+  }
+  for (const char* no : {"false", "no", "0"}) {
+    auto r = parse_config_text(base + "allow-extractable = " + no + "\n");
+    ASSERT_TRUE(r.ok()) << no << ": " << r.problems.front();
+    EXPECT_FALSE(r.config.keys.at("k").spec.allow_extractable) << no;
+  }
+  auto bad = parse_config_text(base + "allow-extractable = maybe\n");
+  ASSERT_EQ(bad.problems.size(), 1u);
+  EXPECT_NE(bad.problems[0].find("[key.k] allow-extractable"), std::string::npos)
+      << bad.problems[0];
+  auto misplaced = parse_config_text(base + "[daemon]\nallow-extractable = true\n");
+  ASSERT_FALSE(misplaced.ok());
+  EXPECT_NE(misplaced.problems[0].find("unknown option 'allow-extractable'"), std::string::npos)
+      << misplaced.problems[0];
+}
+
 TEST(Config, SpinUsDefaultsTo50AndAcceptsZeroUpTo10ms) {
   EXPECT_EQ(parse_config_text("[daemon]\n").config.daemon.spin, std::chrono::microseconds(50));
   EXPECT_EQ(parse_config_text("[daemon]\nspin-us = 0\n").config.daemon.spin,
