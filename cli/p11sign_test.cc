@@ -1,6 +1,8 @@
 // The client's read and sign commands, run as the real binary against a fake daemon: what goes over
 // the socket, what is printed, and the exit status.
 
+#include <unistd.h>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -16,6 +18,7 @@ namespace {
 
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
+using ::testing::Not;
 using ::testing::SizeIs;
 
 class P11signTest : public ::testing::Test {
@@ -59,6 +62,29 @@ TEST_F(P11signTest, SocketComesFromTheEnvironment) {
   const RunResult r = run_p11sign({"keys"}, with_env("P11SIGN_SOCKET", daemon_.socket_path()));
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(only_request().target, "/v1/keys");
+}
+
+// --socket wins over $P11SIGN_SOCKET: the variable names a path where nothing listens, so the
+// request reaches the fake daemon only if the flag is the one used.
+TEST_F(P11signTest, SocketFlagWinsOverTheEnvironment) {
+  RunOptions options = with_env("P11SIGN_SOCKET", daemon_.dir() + "/not-this.sock");
+  const RunResult r = run_p11sign({"--socket", daemon_.socket_path(), "keys"}, options);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(only_request().target, "/v1/keys");
+  EXPECT_THAT(r.err, Not(HasSubstr("not-this.sock")));
+}
+
+// Neither --socket nor $P11SIGN_SOCKET (run_p11sign removes it): the client goes to the daemon's
+// packaged socket, which the error names when nothing is there.
+TEST_F(P11signTest, SocketFallsBackToTheSystemDaemonsPath) {
+  const std::string fallback = "/run/p11signd/p11signd.sock";
+  if (::access(fallback.c_str(), F_OK) == 0) {
+    GTEST_SKIP() << fallback << " exists here: a connection to it could succeed";
+  }
+  const RunResult r = run_p11sign({"keys"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("p11sign: cannot connect to " + fallback + ":"));
+  EXPECT_THAT(daemon_.requests(), IsEmpty());
 }
 
 TEST_F(P11signTest, UnreachableSocketIsAFailure) {

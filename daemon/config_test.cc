@@ -2,6 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <thread>
+
+#include "daemon/daemon.h"
+#include "daemon/fake_keystore.h"
+
 namespace p11signd::daemon {
 namespace {
 
@@ -51,6 +56,72 @@ TEST(Config, ParsesTheInterfaceExample) {
   EXPECT_EQ(k.schemes, (std::vector<std::string>{"mypos", "raw"}));
   EXPECT_EQ(k.settings.at("mypos.sid"), "000000000000010");
   EXPECT_EQ(c.peers.at("mypos").certificate, "/etc/p11signd/mypos.crt");
+}
+
+// A file with only what is required gets interface.md's values (its example block), and those this
+// daemon adds where interface.md is silent (docs/api.md's table of added options).
+TEST(Config, DefaultsAreThoseOfTheInterface) {
+  auto r = parse_config_text(
+      "[token]\nuri = pkcs11:token=payments\npin-file = /etc/p11signd/pin\n"
+      "[key.k]\nlabel = k\n");
+  ASSERT_TRUE(r.ok()) << r.problems.front();
+  const DaemonSettings& d = r.config.daemon;
+  EXPECT_EQ(d.socket, "/run/p11signd/p11signd.sock");
+  EXPECT_EQ(d.socket_mode, 0660u);
+  EXPECT_EQ(d.workers, 0u);
+  EXPECT_EQ(d.queue_limit, 1024u);
+  EXPECT_EQ(d.max_request_bytes, 65536u);
+  EXPECT_EQ(d.request_timeout, std::chrono::milliseconds(5000));
+  EXPECT_EQ(d.audit_log, "-");
+  EXPECT_EQ(d.admin_uids, (std::vector<uid_t>{0}));
+  EXPECT_TRUE(d.admin_gids.empty());
+  EXPECT_EQ(r.config.token.module, "/usr/lib/softhsm/libsofthsm2.so");
+  // The daemon's additions.
+  EXPECT_EQ(d.read_timeout, std::chrono::milliseconds(10000));
+  EXPECT_EQ(d.idle_timeout, std::chrono::milliseconds(60000));
+  EXPECT_EQ(d.max_connections, 1024u);
+  EXPECT_EQ(d.health_key, "");
+  EXPECT_EQ(r.config.token.max_sessions, 0u);
+  EXPECT_FALSE(r.config.keys.at("k").spec.allow_extractable);
+}
+
+// workers = 0 (the default) is one worker per CPU core, never more than the sessions the token
+// allows (max_sessions() 0: no limit); a number is taken as it is, under the same cap.
+TEST(Config, ZeroWorkersIsOnePerCpuCoreCappedByTheTokensSessions) {
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  const FakeKeyStore unlimited("t", 0);
+  DaemonSettings d = parse_config_text("[daemon]\nworkers = 0\n").config.daemon;
+  ASSERT_EQ(d.workers, 0u);
+  EXPECT_EQ(worker_count(d, unlimited), cores);
+  EXPECT_EQ(worker_count(d, FakeKeyStore("t", 1)), 1u);
+  d.workers = 7;
+  EXPECT_EQ(worker_count(d, unlimited), 7u);
+  EXPECT_EQ(worker_count(d, FakeKeyStore("t", 3)), 3u);
+}
+
+// allow-extractable is a yes/no option of a key section, off unless said; anything else is a
+// problem naming the option.
+TEST(Config, AllowExtractableIsABooleanOfTheKeySection) {
+  const std::string base = "[token]\nuri = pkcs11:token=t\npin-file = /p\n[key.k]\nlabel = k\n";
+  for (const char* yes : {"true", "yes", "1"}) {
+    auto r = parse_config_text(base + "allow-extractable = " + yes + "\n");
+    ASSERT_TRUE(r.ok()) << yes << ": " << r.problems.front();
+    EXPECT_TRUE(r.config.keys.at("k").spec.allow_extractable) << yes;
+    EXPECT_TRUE(r.config.key_specs().front().allow_extractable) << yes;
+  }
+  for (const char* no : {"false", "no", "0"}) {
+    auto r = parse_config_text(base + "allow-extractable = " + no + "\n");
+    ASSERT_TRUE(r.ok()) << no << ": " << r.problems.front();
+    EXPECT_FALSE(r.config.keys.at("k").spec.allow_extractable) << no;
+  }
+  auto bad = parse_config_text(base + "allow-extractable = maybe\n");
+  ASSERT_EQ(bad.problems.size(), 1u);
+  EXPECT_NE(bad.problems[0].find("[key.k] allow-extractable"), std::string::npos)
+      << bad.problems[0];
+  auto misplaced = parse_config_text(base + "[daemon]\nallow-extractable = true\n");
+  ASSERT_FALSE(misplaced.ok());
+  EXPECT_NE(misplaced.problems[0].find("unknown option 'allow-extractable'"), std::string::npos)
+      << misplaced.problems[0];
 }
 
 TEST(Config, SpinUsDefaultsTo50AndAcceptsZeroUpTo10ms) {

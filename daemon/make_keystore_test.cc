@@ -81,6 +81,28 @@ TEST_F(MakeKeystoreTest, AbsentTokenIsUnavailableSoSystemdRetries) {
   EXPECT_NE(message_.find("not-plugged-in"), std::string::npos) << message_;
 }
 
+// allow-extractable goes from the [key.NAME] section to the token's key registry: a key another
+// tool left extractable stops the start (78, naming the option) until the section allows it.
+TEST_F(MakeKeystoreTest, ExtractableKeyNeedsAllowExtractableInItsSection) {
+  {
+    auto token = pkcs11::Token::open(hsm_.config());
+    testing::generate_key_with_protection(*token, "legacy", /*sensitive=*/true,
+                                          /*extractable=*/true);
+  }
+  const std::string file = "[token]\nmodule = " + testing::softhsm_module() +
+                           "\nuri = " + hsm_.uri() + "\npin-file = " + hsm_.pin_file() +
+                           "\n[key.legacy]\nlabel = legacy\n";
+  ConfigResult refused = parse_config_text(file);
+  ASSERT_TRUE(refused.ok()) << refused.problems.front();
+  EXPECT_EQ(exit_status(refused.config), kExitConfig);
+  EXPECT_NE(message_.find("allow-extractable = true in [key.legacy]"), std::string::npos)
+      << message_;
+
+  ConfigResult allowed = parse_config_text(file + "allow-extractable = true\n");
+  ASSERT_TRUE(allowed.ok()) << allowed.problems.front();
+  EXPECT_EQ(exit_status(allowed.config), -1) << message_;
+}
+
 TEST_F(MakeKeystoreTest, PinFromASystemdCredential) {
   Config c = config();
   c.token.pin_file.clear();

@@ -2,7 +2,10 @@
 // served on a temporary socket. Signatures are checked with OpenSSL against the public key the
 // daemon hands out.
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
 
+#include <cstdio>
 #include <thread>
 
 #include "common/encoding.h"
@@ -15,6 +18,35 @@ namespace p11signd::daemon {
 namespace {
 
 using namespace p11signd::daemon::testing;
+
+// SHA-256 of bytes as lowercase hex, computed here with OpenSSL alone (not with the daemon's
+// helper).
+std::string sha256_hex(const Bytes& bytes) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EXPECT_EQ(EVP_Digest(bytes.data(), bytes.size(), md, &len, EVP_sha256(), nullptr), 1);
+  std::string hex;
+  char two[3];
+  for (unsigned int i = 0; i < len; ++i) {
+    std::snprintf(two, sizeof two, "%02x", md[i]);
+    hex += two;
+  }
+  return hex;
+}
+
+// The DER of the public key in a PEM text, re-encoded by OpenSSL.
+Bytes der_of_pem(const std::string& pem) {
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(
+      BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())), &BIO_free);
+  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(
+      PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr), &EVP_PKEY_free);
+  if (!key) return {};
+  unsigned char* der = nullptr;
+  const int n = i2d_PUBKEY(key.get(), &der);
+  Bytes out(der, der + std::max(n, 0));
+  OPENSSL_free(der);
+  return out;
+}
 
 class TokenDaemonTest : public ::testing::Test {
  protected:
@@ -78,6 +110,52 @@ TEST_F(TokenDaemonTest, ManyClientsSignAtOnce) {
   }
   for (auto& t : threads) t.join();
   EXPECT_EQ(ok, 160);
+}
+
+// interface.md: GET /v1/keys gives each key's "public key fingerprint (SHA-256 of SPKI)". It is the
+// lowercase hex SHA-256 of exactly the DER the public-key route hands out (the same key as PEM and
+// as the JWK's kid), and label and id are the token's: selecting the key by that id finds it again.
+TEST_F(TokenDaemonTest, FingerprintIsSha256OfTheServedSpki) {
+  auto listed = client_->get("/v1/keys");
+  ASSERT_EQ(listed.result_int(), 200u) << listed.body();
+  const auto keys = body_json(listed)["keys"];
+  ASSERT_EQ(keys.size(), 1u) << listed.body();
+  const auto& demo = keys[0];
+  EXPECT_EQ(demo["name"], "demo");
+  EXPECT_EQ(demo["label"], "demo");
+  EXPECT_EQ(demo["bits"], 2048);
+  const std::string fingerprint = demo["fingerprint_sha256"].get<std::string>();
+  EXPECT_EQ(fingerprint, sha256_hex(spki_));
+  EXPECT_EQ(fingerprint.size(), 64u);
+
+  auto pem = client_->get("/v1/keys/demo/public-key");
+  ASSERT_EQ(pem.result_int(), 200u) << pem.body();
+  EXPECT_EQ(der_of_pem(pem.body()), spki_) << "the PEM and der-base64 forms differ";
+  auto jwk = client_->get("/v1/keys/demo/public-key?format=jwk");
+  ASSERT_EQ(jwk.result_int(), 200u) << jwk.body();
+  EXPECT_EQ(body_json(jwk)["kid"], fingerprint);
+
+  const std::string id = demo["id"].get<std::string>();
+  ASSERT_FALSE(id.empty());
+  EXPECT_EQ(id.find_first_not_of("0123456789abcdef"), std::string::npos) << id;
+  daemon_->write_config(
+      "[key.demo]\nlabel = demo\nallow-uids = 0\n"
+      "[key.byid]\nid = " +
+      id + "\nallow-uids = 0\n");
+  const auto problems = daemon_->daemon().reload_now();
+  ASSERT_TRUE(problems.empty()) << problems.front();
+  auto again = client_->get("/v1/keys");
+  ASSERT_EQ(again.result_int(), 200u) << again.body();
+  bool found = false;
+  const auto again_body = body_json(again);  // kept: a range-for over a temporary's member dangles
+  for (const auto& k : again_body["keys"]) {
+    if (k["name"] != "byid") continue;
+    found = true;
+    EXPECT_EQ(k["fingerprint_sha256"], fingerprint);
+    EXPECT_EQ(k["label"], "demo");
+    EXPECT_EQ(k["id"], id);
+  }
+  EXPECT_TRUE(found) << again.body();
 }
 
 TEST_F(TokenDaemonTest, AdminRoutesOnTheToken) {

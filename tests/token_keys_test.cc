@@ -126,25 +126,7 @@ TEST_F(TokenTest, KeyCreationRefusesBadSizeAndTakenLabel) {
 // A key some other tool left extractable: refused unless its configuration allows it.
 TEST_F(TokenTest, ExtractableKeyRefusedUnlessAllowed) {
   open();
-  token_->with_admin_session([](const pkcs11::Module& m, CK_SESSION_HANDLE s) {
-    pkcs11::Template pub, priv;
-    const CK_BYTE e[] = {1, 0, 1};
-    pub.add_bool(CKA_TOKEN, true)
-        .add_ulong(CKA_MODULUS_BITS, 2048)
-        .add_bytes(CKA_PUBLIC_EXPONENT, e)
-        .add_string(CKA_LABEL, "loose");
-    priv.add_bool(CKA_TOKEN, true)
-        .add_bool(CKA_PRIVATE, true)
-        .add_bool(CKA_SENSITIVE, false)
-        .add_bool(CKA_EXTRACTABLE, true)
-        .add_bool(CKA_SIGN, true)
-        .add_string(CKA_LABEL, "loose");
-    CK_MECHANISM mech{CKM_RSA_PKCS_KEY_PAIR_GEN, nullptr, 0};
-    CK_OBJECT_HANDLE a, b;
-    m.call("C_GenerateKeyPair", &CK_FUNCTION_LIST::C_GenerateKeyPair, s, &mech, pub.data(),
-           pub.size(), priv.data(), priv.size(), &a, &b);
-    return 0;
-  });
+  generate_key_with_protection(*token_, "loose", /*sensitive=*/false, /*extractable=*/true);
   try {
     add_key(by_label("loose", "loose"));
     FAIL() << "an extractable key must be refused";
@@ -156,6 +138,45 @@ TEST_F(TokenTest, ExtractableKeyRefusedUnlessAllowed) {
   spec.allow_extractable = true;
   add_key(spec);
   EXPECT_TRUE(key("loose").extractable);
+}
+
+// Either flag alone is enough to refuse a key (interface.md: CKA_EXTRACTABLE true *or*
+// CKA_SENSITIVE false): a sensitive key can still be wrapped out, and a non-extractable one read in
+// the clear. The message names the flag that is wrong.
+TEST_F(TokenTest, ExtractableButSensitiveKeyRefusedUnlessAllowed) {
+  open();
+  generate_key_with_protection(*token_, "wrappable", /*sensitive=*/true, /*extractable=*/true);
+  try {
+    add_key(by_label("wrappable", "wrappable"));
+    FAIL() << "a sensitive but extractable key must be refused";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.category(), ErrorCategory::kRefused) << e.what();
+    EXPECT_NE(std::string(e.what()).find("CKA_EXTRACTABLE is true"), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(token_->keys().snapshot()->keys.count("wrappable"));
+  auto spec = by_label("wrappable", "wrappable");
+  spec.allow_extractable = true;
+  add_key(spec);
+  EXPECT_TRUE(key("wrappable").extractable);
+  EXPECT_TRUE(key("wrappable").sensitive);
+}
+
+TEST_F(TokenTest, NotSensitiveButNotExtractableKeyRefusedUnlessAllowed) {
+  open();
+  generate_key_with_protection(*token_, "readable", /*sensitive=*/false, /*extractable=*/false);
+  try {
+    add_key(by_label("readable", "readable"));
+    FAIL() << "a non-extractable but non-sensitive key must be refused";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.category(), ErrorCategory::kRefused) << e.what();
+    EXPECT_NE(std::string(e.what()).find("CKA_SENSITIVE is false"), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(token_->keys().snapshot()->keys.count("readable"));
+  auto spec = by_label("readable", "readable");
+  spec.allow_extractable = true;
+  add_key(spec);
+  EXPECT_FALSE(key("readable").extractable);
+  EXPECT_FALSE(key("readable").sensitive);
 }
 
 TEST_F(TokenTest, SelectByHexId) {

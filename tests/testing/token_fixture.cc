@@ -4,6 +4,7 @@
 #include <iterator>
 #include <stdexcept>
 
+#include "pkcs11/attributes.h"
 #include "pkcs11/public_key.h"
 
 namespace p11signd::testing {
@@ -54,6 +55,29 @@ bool TokenTest::verifies(const std::string& name, const SignRequest& req, ByteVi
                          ByteView sig) const {
   return pkcs11::verify_rsa(key(name).spki_der, req.alg == SignAlg::kRsaPssSha256, req.salt_len,
                             data, sig);
+}
+
+void generate_key_with_protection(pkcs11::Token& token, const std::string& label, bool sensitive,
+                                  bool extractable) {
+  token.with_admin_session([&](const pkcs11::Module& m, CK_SESSION_HANDLE s) {
+    pkcs11::Template pub, priv;
+    const CK_BYTE e[] = {1, 0, 1};
+    pub.add_bool(CKA_TOKEN, true)
+        .add_ulong(CKA_MODULUS_BITS, 2048)
+        .add_bytes(CKA_PUBLIC_EXPONENT, e)
+        .add_string(CKA_LABEL, label);
+    priv.add_bool(CKA_TOKEN, true)
+        .add_bool(CKA_PRIVATE, true)
+        .add_bool(CKA_SENSITIVE, sensitive)
+        .add_bool(CKA_EXTRACTABLE, extractable)
+        .add_bool(CKA_SIGN, true)
+        .add_string(CKA_LABEL, label);
+    CK_MECHANISM mech{CKM_RSA_PKCS_KEY_PAIR_GEN, nullptr, 0};
+    CK_OBJECT_HANDLE public_key, private_key;
+    m.call("C_GenerateKeyPair", &CK_FUNCTION_LIST::C_GenerateKeyPair, s, &mech, pub.data(),
+           pub.size(), priv.data(), priv.size(), &public_key, &private_key);
+    return 0;
+  });
 }
 
 std::string read_file(const std::string& path) {

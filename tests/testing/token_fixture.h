@@ -39,6 +39,12 @@ class TokenTest : public ::testing::Test {
   std::unique_ptr<pkcs11::Token> token_;
 };
 
+// Generates an RSA-2048 key pair labelled label with the given CKA_SENSITIVE and CKA_EXTRACTABLE,
+// as another tool could leave one on a token (the daemon itself only makes sensitive,
+// non-extractable keys). Nothing is added to the token's registry.
+void generate_key_with_protection(pkcs11::Token& token, const std::string& label, bool sensitive,
+                                  bool extractable);
+
 std::string read_file(const std::string& path);
 std::string testdata(const std::string& relative);
 
