@@ -12,6 +12,7 @@
 
 #include "daemon/listener.h"
 #include "daemon/notify.h"
+#include "daemon/restart_settings.h"
 #include "daemon/routes_schemes.h"
 
 namespace p11signd::daemon {
@@ -175,10 +176,10 @@ std::vector<std::string> Daemon::reload() {
     notify::ready("reload refused: " + problems.front());
     return problems;
   }
-  if (next.config.daemon.socket != config_.daemon.socket ||
-      next.config.daemon.workers != config_.daemon.workers ||
-      next.config.token.uri != config_.token.uri) {
-    log("reload: socket, workers and [token] changes take effect at the next restart");
+  if (const auto later = settings_needing_restart(config_, next.config); !later.empty()) {
+    std::string names;
+    for (const auto& name : later) names += (names.empty() ? "" : ", ") + name;
+    log("reload: " + names + " changed; these take effect at the next restart");
   }
   api_->apply_config(next.config);
   config_.keys = next.config.keys;
