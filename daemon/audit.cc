@@ -80,7 +80,9 @@ bool AuditLog::write_line_locked(const std::string& line) {
 bool AuditLog::write(const AuditRecord& record) {
   const std::string line = audit_json(record).dump() + "\n";
   std::lock_guard lock(mu_);
-  if (!failure_.empty()) return false;
+  // A failed log is re-opened by the next line of any kind, so denials and verifications are not
+  // dropped while nobody signs (signing re-opens it through try_recover() too).
+  if (!failure_.empty() && !reopen_locked()) return false;
   return write_line_locked(line);
 }
 

@@ -85,6 +85,25 @@ TEST(AuditLog, ReopenThatFailsStopsTheLogUntilItCanOpenAgain) {
   EXPECT_EQ(nlohmann::json::parse(lines[0])["op"], "audit-recovered");
 }
 
+// A denial or a verification after a failure re-opens the log itself: it is not dropped while
+// nobody signs.
+TEST(AuditLog, AnyLineReopensAFailedLog) {
+  testing::TempDir dir;
+  const std::string sub = dir.file("logs");
+  AuditLog log(sub + "/audit.log");
+  EXPECT_FALSE(log.healthy());
+  std::filesystem::create_directory(sub);
+  AuditRecord deny;
+  deny.op = "deny";
+  deny.result = "denied";
+  EXPECT_TRUE(log.write(deny));
+  EXPECT_TRUE(log.healthy());
+  const auto lines = lines_of(sub + "/audit.log");
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(nlohmann::json::parse(lines[0])["op"], "audit-recovered");
+  EXPECT_EQ(nlohmann::json::parse(lines[1])["op"], "deny");
+}
+
 TEST(Metrics, HistogramBucketsAreCumulative) {
   Metrics m;
   m.observe_sign("k", "RSA-SHA256", std::chrono::microseconds(500));

@@ -34,6 +34,21 @@ unsigned optional_unsigned(const nlohmann::json& body, const std::string& field,
   return body[field].get<unsigned>();
 }
 
+// Moves a secret string field out of body into a holder that wipes it when it is released.
+std::shared_ptr<std::string> take_wiped_string(nlohmann::json& body, const std::string& field) {
+  if (!body.is_object() || !body.contains(field) || !body[field].is_string()) {
+    require_string(body, field);  // throws the 400 that names the field (no copy of a secret made)
+  }
+  std::shared_ptr<std::string> held(new std::string, [](std::string* s) {
+    OPENSSL_cleanse(s->data(), s->size());
+    delete s;
+  });
+  auto& in_json = body[field].get_ref<std::string&>();
+  *held = std::move(in_json);
+  OPENSSL_cleanse(in_json.data(), in_json.size());
+  return held;
+}
+
 std::string config_snippet(const KeySpec& spec) {
   return "[key." + spec.name + "]\nlabel = " + spec.label +
          "\nallow-uids =\nallow-groups =\nschemes = raw\n";
@@ -124,15 +139,22 @@ void Api::create_key(Call& call) {
 
 void Api::import_key(Call& call) {
   require_admin(call);
-  auto body = parse_json_object(call.req.body());
-  // The private key must not linger in the request buffer; the store wipes its own copy.
-  OPENSSL_cleanse(call.req.body().data(), call.req.body().size());
+  // The private key must not linger anywhere: the request body is wiped whether or not it parses,
+  // the PEM leaves the JSON at once, and its holder wipes it when the last user lets go (also when
+  // the work never runs: queue full, deadline, no session). The store wipes its own copy.
+  std::string& raw = call.req.body();
+  nlohmann::json body;
+  try {
+    body = parse_json_object(raw);
+  } catch (...) {
+    OPENSSL_cleanse(raw.data(), raw.size());
+    throw;
+  }
+  OPENSSL_cleanse(raw.data(), raw.size());
+  const auto pem = take_wiped_string(body, "pem");
   KeySpec spec;
   spec.name = require_string(body, "name");
   spec.label = optional_string(body, "label", spec.name);
-  auto pem = std::make_shared<std::string>(require_string(body, "pem"));
-  auto& in_json = body["pem"].get_ref<std::string&>();
-  OPENSSL_cleanse(in_json.data(), in_json.size());
   check_new_name(spec.name);
   auto claim = std::make_shared<AnswerClaim>();
   run_on_pool(

@@ -59,6 +59,11 @@ TEST(ServerAdmin, GeneratesAKeyThatAdminsCanUseUntilConfigured) {
   EXPECT_EQ(c.post("/v1/keys/made/sign", sign_body("after reload")).result_int(), 200u);
 }
 
+std::string body_without_name(nlohmann::json body) {
+  body.erase("name");
+  return body.dump();
+}
+
 TEST(ServerAdmin, ImportsAKeyAndNeverEchoesIt) {
   if (geteuid() != 0) GTEST_SKIP() << "the test config names uid 0 as admin";
   TestDaemon d;
@@ -71,6 +76,14 @@ TEST(ServerAdmin, ImportsAKeyAndNeverEchoesIt) {
   EXPECT_EQ(body_json(res)["key"]["generated_on_token"], false);
   EXPECT_EQ(d.store().key("imported")->spki_der, spki_der(key.get()));
   EXPECT_EQ(c.post("/v1/keys/import", R"({"name":"junk","pem":"not a key"})").result_int(), 422u);
+  // The PEM is taken out of the body first; the other fields' errors still name them.
+  const auto no_pem = c.post("/v1/keys/import", R"({"name":"x"})");
+  EXPECT_EQ(no_pem.result_int(), 400u);
+  EXPECT_NE(no_pem.body().find("'pem'"), std::string::npos) << no_pem.body();
+  const auto no_name = c.post("/v1/keys/import", body_without_name(body));
+  EXPECT_EQ(no_name.result_int(), 400u);
+  EXPECT_NE(no_name.body().find("'name'"), std::string::npos) << no_name.body();
+  EXPECT_EQ(no_name.body().find("PRIVATE"), std::string::npos);
   EXPECT_EQ(read_file(d.audit_path()).find("PRIVATE"), std::string::npos);
 }
 
