@@ -9,6 +9,7 @@
 #include <iostream>
 #include <sstream>
 #include <thread>
+#include <utility>
 
 #include "daemon/listener.h"
 #include "daemon/notify.h"
@@ -70,7 +71,10 @@ Daemon::Daemon(Config config, std::unique_ptr<KeyStore> store, DaemonOptions opt
   if (!audit_.healthy()) log(audit_.failure() + " (signing is refused until it can be written)");
 }
 
-Daemon::~Daemon() { pool_.stop(); }
+Daemon::~Daemon() {
+  if (reload_thread_.joinable()) reload_thread_.join();
+  pool_.stop();
+}
 
 void Daemon::set_listening(bool ok) {
   std::lock_guard lock(ready_mu_);
@@ -150,45 +154,72 @@ void Daemon::request_reload() {
 std::vector<std::string> Daemon::reload_now() {
   std::promise<std::vector<std::string>> done;
   auto result = done.get_future();
-  asio::post(io_, [this, &done] { done.set_value(reload()); });
+  asio::post(io_, [this, &done] {
+    reload([&done](std::vector<std::string> problems) { done.set_value(std::move(problems)); });
+  });
   return result.get();
 }
 
-std::vector<std::string> Daemon::reload() {
+// On the event loop. The file is read and checked here; the keys are resolved on a thread of their
+// own, because the token may make set_keys() wait (a key being generated holds its admin lock for
+// seconds, a repair for longer) and the loop must keep answering meanwhile. A reload asked for
+// while one runs follows it.
+void Daemon::reload(ReloadDone done) {
+  if (done) reload_waiters_.push_back(std::move(done));
+  if (reloading_) {
+    reload_again_ = true;
+    return;
+  }
+  reloading_ = true;
   notify::reloading();
   // First, and whatever the file now says: logrotate's postrotate reloads to move the audit trail
   // to the new file, and a configuration mistake must not keep it writing into the rotated one.
   if (!audit_.reopen()) log(audit_.failure() + " (signing is refused until it can be written)");
-  ConfigResult next = load_config(config_.path);
-  auto problems = next.problems;
-  if (problems.empty()) problems = api_->check_config(next.config);
-  if (problems.empty()) {
-    // Keys created through the API stay named (the store keeps them) unless the file now names
-    // them.
+  auto next = std::make_shared<ConfigResult>(load_config(config_.path));
+  if (next->problems.empty()) next->problems = api_->check_config(next->config);
+  if (!next->problems.empty()) return finish_reload(*next);
+  if (reload_thread_.joinable()) reload_thread_.join();  // finished: reloading_ was false
+  reload_thread_ = std::thread([this, next] {
     try {
-      store_->set_keys(next.config.key_specs());
+      // Keys created through the API stay named (the store keeps them) unless the file now names
+      // them.
+      store_->set_keys(next->config.key_specs());
     } catch (const std::exception& e) {  // StoreError, or anything else: a reload never ends us
-      problems = split_lines(e.what());
+      next->problems = split_lines(e.what());
     }
+    asio::post(io_, [this, next] { finish_reload(*next); });
+  });
+}
+
+void Daemon::finish_reload(const ConfigResult& next) {
+  if (next.problems.empty()) {
+    apply_reload(next.config);
+  } else {
+    for (const auto& p : next.problems) {
+      log("reload refused, keeping the previous configuration: " + p);
+    }
+    notify::ready("reload refused: " + next.problems.front());
   }
-  if (!problems.empty()) {
-    for (const auto& p : problems) log("reload refused, keeping the previous configuration: " + p);
-    notify::ready("reload refused: " + problems.front());
-    return problems;
-  }
-  if (const auto later = settings_needing_restart(config_, next.config); !later.empty()) {
+  reloading_ = false;
+  auto waiters = std::move(reload_waiters_);
+  reload_waiters_.clear();
+  for (auto& waiter : waiters) waiter(next.problems);
+  if (std::exchange(reload_again_, false)) reload();
+}
+
+void Daemon::apply_reload(const Config& next) {
+  if (const auto later = settings_needing_restart(config_, next); !later.empty()) {
     std::string names;
     for (const auto& name : later) names += (names.empty() ? "" : ", ") + name;
     log("reload: " + names + " changed; these take effect at the next restart");
   }
-  api_->apply_config(next.config);
-  config_.keys = next.config.keys;
-  config_.peers = next.config.peers;
-  config_.daemon.admin_uids = next.config.daemon.admin_uids;
-  config_.daemon.admin_gids = next.config.daemon.admin_gids;
+  api_->apply_config(next);
+  config_.keys = next.keys;
+  config_.peers = next.peers;
+  config_.daemon.admin_uids = next.daemon.admin_uids;
+  config_.daemon.admin_gids = next.daemon.admin_gids;
   log("reloaded " + config_.path + "; " + summary(config_, pool_.size()));
   notify::ready(summary(config_, pool_.size()));
-  return {};
 }
 
 void Daemon::begin_shutdown() {

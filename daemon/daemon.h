@@ -8,9 +8,13 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <string>
+#include <thread>
+#include <vector>
 
 #include "daemon/api.h"
 #include "daemon/config.h"
@@ -41,12 +45,16 @@ class Daemon {
   void request_reload();
   // For tests: blocks until run() listens (true) or failed/timed out (false).
   bool wait_until_listening(std::chrono::milliseconds timeout);
-  // Reloads from a file, on the event loop; returns the problems (empty: applied). Thread-safe.
+  // Reloads from the file and waits for the outcome: the problems (empty: applied). Thread-safe;
+  // not from the event loop itself.
   std::vector<std::string> reload_now();
 
  private:
+  using ReloadDone = std::function<void(const std::vector<std::string>& problems)>;
   void on_signal(int signo);
-  std::vector<std::string> reload();
+  void reload(ReloadDone done = nullptr);
+  void finish_reload(const ConfigResult& next);
+  void apply_reload(const Config& next);
   void begin_shutdown();
   void arm_watchdog(std::chrono::microseconds interval);
   void set_listening(bool ok);
@@ -64,6 +72,12 @@ class Daemon {
   boost::asio::steady_timer watchdog_;
   boost::asio::steady_timer drain_deadline_;
   bool stopping_ = false;
+
+  // Reload state, on the event loop only (the thread resolves keys and posts back).
+  bool reloading_ = false;
+  bool reload_again_ = false;
+  std::vector<ReloadDone> reload_waiters_;
+  std::thread reload_thread_;
 
   std::mutex ready_mu_;
   std::condition_variable ready_cv_;

@@ -1,5 +1,7 @@
 #include "daemon/fake_keystore.h"
 
+#include <utility>
+
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
@@ -264,6 +266,13 @@ TokenStatus FakeKeyStore::status() const {
 }
 
 void FakeKeyStore::set_keys(const std::vector<KeySpec>& specs) {
+  std::shared_future<void> gate;
+  {
+    std::lock_guard hold(hold_mu_);
+    gate = std::exchange(set_keys_gate_, {});
+    if (set_keys_entered_) std::exchange(set_keys_entered_, nullptr)->set_value();
+  }
+  if (gate.valid()) gate.wait();
   std::lock_guard lock(mu_);
   std::map<std::string, std::size_t> names;
   std::string errors;

@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <future>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -33,6 +34,13 @@ class FakeKeyStore final : public KeyStore {
   void set_sign_delay(std::chrono::milliseconds delay) { sign_delay_ms_ = delay.count(); }
   void set_open_session_fails(bool fails) { open_fails_ = fails; }
   void set_status_fails(bool fails) { status_fails_ = fails; }  // status() throws
+  // set_keys() waits for gate before it does anything (a token busy generating a key); entered is
+  // set when it starts waiting. Both are used once.
+  void hold_set_keys(std::shared_future<void> gate, std::promise<void>* entered) {
+    std::lock_guard lock(hold_mu_);
+    set_keys_gate_ = std::move(gate);
+    set_keys_entered_ = entered;
+  }
   unsigned long sign_count() const { return sign_count_; }
   unsigned long signs_started() const { return signs_started_; }
   EvpPkeyPtr public_key(const std::string& name) const;
@@ -78,6 +86,9 @@ class FakeKeyStore final : public KeyStore {
   std::atomic<long> sign_delay_ms_{0};
   std::atomic<bool> open_fails_{false};
   std::atomic<bool> status_fails_{false};
+  std::mutex hold_mu_;
+  std::shared_future<void> set_keys_gate_;
+  std::promise<void>* set_keys_entered_ = nullptr;
   std::atomic<unsigned long> sign_count_{0};
   std::atomic<unsigned long> signs_started_{0};
 };

@@ -11,6 +11,7 @@
 #include <boost/beast/http/error.hpp>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <thread>
 
 #include "daemon/test_support.h"
@@ -86,6 +87,31 @@ TEST(ServerLifecycle, ReloadReopensTheAuditLog) {
   std::size_t rotated_lines = 0;
   for (std::string line; std::getline(rotated, line);) ++rotated_lines;
   EXPECT_EQ(rotated_lines, before);
+}
+
+// The keys are resolved off the event loop: while the token keeps a reload waiting (a key being
+// generated holds its admin lock), requests are still answered; the reload then completes.
+TEST(ServerLifecycle, RequestsAreAnsweredWhileAReloadWaitsForTheToken) {
+  TestDaemon::Options o;
+  o.sections = kDemoOnly;
+  TestDaemon d(o);
+  std::promise<void> release, entered;
+  d.store().hold_set_keys(release.get_future().share(), &entered);
+  d.write_config(kDemoAndSecond);
+  auto reloaded = std::async(std::launch::async, [&] { return d.daemon().reload_now(); });
+  entered.get_future().wait();
+  auto signed_meanwhile = std::async(std::launch::async, [&] {
+    Client c(d.socket());
+    return c.post("/v1/keys/demo/sign", sign_body("x")).result_int();
+  });
+  const bool answered =
+      signed_meanwhile.wait_for(std::chrono::seconds(5)) == std::future_status::ready;
+  release.set_value();
+  EXPECT_TRUE(answered) << "the event loop waited for the reload's token work";
+  EXPECT_EQ(signed_meanwhile.get(), 200u);
+  EXPECT_TRUE(reloaded.get().empty());
+  Client c(d.socket());
+  EXPECT_EQ(c.post("/v1/keys/second/sign", sign_body("x")).result_int(), 200u);
 }
 
 TEST(ServerLifecycle, ReloadWhileFiftyClientsSign) {
