@@ -30,7 +30,7 @@ Json RawScheme::describe() const {
               {"description", "signs the given bytes as they are (SHA-256 inside the signature)"},
               {"sign", {{"required", {"data"}}, {"optional", {"alg", "salt_len"}}}},
               {"verify", {{"required", {"data", "signature"}}, {"optional", {"alg", "salt_len"}}}},
-              {"settings", Json::array()},
+              {"settings", known_settings()},
               {"algorithms", {"RSA-SHA256", "RSA-PSS-SHA256"}}};
 }
 
