@@ -145,6 +145,24 @@ TEST(ServerSchemes, VerifyNeedsExactlyOneOfPeerAndKey) {
   }
 }
 
+// A misspelled scheme setting stops a start and refuses a reload, as --check-config reports it.
+TEST(ServerSchemes, MisspelledSchemeSettingIsRefusedAtStartAndReload) {
+  const std::string line =
+      "[key.restricted] swifood.appid: not a setting of scheme swifood (its settings: "
+      "swifood.app-id, swifood.store-key)";
+  TestDaemon::Options o;
+  o.sections += "swifood.appid = 1\n";  // in [key.restricted], the last section
+  try {
+    TestDaemon refused(o);
+    ADD_FAILURE() << "the daemon started";
+  } catch (const std::runtime_error& e) {
+    EXPECT_EQ(e.what(), "test keys: " + line);
+  }
+  TestDaemon d;
+  d.write_config(o.sections);
+  EXPECT_EQ(d.daemon().reload_now(), std::vector<std::string>{line});
+}
+
 TEST(ServerSchemes, UnknownPeerIs404) {
   TestDaemon d;
   Client c(d.socket());
