@@ -2,10 +2,15 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <regex>
+#include <set>
+#include <sstream>
 #include <thread>
 
 #include "daemon/daemon.h"
 #include "daemon/fake_keystore.h"
+#include "daemon/routes_schemes.h"
 
 namespace p11signd::daemon {
 namespace {
@@ -192,6 +197,76 @@ TEST(Config, DuplicateOptionIsReported) {
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.problems[0].find("more than once"), std::string::npos);
 }
+
+#if P11SIGND_HAVE_SCHEMES
+
+// What start, reload and --check-config run after parsing: the schemes' own checks.
+std::vector<std::string> scheme_problems(const std::string& key_sections) {
+  auto r = parse_config_text("[token]\nuri = pkcs11:token=x\npin-file = /p\n" + key_sections);
+  EXPECT_TRUE(r.ok()) << r.problems.front();
+  return make_scheme_routes()->check(r.config);
+}
+
+TEST(ConfigSchemes, MisspelledSettingNamesKeySettingAndTheKnownOnes) {
+  EXPECT_EQ(scheme_problems("[key.shop]\nlabel = shop\nschemes = mypos\nmypos.sid = 1\n"
+                            "mypos.wallet_number = 61938166610\n"),
+            std::vector<std::string>{
+                "[key.shop] mypos.wallet_number: not a setting of scheme mypos (its settings: "
+                "mypos.sid, mypos.wallet-number, mypos.key-index)"});
+  // Also when the key does not (yet) list the scheme: a misspelling is never meant.
+  EXPECT_EQ(scheme_problems("[key.shop]\nlabel = shop\nschemes = raw\njws.key-id = a\n"),
+            std::vector<std::string>{
+                "[key.shop] jws.key-id: not a setting of scheme jws (its settings: jws.kid)"});
+}
+
+// The settings the docs list, read from the docs themselves: every one is accepted, and every
+// setting a scheme declares is documented.
+std::string read_doc(const std::string& name) {
+  std::ifstream in(std::string(P11SIGND_DOCS_DIR) + "/" + name);
+  EXPECT_TRUE(in) << name;
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::set<std::string> documented_settings() {
+  // configuration.md: "| `mypos` | `mypos.sid`, ... |"; schemes.md: "- Settings: `mypos.sid`, ...".
+  std::set<std::string> out;
+  const std::regex setting("`([a-z]+)\\.[a-z-]+`");
+  const std::regex table_row("^\\| `([a-z]+)` \\| `");
+  for (const char* doc : {"configuration.md", "schemes.md"}) {
+    std::istringstream lines(read_doc(doc));
+    for (std::string line; std::getline(lines, line);) {
+      std::smatch row;
+      const bool listed = line.rfind("- Settings: ", 0) == 0;
+      if (!listed && !std::regex_search(line, row, table_row)) continue;
+      for (std::sregex_iterator it(line.begin(), line.end(), setting), end; it != end; ++it) {
+        const std::string text = (*it)[0];
+        if (listed || (*it)[1] == row[1]) out.insert(text.substr(1, text.size() - 2));
+      }
+    }
+  }
+  return out;
+}
+
+TEST(ConfigSchemes, EveryDocumentedSettingIsAccepted) {
+  const auto documented = documented_settings();
+  EXPECT_GE(documented.size(), 14u);  // the table and the scheme sections were found
+  for (const auto& setting : documented) {
+    const std::string scheme = setting.substr(0, setting.find('.'));
+    for (const auto& p :
+         scheme_problems("[key.k]\nlabel = k\nschemes = " + scheme + "\n" + setting + " = 1\n")) {
+      EXPECT_EQ(p.find("not a setting"), std::string::npos) << setting << ": " << p;
+    }
+  }
+  for (const auto& s : make_scheme_routes()->list()) {
+    for (const auto& setting : s["settings"]) {
+      EXPECT_TRUE(documented.count(setting.get<std::string>())) << setting << " is not documented";
+    }
+  }
+}
+
+#endif
 
 }  // namespace
 }  // namespace p11signd::daemon

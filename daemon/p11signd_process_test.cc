@@ -121,6 +121,18 @@ TEST_F(P11signdProcessTest, CheckConfigExitStatusSaysWhetherToRetry) {
   EXPECT_NE(r.output.find("not-plugged-in"), std::string::npos) << r.output;
 }
 
+#if P11SIGND_HAVE_SCHEMES
+TEST_F(P11signdProcessTest, CheckConfigRefusesAMisspelledSchemeSetting) {
+  write_config(key_section("shop") + "mypos.sid = 000000000000010\nmypos.wallet_number = 1\n");
+  const Outcome r = check_config();
+  EXPECT_EQ(r.exit_code, kExitConfig) << r.output;
+  EXPECT_EQ(
+      r.output,
+      "p11signd: [key.shop] mypos.wallet_number: not a setting of scheme mypos (its settings: "
+      "mypos.sid, mypos.wallet-number, mypos.key-index)\n");
+}
+#endif
+
 TEST_F(P11signdProcessTest, SignsReloadsWhileClientsSignAndStopsCleanly) {
   start();
   Client c(socket());

@@ -38,11 +38,10 @@ void Api::list_schemes(Call& call) {
 void Api::scheme_op(Call& call) {
   const std::string& scheme = call.route.scheme;
   const std::string& op = call.route.op;
-  if (scheme == "raw" && (op == "sign" || op == "verify")) {
+  if (scheme == "raw" && op == "sign") {
     // The daemon's own scheme: the same as /v1/keys/NAME/sign with the key in the body.
     const auto body = parse_json_object(call.req.body());
-    const std::string key = require_string(body, "key");
-    return op == "sign" ? sign(call, key, body) : verify(call, key, body);
+    return sign(call, require_string(body, "key"), body);
   }
   if (!schemes_->knows(scheme)) {
     throw ApiError(http::status::not_found, "scheme_not_found", "no scheme named '" + scheme + "'");
@@ -56,16 +55,27 @@ void Api::scheme_op(Call& call) {
   scheme_sign(call, input);
 }
 
-// Verification needs public keys only: a [peer.NAME] of this scheme, or one of our keys (jws).
+// Verification needs public keys only: a [peer.NAME] of this scheme, or one of our keys (jws,
+// raw). Exactly one of the two.
 void Api::scheme_verify(Call& call, const nlohmann::ordered_json& input) {
   const std::string& scheme = call.route.scheme;
+  const bool has_peer = input.contains("peer");
+  const bool has_key = input.contains("key");
+  if (has_peer == has_key) {
+    throw ApiError(http::status::bad_request, has_peer ? "bad_field" : "missing_field",
+                   std::string(has_peer ? "give either" : "verify needs") +
+                       " 'peer' (a [peer.NAME] section of scheme '" + scheme +
+                       "') or 'key' (one of the daemon's keys)" + (has_peer ? ", not both" : ""));
+  }
   std::optional<Bytes> spki;
   std::string peer;
   std::string key;
-  if (input.contains("peer")) {
+  if (has_peer) {
     peer = string_field(input, "peer");
   } else {
     key = string_field(input, "key");
+    // With one of our keys, raw is /v1/keys/NAME/verify: the same answer and audit record.
+    if (scheme == "raw") return verify(call, key, parse_json_object(call.req.body()));
     require_key_access(call, key, scheme);
     auto info = s_.store.key(key);
     if (!info) throw ApiError(http::status::not_found, "key_not_found", "no key '" + key + "'");

@@ -1,4 +1,5 @@
-// The "raw" scheme: POST /v1/keys/NAME/sign and /verify.
+// The "raw" scheme with one of our keys: POST /v1/keys/NAME/sign and /verify, and
+// /v1/schemes/raw/sign and /verify with "key" (with "peer", raw verify goes through the registry).
 #include "common/digest.h"
 #include "common/encoding.h"
 #include "daemon/api.h"
@@ -75,7 +76,11 @@ void Api::verify(Call& call, const std::string& key, const nlohmann::json& body)
   rec.latency = std::chrono::duration_cast<std::chrono::microseconds>(
       std::chrono::steady_clock::now() - start);
   s_.audit.write(rec);
-  call.reply(json_response(http::status::ok, {{"valid", valid}}));
+  // The reason as the raw scheme gives it for a [peer.NAME] (schemes/raw.cc).
+  call.reply(json_response(
+      http::status::ok,
+      {{"valid", valid},
+       {"reason", valid ? "signature matches" : "signature does not match the data and key"}}));
 }
 
 }  // namespace p11signd::daemon

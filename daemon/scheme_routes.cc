@@ -99,6 +99,12 @@ class RegistrySchemeRoutes final : public SchemeRoutes {
   std::vector<std::string> check(const Config& config) const override {
     auto problems = check_names(config, [this](const std::string& s) { return knows(s); });
     for (const auto& [name, k] : config.keys) {
+      // Every setting, whether or not the key lists its scheme: a misspelling is never meant.
+      for (const auto* scheme : registry_.list()) {
+        for (const auto& p : scheme->unknown_settings(k.settings)) {
+          problems.push_back("[key." + name + "] " + p);
+        }
+      }
       for (const auto& s : k.schemes) {
         if (const auto* scheme = registry_.find(s)) {
           for (const auto& p : scheme->check_settings(k.settings)) {

@@ -2,6 +2,7 @@
 // them.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -72,6 +73,94 @@ TEST(ServerSchemes, VerifiesWithAConfiguredPeer) {
   EXPECT_EQ(body_json(res)["valid"], true);
   verify["peer"] = "other";  // a peer of another scheme
   EXPECT_EQ(c.post("/v1/schemes/jws/verify", verify.dump()).result_int(), 422u);
+}
+
+// raw with a [peer.NAME] goes through the registry as the other schemes do: reason and audit
+// included. The harness's "demo" key is shared_key(0), so its public key is the peer's here.
+TEST(ServerSchemes, RawVerifiesWithAConfiguredPeer) {
+  TempDir dir;
+  const std::string pem = dir.file("peer.pem");
+  std::ofstream(pem) << spki_pem(spki_der(shared_key(0).get()));
+  TestDaemon::Options o;
+  o.sections += "[peer.partner]\nscheme = raw\npublic-key = " + pem + "\n";
+  o.sections += "[peer.other]\nscheme = jws\npublic-key = " + pem + "\n";
+  TestDaemon d(o);
+  Client c(d.socket());
+  for (const char* alg : {"RSA-SHA256", "RSA-PSS-SHA256"}) {
+    auto signed_res = c.post("/v1/keys/demo/sign", sign_body("hello", alg));
+    ASSERT_EQ(signed_res.result_int(), 200u) << signed_res.body();
+    nlohmann::json verify{{"peer", "partner"},
+                          {"alg", alg},
+                          {"data", "aGVsbG8="},
+                          {"signature", body_json(signed_res)["signature"]}};
+    auto res = c.post("/v1/schemes/raw/verify", verify.dump());
+    ASSERT_EQ(res.result_int(), 200u) << res.body();
+    EXPECT_EQ(body_json(res), (nlohmann::json{{"valid", true}, {"reason", "signature matches"}}));
+    verify["data"] = "aGVsbG9v";
+    res = c.post("/v1/schemes/raw/verify", verify.dump());
+    ASSERT_EQ(res.result_int(), 200u) << res.body();
+    EXPECT_EQ(body_json(res)["valid"], false) << res.body();
+    EXPECT_EQ(body_json(res)["reason"], "signature does not match the data and key");
+  }
+  // "key" still verifies with one of our keys, now with the reason as well.
+  auto signed_res = c.post("/v1/keys/demo/sign", sign_body("hello"));
+  nlohmann::json with_key{
+      {"key", "demo"}, {"data", "aGVsbG8="}, {"signature", body_json(signed_res)["signature"]}};
+  auto res = c.post("/v1/schemes/raw/verify", with_key.dump());
+  ASSERT_EQ(res.result_int(), 200u) << res.body();
+  EXPECT_EQ(body_json(res), (nlohmann::json{{"valid", true}, {"reason", "signature matches"}}));
+
+  nlohmann::json other{{"peer", "other"}, {"data", "aGVsbG8="}, {"signature", "AA=="}};
+  res = c.post("/v1/schemes/raw/verify", other.dump());
+  EXPECT_EQ(res.result_int(), 422u) << res.body();
+  EXPECT_EQ(body_json(res)["error"]["message"], "peer 'other' is for scheme 'jws'");
+  other["peer"] = "nobody";
+  EXPECT_EQ(error_code_of(c.post("/v1/schemes/raw/verify", other.dump())), "peer_not_found");
+
+  d.stop();
+  const auto records = d.audit_records();
+  const auto peer_verifies = std::count_if(records.begin(), records.end(), [](const auto& r) {
+    return r["op"] == "verify" && r["scheme"] == "raw" && r["key"] == "peer:partner";
+  });
+  EXPECT_EQ(peer_verifies, 4);
+}
+
+TEST(ServerSchemes, VerifyNeedsExactlyOneOfPeerAndKey) {
+  TestDaemon d;
+  Client c(d.socket());
+  for (const char* scheme : {"raw", "jws"}) {
+    const std::string path = "/v1/schemes/" + std::string(scheme) + "/verify";
+    auto res = c.post(path, R"({"data":"aGVsbG8=","signature":"AA==","jws":"a.b.c"})");
+    EXPECT_EQ(res.result_int(), 400u) << res.body();
+    EXPECT_EQ(error_code_of(res), "missing_field");
+    EXPECT_EQ(body_json(res)["error"]["message"],
+              "verify needs 'peer' (a [peer.NAME] section of scheme '" + std::string(scheme) +
+                  "') or 'key' (one of the daemon's keys)");
+    res = c.post(path, R"({"peer":"p","key":"demo","data":"aGVsbG8=","signature":"AA=="})");
+    EXPECT_EQ(res.result_int(), 400u) << res.body();
+    EXPECT_EQ(error_code_of(res), "bad_field");
+    EXPECT_EQ(body_json(res)["error"]["message"],
+              "give either 'peer' (a [peer.NAME] section of scheme '" + std::string(scheme) +
+                  "') or 'key' (one of the daemon's keys), not both");
+  }
+}
+
+// A misspelled scheme setting stops a start and refuses a reload, as --check-config reports it.
+TEST(ServerSchemes, MisspelledSchemeSettingIsRefusedAtStartAndReload) {
+  const std::string line =
+      "[key.restricted] swifood.appid: not a setting of scheme swifood (its settings: "
+      "swifood.app-id, swifood.store-key)";
+  TestDaemon::Options o;
+  o.sections += "swifood.appid = 1\n";  // in [key.restricted], the last section
+  try {
+    TestDaemon refused(o);
+    ADD_FAILURE() << "the daemon started";
+  } catch (const std::runtime_error& e) {
+    EXPECT_EQ(e.what(), "test keys: " + line);
+  }
+  TestDaemon d;
+  d.write_config(o.sections);
+  EXPECT_EQ(d.daemon().reload_now(), std::vector<std::string>{line});
 }
 
 TEST(ServerSchemes, UnknownPeerIs404) {

@@ -73,7 +73,7 @@ Json AlipayScheme::describe() const {
                {{"required", {"form"}},
                 {"optional", {"include_sign_type"}},
                 {"alternatives", {{"form", "params"}}}}},
-              {"settings", {"alipay.app-id"}}};
+              {"settings", known_settings()}};
 }
 
 Json AlipayScheme::sign(const Json& input, const KeySettings& settings, const SignFn& sign) const {

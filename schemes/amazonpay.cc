@@ -233,7 +233,7 @@ Json AmazonPayScheme::describe() const {
       {"description", "Amazon Pay API v2 request signature (RSASSA-PSS, SHA-256)"},
       {"sign", {{"required", {"method", "url"}}, {"optional", {"headers", "body", "algorithm"}}}},
       {"verify", {{"required", {"method", "url", "headers"}}, {"optional", {"body"}}}},
-      {"settings", {"amazonpay.public-key-id", "amazonpay.region", "amazonpay.algorithm"}},
+      {"settings", known_settings()},
       {"actions", {{"button-signature", {{"required", {"payload"}}, {"optional", {"algorithm"}}}}}},
       {"algorithms", {kAmazonPayV2, kAmazonPayV1}}};
 }

@@ -59,6 +59,9 @@ class AmazonPayScheme final : public Scheme {
   explicit AmazonPayScheme(Clock clock) : clock_(std::move(clock)) {}
   std::string name() const override { return "amazonpay"; }
   Json describe() const override;
+  std::vector<std::string> known_settings() const override {
+    return {"amazonpay.public-key-id", "amazonpay.region", "amazonpay.algorithm"};
+  }
   // {"method","url","headers":{...},"body":STRING or OBJECT,"algorithm"?} -> {"headers":{...
   // authorization}}.
   Json sign(const Json& input, const KeySettings& settings, const SignFn& sign) const override;

@@ -99,7 +99,7 @@ Json CaratScheme::describe() const {
       {"description", "Carat Portal: RS256 JWT {\"alg\":\"RS256\",\"typ\":\"JWT\"}, Bearer header"},
       {"sign", {{"required", {"claims"}}, {"optional", {"service"}}}},
       {"verify", {{"required", {"jwt"}}}},
-      {"settings", {"carat.merchant-id", "carat.merchant-key-file"}},
+      {"settings", known_settings()},
       {"services", {"merchant", "merchant-edit", "transaction", "other"}}};
 }
 

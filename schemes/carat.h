@@ -33,6 +33,9 @@ class CaratScheme final : public Scheme {
   explicit CaratScheme(Clock clock) : clock_(std::move(clock)) {}
   std::string name() const override { return "carat"; }
   Json describe() const override;
+  std::vector<std::string> known_settings() const override {
+    return {"carat.merchant-id", "carat.merchant-key-file"};
+  }
   // {"claims":{...}, "service" (optional)} -> {"jwt","authorization":"Bearer ..."}.
   Json sign(const Json& input, const KeySettings& settings, const SignFn& sign) const override;
   // {"jwt"} (a leading "Bearer " is accepted); stale (> 10 minutes) or future (> 10 minutes)

@@ -116,7 +116,7 @@ Json JwsScheme::describe() const {
                 {"optional", {"alg", "header"}},
                 {"alternatives", {{"payload", "payload_b64"}}}}},
               {"verify", {{"required", {"jws"}}, {"optional", {"alg"}}}},
-              {"settings", {"jws.kid"}},
+              {"settings", known_settings()},
               {"algorithms", {"RS256", "PS256"}}};
 }
 

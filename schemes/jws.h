@@ -38,6 +38,7 @@ class JwsScheme final : public Scheme {
  public:
   std::string name() const override { return "jws"; }
   Json describe() const override;
+  std::vector<std::string> known_settings() const override { return {"jws.kid"}; }
   // {"alg":"RS256"|"PS256" (default RS256),"payload":OBJECT or "payload_b64","header":{extra}} ->
   // {"jws"}.
   Json sign(const Json& input, const KeySettings& settings, const SignFn& sign) const override;

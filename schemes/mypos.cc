@@ -113,7 +113,7 @@ Json MyposScheme::describe() const {
       {"description", "myPOS Checkout: RSA-SHA256 over base64 of the dash-joined field values"},
       {"sign", {{"required", {"fields"}}, {"optional", Json::array()}}},
       {"verify", {{"required", {"form"}}, {"alternatives", {{"form", "fields"}}}}},
-      {"settings", {"mypos.sid", "mypos.wallet-number", "mypos.key-index"}}};
+      {"settings", known_settings()}};
 }
 
 Json MyposScheme::sign(const Json& input, const KeySettings& settings, const SignFn& sign) const {

@@ -30,6 +30,9 @@ class MyposScheme final : public Scheme {
  public:
   std::string name() const override { return "mypos"; }
   Json describe() const override;
+  std::vector<std::string> known_settings() const override {
+    return {"mypos.sid", "mypos.wallet-number", "mypos.key-index"};
+  }
   // {"fields"} -> {"signature","fields":[... ,["Signature",...]],"form"}.
   Json sign(const Json& input, const KeySettings& settings, const SignFn& sign) const override;
   // {"form": raw body as posted} or {"fields"}.

@@ -7,10 +7,20 @@
 namespace p11signd::schemes {
 namespace {
 
+// The body /v1/keys/NAME/sign reads: alg defaults to RSA-SHA256; PSS takes salt_len 32 (default)
+// or 20.
 SignRequest parse_alg(const Json& input) {
-  const auto alg = parse_sign_alg(require_string(input, "alg"));
-  if (!alg) throw_bad_request("alg", "must be \"RSA-SHA256\" or \"RSA-PSS-SHA256\"");
-  return SignRequest{*alg, 32};
+  const auto alg = parse_sign_alg(optional_string(input, "alg").value_or("RSA-SHA256"));
+  if (!alg) throw_unprocessable("alg", "must be \"RSA-SHA256\" or \"RSA-PSS-SHA256\"");
+  SignRequest req{*alg, 32};
+  if (input.contains("salt_len")) {
+    const Json& salt = input["salt_len"];
+    if (!salt.is_number_integer() || (salt != 32 && salt != 20)) {
+      throw_unprocessable("salt_len", "must be 32 or 20");
+    }
+    req.salt_len = salt.get<unsigned>();
+  }
+  return req;
 }
 
 }  // namespace
@@ -18,9 +28,9 @@ SignRequest parse_alg(const Json& input) {
 Json RawScheme::describe() const {
   return Json{{"name", name()},
               {"description", "signs the given bytes as they are (SHA-256 inside the signature)"},
-              {"sign", {{"required", {"alg", "data"}}, {"optional", Json::array()}}},
-              {"verify", {{"required", {"alg", "data", "signature"}}}},
-              {"settings", Json::array()},
+              {"sign", {{"required", {"data"}}, {"optional", {"alg", "salt_len"}}}},
+              {"verify", {{"required", {"data", "signature"}}, {"optional", {"alg", "salt_len"}}}},
+              {"settings", known_settings()},
               {"algorithms", {"RSA-SHA256", "RSA-PSS-SHA256"}}};
 }
 

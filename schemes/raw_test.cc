@@ -30,6 +30,26 @@ TEST(RawScheme, SignVerifyBothAlgorithms) {
   }
 }
 
+// The body of /v1/keys/NAME/sign and /verify: alg defaults to RSA-SHA256, PSS may use salt_len 20.
+TEST(RawScheme, ReadsTheDaemonsRawBody) {
+  const RawScheme scheme;
+  const PeerKey peer = TestKey::shared().peer();
+  const std::string data = base64_encode(as_bytes("hello"));
+  const Json plain = scheme.sign(Json{{"data", data}}, {}, TestKey::shared().signer());
+  EXPECT_EQ(plain["alg"], "RSA-SHA256");
+  EXPECT_TRUE(scheme.verify(Json{{"data", data}, {"signature", plain["signature"]}}, peer)["valid"]
+                  .get<bool>());
+
+  const Json pss20 = scheme.sign(Json{{"alg", "RSA-PSS-SHA256"}, {"salt_len", 20}, {"data", data}},
+                                 {}, TestKey::shared().signer());
+  Json check{{"alg", "RSA-PSS-SHA256"}, {"data", data}, {"signature", pss20["signature"]}};
+  EXPECT_FALSE(scheme.verify(check, peer)["valid"].get<bool>());  // salt 32 is assumed
+  check["salt_len"] = 20;
+  const Json ok = scheme.verify(check, peer);
+  EXPECT_TRUE(ok["valid"].get<bool>());
+  EXPECT_EQ(ok["reason"], "signature matches");
+}
+
 TEST(RawScheme, EmptyDataIsSignable) {
   const RawScheme scheme;
   const Json out =
@@ -51,8 +71,10 @@ TEST(RawScheme, ErrorsNameTheField) {
     }
     return std::string("no error");
   };
-  EXPECT_EQ(field_of(R"({"data":"AA=="})"), "alg:400");
-  EXPECT_EQ(field_of(R"({"alg":"RSA-MD5","data":"AA=="})"), "alg:400");
+  EXPECT_EQ(field_of(R"({"alg":"RSA-MD5","data":"AA=="})"), "alg:422");
+  EXPECT_EQ(field_of(R"({"alg":7,"data":"AA=="})"), "alg:400");
+  EXPECT_EQ(field_of(R"({"alg":"RSA-PSS-SHA256","salt_len":16,"data":"AA=="})"), "salt_len:422");
+  EXPECT_EQ(field_of(R"({"alg":"RSA-PSS-SHA256","salt_len":"20","data":"AA=="})"), "salt_len:422");
   EXPECT_EQ(field_of(R"({"alg":"RSA-SHA256"})"), "data:400");
   EXPECT_EQ(field_of(R"({"alg":"RSA-SHA256","data":"A"})"), "data:400");
   EXPECT_EQ(field_of(R"({"alg":"RSA-SHA256","data":7})"), "data:400");

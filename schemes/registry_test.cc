@@ -33,6 +33,38 @@ TEST(SchemeRegistry, EveryDescriptionNamesItsInputsAndSettings) {
   }
 }
 
+TEST(SchemeRegistry, EverySchemeDeclaresItsSettingsUnderItsName) {
+  SchemeRegistry registry;
+  register_builtin_schemes(registry);
+  for (const Scheme* s : registry.list()) {
+    KeySettings all;
+    for (const auto& setting : s->known_settings()) {
+      EXPECT_EQ(setting.rfind(s->name() + ".", 0), 0u) << setting;
+      all[setting] = "1";
+    }
+    EXPECT_EQ(s->describe()["settings"], Json(s->known_settings())) << s->name();
+    EXPECT_TRUE(s->unknown_settings(all).empty()) << s->name();
+  }
+}
+
+TEST(SchemeRegistry, UnknownSettingsNameTheKnownOnes) {
+  SchemeRegistry registry;
+  register_builtin_schemes(registry);
+  const KeySettings settings = {{"mypos.sid", "1"},
+                                {"mypos.wallet_number", "2"},
+                                {"mypos.key-index", "1"},
+                                {"swifood.appid", "3"}};
+  EXPECT_EQ(registry.find("mypos")->unknown_settings(settings),
+            std::vector<std::string>{"mypos.wallet_number: not a setting of scheme mypos (its "
+                                     "settings: mypos.sid, mypos.wallet-number, mypos.key-index)"});
+  EXPECT_EQ(registry.find("swifood")->unknown_settings(settings),
+            std::vector<std::string>{"swifood.appid: not a setting of scheme swifood (its "
+                                     "settings: swifood.app-id, swifood.store-key)"});
+  EXPECT_EQ(registry.find("raw")->unknown_settings({{"raw.alg", "x"}}),
+            std::vector<std::string>{"raw.alg: not a setting of scheme raw (it has none)"});
+  EXPECT_TRUE(registry.find("jws")->unknown_settings(settings).empty());
+}
+
 TEST(SchemeRegistry, DuplicateNamesAreRefused) {
   SchemeRegistry registry;
   register_builtin_schemes(registry);
@@ -40,6 +72,7 @@ TEST(SchemeRegistry, DuplicateNamesAreRefused) {
    public:
     std::string name() const override { return "raw"; }
     Json describe() const override { return {}; }
+    std::vector<std::string> known_settings() const override { return {}; }
     Json sign(const Json&, const KeySettings&, const SignFn&) const override { return {}; }
     Json verify(const Json&, const PeerKey&) const override { return {}; }
   };

@@ -1,8 +1,25 @@
 #include "schemes/scheme.h"
 
+#include <algorithm>
+
 namespace p11signd::schemes {
 
 std::vector<std::string> Scheme::check_settings(const KeySettings&) const { return {}; }
+
+std::vector<std::string> Scheme::unknown_settings(const KeySettings& settings) const {
+  const std::string prefix = name() + ".";
+  const auto known = known_settings();
+  std::string list;
+  for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
+  std::vector<std::string> problems;
+  for (const auto& [setting, value] : settings) {
+    if (setting.rfind(prefix, 0) != 0) continue;
+    if (std::find(known.begin(), known.end(), setting) != known.end()) continue;
+    problems.push_back(setting + ": not a setting of scheme " + name() +
+                       (list.empty() ? " (it has none)" : " (its settings: " + list + ")"));
+  }
+  return problems;
+}
 
 Json Scheme::run_action(std::string_view action, const Json&, const KeySettings&,
                         const SignFn&) const {

@@ -69,9 +69,15 @@ class Scheme {
   // signature that does not match, or a stale timestamp, is an answer, not an error.
   virtual Json verify(const Json& input, const PeerKey& peer) const = 0;
 
+  // Every key setting the scheme reads, "NAME.SETTING" (mypos: "mypos.sid", ...). GET /v1/schemes
+  // lists them, and a key setting under this scheme's prefix that is not among them is refused.
+  virtual std::vector<std::string> known_settings() const = 0;
   // Problems with a key's settings, one line each, for `p11signd --check-config`. Empty when
   // usable.
   virtual std::vector<std::string> check_settings(const KeySettings& settings) const;
+  // The settings of any key under this scheme's prefix ("mypos.") that known_settings() does not
+  // name, e.g. a misspelled "mypos.wallet_number": one line each, naming the known ones.
+  std::vector<std::string> unknown_settings(const KeySettings& settings) const;
 
   // Extra actions beyond sign/verify (amazonpay: "button-signature"), served at
   // /v1/schemes/NAME/ACTION.

@@ -22,7 +22,7 @@ Json SwifoodScheme::describe() const {
               {"description", "Swifood Open API: SHA256withRSA over the exact param text"},
               {"sign", {{"required", {"param"}}, {"optional", Json::array()}}},
               {"verify", {{"required", {"param", "sign"}}}},
-              {"settings", {"swifood.app-id", "swifood.store-key"}}};
+              {"settings", known_settings()}};
 }
 
 Json SwifoodScheme::sign(const Json& input, const KeySettings& settings, const SignFn& sign) const {

@@ -17,6 +17,9 @@ class SwifoodScheme final : public Scheme {
  public:
   std::string name() const override { return "swifood"; }
   Json describe() const override;
+  std::vector<std::string> known_settings() const override {
+    return {"swifood.app-id", "swifood.store-key"};
+  }
   // {"param": STRING or OBJECT} -> {"appId","storeKey","param","sign"}.
   Json sign(const Json& input, const KeySettings& settings, const SignFn& sign) const override;
   // Push callbacks: {"param": STRING, "sign"}.

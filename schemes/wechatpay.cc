@@ -92,7 +92,7 @@ Json WechatPayScheme::describe() const {
               {"verify",
                {{"required", {"timestamp", "nonce", "signature", "body"}},
                 {"alternatives", {{"timestamp", "headers"}}}}},
-              {"settings", {"wechatpay.mchid", "wechatpay.serial-no"}}};
+              {"settings", known_settings()}};
 }
 
 Json WechatPayScheme::sign(const Json& input, const KeySettings& settings,

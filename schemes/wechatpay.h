@@ -29,6 +29,9 @@ class WechatPayScheme final : public Scheme {
   explicit WechatPayScheme(Clock clock) : clock_(std::move(clock)) {}
   std::string name() const override { return "wechatpay"; }
   Json describe() const override;
+  std::vector<std::string> known_settings() const override {
+    return {"wechatpay.mchid", "wechatpay.serial-no"};
+  }
   // {"method","url","body"?} -> {"authorization","timestamp","nonce_str","signature"}.
   Json sign(const Json& input, const KeySettings& settings, const SignFn& sign) const override;
   // {"timestamp","nonce","signature","body"} or {"headers":{"Wechatpay-Timestamp",...},"body"}.
