@@ -202,10 +202,17 @@ TEST_F(SocketActivationTest, FirstConnectionStartsTheDaemonWhichSignsReloadsAndS
 }
 
 // WATCHDOG_USEC as systemd sets it for WatchdogSec=: the daemon pings at half the interval while
-// idle or while its workers finish requests, and stops pinging while a token call hangs, so that
-// systemd would kill and restart it; pings resume once the call returns.
+// idle or while its workers finish requests, and stops pinging while a token call hangs past its
+// request's deadline, so that systemd would kill and restart it; pings resume once the call
+// returns. (A call still inside its deadline - a long key generation - keeps the pings going:
+// WorkerPool.ALongJobInsideItsDeadlineIsProgress.)
 TEST_F(SocketActivationTest, WatchdogPingsOnlyWhileTheWorkersMakeProgress) {
   write_config(HANGING_MODULE);
+  {
+    std::string conf = read_file(path("p11signd.conf"));
+    conf.replace(conf.find("[daemon]\n"), 9, "[daemon]\nrequest-timeout-ms = 300\n");
+    std::ofstream(path("p11signd.conf")) << conf;
+  }
   const std::string hang_file = path("hang");
   NotifySocket notify(path("notify.sock"));
   start(notify.path(), {"WATCHDOG_USEC=600000", "P11SIGND_HANG_FILE=" + hang_file,
@@ -219,16 +226,16 @@ TEST_F(SocketActivationTest, WatchdogPingsOnlyWhileTheWorkersMakeProgress) {
   std::thread stuck([this] {
     Client mine(socket());
     EXPECT_EQ(mine.post("/v1/keys/shop/sign", daemon::testing::sign_body("hung")).result_int(),
-              200);
+              504);
   });
-  // Once the call hangs: one interval for the last progress to age, then silence for more than a
-  // whole interval.
+  // Once the call hangs: its 300 ms deadline and one interval for the last progress to age, then
+  // silence for more than a whole interval.
   for (int i = 0; i < 1000 && !std::filesystem::exists(hang_file + ".entered"); ++i) {
     std::this_thread::sleep_for(milliseconds(10));
   }
   ASSERT_TRUE(std::filesystem::exists(hang_file + ".entered"))
       << "the sign never reached the token";
-  std::this_thread::sleep_for(milliseconds(900));
+  notify.count("WATCHDOG=1", milliseconds(900));  // read and let pass: the deadline is not yet due
   EXPECT_EQ(notify.count("WATCHDOG=1", milliseconds(1200)), 0) << "pinged while the token hung";
 
   std::filesystem::remove(hang_file);
