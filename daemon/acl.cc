@@ -6,7 +6,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <fstream>
+#include <optional>
 
 namespace p11signd::daemon {
 namespace {
@@ -45,6 +47,24 @@ std::vector<gid_t> groups_of(uid_t uid, gid_t gid) {
   return groups;
 }
 
+// The supplementary groups the peer process had when it connected, as the kernel keeps them
+// (SO_PEERGROUPS, Linux 4.13): the groups it runs with - the same the socket file's permissions
+// were checked against - not those the user database says its user could have. nullopt where the
+// kernel lacks it.
+std::optional<std::vector<gid_t>> kernel_groups_of(int fd) {
+  std::vector<gid_t> groups(64);
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    auto len = static_cast<socklen_t>(groups.size() * sizeof(gid_t));
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups.data(), &len) == 0) {
+      groups.resize(len / sizeof(gid_t));
+      return groups;
+    }
+    if (errno != ERANGE) return std::nullopt;
+    groups.resize(len / sizeof(gid_t) + 1);  // len now holds the size needed
+  }
+  return std::nullopt;
+}
+
 std::string exe_of(pid_t pid) {
   char buf[4096];
   const std::string link = "/proc/" + std::to_string(pid) + "/exe";
@@ -67,7 +87,7 @@ std::optional<Peer> identify_peer(int fd) {
   peer.pid = cred.pid;
   peer.uid = cred.uid;
   peer.gid = cred.gid;
-  peer.groups = groups_of(cred.uid, cred.gid);
+  peer.groups = kernel_groups_of(fd).value_or(groups_of(cred.uid, cred.gid));
   if (!contains(peer.groups, cred.gid)) peer.groups.push_back(cred.gid);
   peer.exe = exe_of(cred.pid);
   peer.comm = comm_of(cred.pid);

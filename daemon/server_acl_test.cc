@@ -11,6 +11,7 @@
 
 #include <cstring>
 #include <fstream>
+#include <vector>
 
 #include "daemon/test_support.h"
 
@@ -25,7 +26,7 @@ constexpr gid_t kNogroup = 65534;
 // Forks, drops to uid/gid, sends `request` and returns what came back (up to 4 KiB). The child uses
 // only system calls: the parent has threads, so nothing that may take a lock (malloc) after fork().
 std::string exchange_as(uid_t uid, gid_t gid, const std::string& socket_path,
-                        const std::string& request) {
+                        const std::string& request, const std::vector<gid_t>& groups = {}) {
   int pipefd[2];
   if (pipe(pipefd) != 0) return "pipe failed";
   sockaddr_un addr{};
@@ -34,7 +35,9 @@ std::string exchange_as(uid_t uid, gid_t gid, const std::string& socket_path,
   const pid_t pid = fork();
   if (pid == 0) {
     close(pipefd[0]);
-    if (setgroups(0, nullptr) != 0 || setgid(gid) != 0 || setuid(uid) != 0) _exit(2);
+    if (setgroups(groups.size(), groups.data()) != 0 || setgid(gid) != 0 || setuid(uid) != 0) {
+      _exit(2);
+    }
     const int fd = socket(AF_UNIX, SOCK_STREAM, 0);
     if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) _exit(3);
     if (write(fd, request.data(), request.size()) != static_cast<ssize_t>(request.size())) _exit(4);
@@ -99,6 +102,21 @@ TEST_F(AclTest, AllowedGroupMaySign) {
   const std::string answer = exchange_as(kNobody, kNogroup, d.socket(),
                                          post_request("/v1/keys/demo/sign", sign_body("x")));
   EXPECT_EQ(answer.rfind("HTTP/1.1 200", 0), 0u) << answer;
+}
+
+// allow-groups is checked against the groups the peer process runs with (SO_PEERGROUPS), not those
+// the user database lists for its user: nobody is in no group 4242 in /etc/group, but a process
+// given that group may sign, and the same user without it may not.
+TEST_F(AclTest, SupplementaryGroupsAreThePeerProcesssOwn) {
+  TestDaemon::Options o;
+  o.sections = "[key.demo]\nlabel = demo\nallow-uids = 0\nallow-groups = 4242\n";
+  TestDaemon d(o);
+  const std::string with = exchange_as(kNobody, kNogroup, d.socket(),
+                                       post_request("/v1/keys/demo/sign", sign_body("x")), {4242});
+  EXPECT_EQ(with.rfind("HTTP/1.1 200", 0), 0u) << with;
+  const std::string without = exchange_as(kNobody, kNogroup, d.socket(),
+                                          post_request("/v1/keys/demo/sign", sign_body("x")));
+  EXPECT_EQ(without.rfind("HTTP/1.1 403", 0), 0u) << without;
 }
 
 TEST_F(AclTest, AdminRoutesAreRefusedToNonAdmins) {
