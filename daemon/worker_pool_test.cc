@@ -88,28 +88,40 @@ TEST(WorkerPool, ExpiredJobsAreNotRun) {
   EXPECT_EQ(expired, 1);
 }
 
+// A job that holds its worker until released.
+class BlockingJob {
+ public:
+  explicit BlockingJob(std::chrono::steady_clock::time_point deadline) {
+    job.deadline = deadline;
+    job.run = [this, gate = release_.get_future().share()](SigningSession&) {
+      started_.set_value();
+      gate.wait();
+      return true;
+    };
+    job.fail = [](const std::string&, bool) {};
+  }
+  void wait_started() { started_.get_future().wait(); }
+  void release() { release_.set_value(); }
+
+  Job job;
+
+ private:
+  std::promise<void> release_;
+  std::promise<void> started_;
+};
+
 TEST(WorkerPool, ProgressForTheWatchdog) {
   FakeKeyStore store;
-  std::promise<void> release;
-  std::shared_future<void> gate = release.get_future().share();
-  std::promise<void> started;
   WorkerPool pool(store, 1, 10);
   EXPECT_TRUE(pool.making_progress(std::chrono::hours(1)));  // idle counts as healthy
-  Job hung;
-  hung.deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(100);
-  hung.run = [gate, &started](SigningSession&) {
-    started.set_value();
-    gate.wait();
-    return true;
-  };
-  hung.fail = [](const std::string&, bool) {};
-  pool.submit(hung);
-  started.get_future().wait();
-  std::this_thread::sleep_until(hung.deadline + std::chrono::milliseconds(10));
+  BlockingJob hung(std::chrono::steady_clock::now() + std::chrono::milliseconds(100));
+  pool.submit(hung.job);
+  hung.wait_started();
+  std::this_thread::sleep_until(hung.job.deadline + std::chrono::milliseconds(10));
   // Running past its deadline, nothing finished since: hung.
   EXPECT_FALSE(pool.making_progress(std::chrono::nanoseconds(0)));
   EXPECT_TRUE(pool.making_progress(std::chrono::hours(1)));
-  release.set_value();
+  hung.release();
   pool.stop();
 }
 
@@ -117,22 +129,12 @@ TEST(WorkerPool, ProgressForTheWatchdog) {
 // progress, so systemd does not restart the daemon in the middle of it.
 TEST(WorkerPool, ALongJobInsideItsDeadlineIsProgress) {
   FakeKeyStore store;
-  std::promise<void> release;
-  std::shared_future<void> gate = release.get_future().share();
-  std::promise<void> started;
   WorkerPool pool(store, 1, 10);
-  Job slow;
-  slow.deadline = std::chrono::steady_clock::now() + std::chrono::hours(1);
-  slow.run = [gate, &started](SigningSession&) {
-    started.set_value();
-    gate.wait();
-    return true;
-  };
-  slow.fail = [](const std::string&, bool) {};
-  pool.submit(slow);
-  started.get_future().wait();
+  BlockingJob slow(std::chrono::steady_clock::now() + std::chrono::hours(1));
+  pool.submit(slow.job);
+  slow.wait_started();
   EXPECT_TRUE(pool.making_progress(std::chrono::nanoseconds(0)));
-  release.set_value();
+  slow.release();
   pool.stop();
 }
 

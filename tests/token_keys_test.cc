@@ -145,38 +145,14 @@ TEST_F(TokenTest, ExtractableKeyRefusedUnlessAllowed) {
 // the clear. The message names the flag that is wrong.
 TEST_F(TokenTest, ExtractableButSensitiveKeyRefusedUnlessAllowed) {
   open();
-  generate_key_with_protection(*token_, "wrappable", /*sensitive=*/true, /*extractable=*/true);
-  try {
-    add_key(by_label("wrappable", "wrappable"));
-    FAIL() << "a sensitive but extractable key must be refused";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.category(), ErrorCategory::kRefused) << e.what();
-    EXPECT_NE(std::string(e.what()).find("CKA_EXTRACTABLE is true"), std::string::npos) << e.what();
-  }
-  EXPECT_FALSE(token_->keys().snapshot()->keys.count("wrappable"));
-  auto spec = by_label("wrappable", "wrappable");
-  spec.allow_extractable = true;
-  add_key(spec);
-  EXPECT_TRUE(key("wrappable").extractable);
-  EXPECT_TRUE(key("wrappable").sensitive);
+  expect_refused_unless_allowed("wrappable", /*sensitive=*/true, /*extractable=*/true,
+                                "CKA_EXTRACTABLE is true");
 }
 
 TEST_F(TokenTest, NotSensitiveButNotExtractableKeyRefusedUnlessAllowed) {
   open();
-  generate_key_with_protection(*token_, "readable", /*sensitive=*/false, /*extractable=*/false);
-  try {
-    add_key(by_label("readable", "readable"));
-    FAIL() << "a non-extractable but non-sensitive key must be refused";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.category(), ErrorCategory::kRefused) << e.what();
-    EXPECT_NE(std::string(e.what()).find("CKA_SENSITIVE is false"), std::string::npos) << e.what();
-  }
-  EXPECT_FALSE(token_->keys().snapshot()->keys.count("readable"));
-  auto spec = by_label("readable", "readable");
-  spec.allow_extractable = true;
-  add_key(spec);
-  EXPECT_FALSE(key("readable").extractable);
-  EXPECT_FALSE(key("readable").sensitive);
+  expect_refused_unless_allowed("readable", /*sensitive=*/false, /*extractable=*/false,
+                                "CKA_SENSITIVE is false");
 }
 
 TEST_F(TokenTest, SelectByHexId) {

@@ -36,6 +36,24 @@ void TokenTest::add_key(const pkcs11::KeySpec& spec) {
   token_->replace_keys(std::move(specs));
 }
 
+void TokenTest::expect_refused_unless_allowed(const std::string& label, bool sensitive,
+                                              bool extractable, const std::string& flag) {
+  generate_key_with_protection(*token_, label, sensitive, extractable);
+  try {
+    add_key(by_label(label, label));
+    ADD_FAILURE() << "a key with " << flag << " must be refused";
+  } catch (const pkcs11::Error& e) {
+    EXPECT_EQ(e.category(), pkcs11::ErrorCategory::kRefused) << e.what();
+    EXPECT_NE(std::string(e.what()).find(flag), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(token_->keys().snapshot()->keys.count(label));
+  auto spec = by_label(label, label);
+  spec.allow_extractable = true;
+  add_key(spec);
+  EXPECT_EQ(key(label).extractable, extractable);
+  EXPECT_EQ(key(label).sensitive, sensitive);
+}
+
 void TokenTest::generate(const std::string& name, unsigned bits) {
   if (!token_) open();
   add_key(pkcs11::generate_key(*token_, name, {name, {}}, bits));

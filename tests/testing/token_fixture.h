@@ -31,6 +31,11 @@ class TokenTest : public ::testing::Test {
   // Imports a PEM file under name/label.
   void import(const std::string& name, const std::string& pem_path);
   void add_key(const pkcs11::KeySpec& spec);
+  // Generates a key with these flags, as another tool could leave it; checks that adding it is
+  // refused (kRefused, the message naming `flag`) and publishes nothing, then that
+  // allow-extractable accepts it with its flags reported as they are.
+  void expect_refused_unless_allowed(const std::string& label, bool sensitive, bool extractable,
+                                     const std::string& flag);
 
   pkcs11::ResolvedKey key(const std::string& name) const;
   bool verifies(const std::string& name, const SignRequest& req, ByteView data, ByteView sig) const;
