@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "cli/errors.h"
+#include "common/option_errors.h"
 
 namespace p11signd::cli {
 
@@ -40,7 +41,7 @@ ParsedArgs parse_args(const Args& args, const po::options_description& options,
         parsed.vm);
     po::notify(parsed.vm);
   } catch (const po::error& e) {
-    throw UsageError(e.what());
+    throw UsageError(describe_option_error(e, args));
   }
   return parsed;
 }

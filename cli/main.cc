@@ -9,6 +9,7 @@
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/errors.h"
+#include "common/option_errors.h"
 
 namespace p11signd::cli {
 namespace {
@@ -83,7 +84,7 @@ po::variables_map parse_global(int argc, char** argv) {
                   .run(),
               vm);
   } catch (const po::error& e) {
-    throw UsageError(e.what());
+    throw UsageError(describe_option_error(e, std::vector<std::string>(argv + 1, argv + argc)));
   }
   return vm;
 }

@@ -1,5 +1,7 @@
 #include "daemon/config.h"
 
+#include "common/option_errors.h"
+
 #include <grp.h>
 #include <pwd.h>
 #include <unistd.h>
@@ -279,6 +281,21 @@ void check_sections(Validator& v, Config& c) {
 
 bool readable(const std::string& path) { return access(path.c_str(), R_OK) == 0; }
 
+// The line Boost could not read, by its number in the text, shortened for the log.
+std::string syntax_problem(const std::string& text, const std::string& bad_line) {
+  constexpr std::size_t kShown = 120;
+  const std::string shown =
+      bad_line.size() > kShown ? bad_line.substr(0, kShown) + "..." : bad_line;
+  std::istringstream lines(text);
+  std::size_t number = 0;
+  for (std::string line; std::getline(lines, line);) {
+    ++number;
+    if (line.find(bad_line) != std::string::npos) break;
+  }
+  return "line " + std::to_string(number) + " '" + shown +
+         "' is not 'name = value', a [section] or a # comment";
+}
+
 }  // namespace
 
 std::vector<KeySpec> Config::key_specs() const {
@@ -298,8 +315,14 @@ ConfigResult parse_config_text(const std::string& text, const std::string& path)
     // all problems are reported together instead of the first exception.
     po::options_description none;
     parsed = po::parse_config_file(in, none, /*allow_unregistered=*/true);
+  } catch (const po::invalid_config_file_syntax& e) {
+    // Not e.what(): Boost substitutes the line into its message template until no "%invalid_line%"
+    // is left, so a line holding that text never ends (found by fuzz_config).
+    v.problem(path.empty() ? "configuration" : path, syntax_problem(text, e.tokens()));
+    return result;
   } catch (const po::error& e) {
-    v.problem(path.empty() ? "configuration" : path, e.what());
+    v.problem(path.empty() ? "configuration" : path,
+              holds_option_placeholder(text) ? "not readable as INI" : e.what());
     return result;
   }
   std::set<std::string> seen;

@@ -65,6 +65,22 @@ TEST(Config, ParsesTheInterfaceExample) {
 
 // A file with only what is required gets interface.md's values (its example block), and those this
 // daemon adds where interface.md is silent (docs/api.md's table of added options).
+TEST(Config, ALineThatIsNotAnOptionIsNamedByItsNumber) {
+  const auto r = parse_config_text("[daemon]\nworkers = 2\njust some words\n", "/etc/p.conf");
+  ASSERT_EQ(r.problems.size(), 1u);
+  EXPECT_NE(r.problems[0].find("line 3 'just some words' is not 'name = value'"), std::string::npos)
+      << r.problems[0];
+}
+
+// Boost's own message for this error substitutes the line into a template until no
+// "%invalid_line%" is left: with that text in the line it never returned (found by fuzz_config).
+TEST(Config, ALineHoldingBoostsPlaceholderIsReportedNotLoopedOn) {
+  const auto r = parse_config_text("[daemon]\nsee %invalid_line% here\n");
+  ASSERT_EQ(r.problems.size(), 1u);
+  EXPECT_NE(r.problems[0].find("line 2 'see %invalid_line% here'"), std::string::npos)
+      << r.problems[0];
+}
+
 TEST(Config, DefaultsAreThoseOfTheInterface) {
   auto r = parse_config_text(
       "[token]\nuri = pkcs11:token=payments\npin-file = /etc/p11signd/pin\n"

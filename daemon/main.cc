@@ -5,6 +5,7 @@
 #include <boost/program_options.hpp>
 #include <iostream>
 
+#include "common/option_errors.h"
 #include "daemon/daemon.h"
 #include "daemon/exit_codes.h"
 #include "daemon/make_keystore.h"
@@ -39,7 +40,9 @@ int parse_flags(int argc, char** argv, Flags& f) {
       return 0;
     }
   } catch (const po::error& e) {
-    std::cerr << "p11signd: " << e.what() << "\n" << desc << '\n';
+    const std::vector<std::string> arguments(argv + 1, argv + argc);
+    std::cerr << "p11signd: " << p11signd::describe_option_error(e, arguments) << "\n"
+              << desc << '\n';
     return kExitUsage;
   }
   return -1;
