@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """Turns one scripts/bench run into docs/benchmarks.md and its plot, and checks the targets.
-usage: report.py RESULTS_DIR OUT.md OUT.svg   (exit status 1 when a target is missed)
+usage: report.py RESULTS_DIR OUT.md OUT.svg
+(exit status 1 when a target is missed, 2 when the run was not steady: its ratios mean nothing)
 """
 import glob
 import json
@@ -35,6 +36,24 @@ def cpu_per_signature(path, signatures):
     return int(ticks) / int(hz) / n * 1e6, (float(user) + float(sys_)) / n * 1e6
 
 
+def steadiness(inproc, cores):
+    """Why the run cannot be trusted, if it cannot: in process, PKCS#1 and PSS cost the same on the token, and on
+    two cores two threads sign about twice as fast as one. Another load on the cores breaks both; every ratio of
+    the run is then noise. Empty when the run was steady."""
+    problems = []
+    for threads in sorted({t for _, t in inproc}):
+        a, b = inproc[(0, threads)][0], inproc[(1, threads)][0]
+        if abs(a - b) > 0.1 * max(a, b):
+            problems.append(f"in process at {threads} thread(s) PKCS#1 did {a:.0f}/s and PSS {b:.0f}/s, "
+                            "more than 10 % apart")
+    if cores >= 2:
+        for pss, name in ((0, "PKCS#1"), (1, "PSS")):
+            one, two = inproc[(pss, 1)][0], inproc[(pss, 2)][0]
+            if two < 1.7 * one:
+                problems.append(f"in process {name} on 2 threads did {two / one:.2f} x 1 thread, not about 2 x")
+    return problems
+
+
 def main():
     res, md_path, svg_path = sys.argv[1:4]
     machine = dict(line.rstrip("\n").split(" ", 1) for line in open(os.path.join(res, "machine.txt")))
@@ -50,6 +69,7 @@ def main():
     over = load(os.path.join(res, "over-limit.json"))
     over_kinds = over.get("errors_by_kind", {})
     cores = int(machine["machine"].split()[0])
+    unsteady = steadiness(inproc, cores)
     base = inproc[(0, min(cores, 2))][0]
     base_pss = inproc[(1, min(cores, 2))][0]
     agent_best = max(a["per_second"] for a in agents)
@@ -94,8 +114,11 @@ def main():
              f"Machine: {machine['machine']}; kernel {machine['kernel']}; SoftHSM {machine['softhsm']}; "
              f"OpenSSL {machine['openssl']}; p11-kit {machine['p11-kit']}; OpenSSH {machine['openssh']}; "
              f"{machine['date']}; {machine['seconds_per_point']} s per point. The load generator "
-             "(`p11sign bench`) runs on the same cores as the daemon.", "",
-             "## Targets", "", "| target | measured | |", "|---|---|---|"]
+             "(`p11sign bench`) runs on the same cores as the daemon.", ""]
+    if unsteady:
+        lines += [f"**Not a steady run**: {'; '.join(unsteady)}. Something else used the cores; the ratios below "
+                  "say nothing about p11signd. Run `scripts/bench` again on an idle machine.", ""]
+    lines += ["## Targets", "", "| target | measured | |", "|---|---|---|"]
     lines += [f"| {t} | {m} | {'met' if ok else '**missed**'} |" for t, m, ok in targets]
     lines += ["", "## Signing in process and through the peers", "",
               "| what | signatures/s | ms per signature (1 thread) |", "|---|---|---|"]
@@ -158,7 +181,9 @@ unset multiplot
     missed = [t for t, _, ok in targets if not ok]
     for t, m, ok in targets:
         print(f"{'ok    ' if ok else 'MISSED'} {t}: {m}")
-    sys.exit(1 if missed else 0)
+    for problem in unsteady:
+        print(f"UNSTEADY {problem}: the machine was busy, run again on an idle one")
+    sys.exit(2 if unsteady else 1 if missed else 0)
 
 
 if __name__ == "__main__":

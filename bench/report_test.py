@@ -129,6 +129,23 @@ class ReportTest(unittest.TestCase):
         self.assertEqual(code, 1)
         self.assertEqual(len(self.missed(out)), 6, out)
 
+    def test_an_unsteady_machine_is_said_and_exits_2(self):
+        self.put("inprocess.json", google(2000, 2700))  # two threads only 1.35 x one: the cores were shared
+        code, out, md = self.run_report()
+        self.assertEqual(code, 2, out)
+        self.assertIn("UNSTEADY in process PKCS#1 on 2 threads did 1.35 x 1 thread", out)
+        self.assertIn("**Not a steady run**", md)
+
+    def test_pkcs1_and_pss_apart_is_unsteady_too(self):
+        rows = google(2000, 4000)
+        for r in rows["benchmarks"]:
+            if "pss:1" in r["name"] and "threads:1" in r["name"]:
+                r["items_per_second"] = 1600
+        self.put("inprocess.json", rows)
+        code, out, _ = self.run_report()
+        self.assertEqual(code, 2, out)
+        self.assertIn("PKCS#1 did 2000/s and PSS 1600/s", out)
+
 
 if __name__ == "__main__":
     unittest.main()
