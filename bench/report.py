@@ -36,11 +36,13 @@ def cpu_per_signature(path, signatures):
     return int(ticks) / int(hz) / n * 1e6, (float(user) + float(sys_)) / n * 1e6
 
 
-def steadiness(inproc, cores):
+def steadiness(inproc, cores, steal_percent=0.0):
     """Why the run cannot be trusted, if it cannot: in process, PKCS#1 and PSS cost the same on the token, and on
     two cores two threads sign about twice as fast as one. Another load on the cores breaks both; every ratio of
     the run is then noise. Empty when the run was steady."""
     problems = []
+    if steal_percent > 3:
+        problems.append(f"the hypervisor gave {steal_percent:.1f} % of this machine's CPU time to others (steal)")
     for threads in sorted({t for _, t in inproc}):
         a, b = inproc[(0, threads)][0], inproc[(1, threads)][0]
         if abs(a - b) > 0.1 * max(a, b):
@@ -69,7 +71,8 @@ def main():
     over = load(os.path.join(res, "over-limit.json"))
     over_kinds = over.get("errors_by_kind", {})
     cores = int(machine["machine"].split()[0])
-    unsteady = steadiness(inproc, cores)
+    steal = float(machine.get("steal_percent", "0"))
+    unsteady = steadiness(inproc, cores, steal)
     base = inproc[(0, min(cores, 2))][0]
     base_pss = inproc[(1, min(cores, 2))][0]
     agent_best = max(a["per_second"] for a in agents)
@@ -113,7 +116,8 @@ def main():
              "same SoftHSM token and RSA-2048 key. Do not compare with figures from another run or machine.", "",
              f"Machine: {machine['machine']}; kernel {machine['kernel']}; SoftHSM {machine['softhsm']}; "
              f"OpenSSL {machine['openssl']}; p11-kit {machine['p11-kit']}; OpenSSH {machine['openssh']}; "
-             f"{machine['date']}; {machine['seconds_per_point']} s per point. The load generator "
+             f"{machine['date']}; {machine['seconds_per_point']} s per point; CPU stolen by the hypervisor during "
+             f"the run: {steal:.1f} %. The load generator "
              "(`p11sign bench`) runs on the same cores as the daemon.", ""]
     if unsteady:
         lines += [f"**Not a steady run**: {'; '.join(unsteady)}. Something else used the cores; the ratios below "

@@ -146,6 +146,14 @@ class ReportTest(unittest.TestCase):
         self.assertEqual(code, 2, out)
         self.assertIn("PKCS#1 did 2000/s and PSS 1600/s", out)
 
+    def test_steal_time_makes_a_run_unsteady(self):
+        self.put("machine.txt", "machine 2 cores, test\nkernel k\nsofthsm s\nopenssl o\np11-kit p\n"
+                 "openssh h\ndate d\nseconds_per_point 3\nsteal_percent 7.5\n")
+        code, out, md = self.run_report()
+        self.assertEqual(code, 2, out)
+        self.assertIn("7.5 % of this machine's CPU time", out)
+        self.assertIn("CPU stolen by the hypervisor during the run: 7.5 %", md)
+
 
 if __name__ == "__main__":
     unittest.main()
