@@ -83,7 +83,8 @@ std::string Metrics::render(const Gauges& g) const {
   o << "# HELP p11signd_token_up 1 when the token is ready, by state.\n"
     << "# TYPE p11signd_token_up gauge\n"
     << "p11signd_token_up{state=\"" << esc(g.token_state) << "\"} " << (g.token_ok ? 1 : 0) << '\n'
-    << "# HELP p11signd_token_recoveries_total Times the token layer repaired the token: sessions re-opened and logged in again, or the module re-initialised.\n"
+    << "# HELP p11signd_token_recoveries_total Times the token layer repaired the token: sessions "
+       "re-opened and logged in again, or the module re-initialised.\n"
     << "# TYPE p11signd_token_recoveries_total counter\n"
     << "p11signd_token_recoveries_total " << g.recoveries << '\n';
   return o.str();
