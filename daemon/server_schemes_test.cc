@@ -56,14 +56,22 @@ TEST(ServerSchemes, KeyMustAllowTheScheme) {
   EXPECT_EQ(c.post("/v1/schemes/jws/frobnicate", R"({"key":"restricted"})").result_int(), 404u);
 }
 
+// The harness's configuration plus one [peer.NAME] section per (name, scheme), each holding key's
+// public key.
+TestDaemon::Options with_peers(const TempDir& dir, EVP_PKEY* key,
+                               const std::vector<std::pair<std::string, std::string>>& peers) {
+  const std::string pem = dir.file("peer.pem");
+  std::ofstream(pem) << spki_pem(spki_der(key));
+  TestDaemon::Options o;
+  for (const auto& [name, scheme] : peers) {
+    o.sections += "[peer." + name + "]\nscheme = " + scheme + "\npublic-key = " + pem + "\n";
+  }
+  return o;
+}
+
 TEST(ServerSchemes, VerifiesWithAConfiguredPeer) {
   TempDir dir;
-  const std::string pem = dir.file("peer.pem");
-  std::ofstream(pem) << spki_pem(spki_der(shared_key(1).get()));
-  TestDaemon::Options o;
-  o.sections += "[peer.partner]\nscheme = jws\npublic-key = " + pem + "\n";
-  o.sections += "[peer.other]\nscheme = mypos\npublic-key = " + pem + "\n";
-  TestDaemon d(o);
+  TestDaemon d(with_peers(dir, shared_key(1).get(), {{"partner", "jws"}, {"other", "mypos"}}));
   Client c(d.socket());
   auto signed_res = c.post("/v1/schemes/jws/sign", R"({"key":"restricted","payload":{"x":1}})");
   ASSERT_EQ(signed_res.result_int(), 200u);
@@ -79,12 +87,7 @@ TEST(ServerSchemes, VerifiesWithAConfiguredPeer) {
 // included. The harness's "demo" key is shared_key(0), so its public key is the peer's here.
 TEST(ServerSchemes, RawVerifiesWithAConfiguredPeer) {
   TempDir dir;
-  const std::string pem = dir.file("peer.pem");
-  std::ofstream(pem) << spki_pem(spki_der(shared_key(0).get()));
-  TestDaemon::Options o;
-  o.sections += "[peer.partner]\nscheme = raw\npublic-key = " + pem + "\n";
-  o.sections += "[peer.other]\nscheme = jws\npublic-key = " + pem + "\n";
-  TestDaemon d(o);
+  TestDaemon d(with_peers(dir, shared_key(0).get(), {{"partner", "raw"}, {"other", "jws"}}));
   Client c(d.socket());
   for (const char* alg : {"RSA-SHA256", "RSA-PSS-SHA256"}) {
     auto signed_res = c.post("/v1/keys/demo/sign", sign_body("hello", alg));
