@@ -36,11 +36,17 @@ def cpu_per_signature(path, signatures):
     return int(ticks) / int(hz) / n * 1e6, (float(user) + float(sys_)) / n * 1e6
 
 
-def steadiness(inproc, cores, steal_percent=0.0):
+def steadiness(inproc, cores, steal_percent=0.0, probes=None):
     """Why the run cannot be trusted, if it cannot: in process, PKCS#1 and PSS cost the same on the token, and on
     two cores two threads sign about twice as fast as one. Another load on the cores breaks both; every ratio of
     the run is then noise. Empty when the run was steady."""
     problems = []
+    threads = min(cores, 2)
+    base = inproc[(0, threads)][0]
+    for name, per_second in (probes or {}).items():
+        if abs(per_second - base) > 0.1 * base:
+            problems.append(f"in process on {threads} thread(s) did {per_second:.0f}/s "
+                            f"{name.replace('-', ' ', 1)}, against {base:.0f}/s at the start")
     if steal_percent > 3:
         problems.append(f"the hypervisor gave {steal_percent:.1f} % of this machine's CPU time to others (steal)")
     for threads in sorted({t for _, t in inproc}):
@@ -72,7 +78,9 @@ def main():
     over_kinds = over.get("errors_by_kind", {})
     cores = int(machine["machine"].split()[0])
     steal = float(machine.get("steal_percent", "0"))
-    unsteady = steadiness(inproc, cores, steal)
+    probes = {os.path.basename(p)[len("probe-"):-len(".json")]: google_bench(p)[(0, min(cores, 2))][0]
+              for p in sorted(glob.glob(os.path.join(res, "probe-*.json")), key=os.path.getmtime)}
+    unsteady = steadiness(inproc, cores, steal, probes)
     base = inproc[(0, min(cores, 2))][0]
     base_pss = inproc[(1, min(cores, 2))][0]
     agent_best = max(a["per_second"] for a in agents)
@@ -149,6 +157,10 @@ def main():
             lines.append(f"| {label} | {c} | {d['per_second']:.0f} | {d['per_second'] / ref:.2f} | {l['p50']:.2f} | "
                          f"{l['p90']:.2f} | {l['p99']:.2f} | {l['max']:.2f} | {d['errors']} | "
                          f"{cpu[(w, c)][0]:.0f} | {cpu[(w, c)][1]:.0f} |")
+    if probes:
+        lines += ["", f"Noise probe (in process, {min(cores, 2)} threads, one second, between the phases; "
+                  f"{inproc[(0, min(cores, 2))][0]:.0f}/s at the start): " +
+                  ", ".join(f"{name.replace('-', ' ', 1)} {v:.0f}/s" for name, v in probes.items()) + "."]
     lines += ["", f"Slow token (libp11faulty.so, `delay C_Sign 5`, workers = 32, 64 connections): "
               f"{slow['per_second']:.0f}/s, p99 {slow['latency_ms']['p99']:.1f} ms, {slow['errors']} errors.",
               "", f"Memory: {int(memory['idle_rss_kb']) / 1024:.1f} MB idle, {int(memory['loaded_rss_kb']) / 1024:.1f} MB "

@@ -154,6 +154,16 @@ class ReportTest(unittest.TestCase):
         self.assertIn("7.5 % of this machine's CPU time", out)
         self.assertIn("CPU stolen by the hypervisor during the run: 7.5 %", md)
 
+    def test_a_probe_away_from_the_start_makes_the_run_unsteady(self):
+        self.put("probe-after-RSA-SHA256.json", google(1950, 3800))  # within 10 % of 4000 on 2 threads
+        code, out, md = self.run_report()
+        self.assertEqual(code, 0, out)
+        self.assertIn("after RSA-SHA256 3800/s", md)
+        self.put("probe-at-end.json", google(1950, 3000))
+        code, out, _ = self.run_report()
+        self.assertEqual(code, 2, out)
+        self.assertIn("UNSTEADY in process on 2 thread(s) did 3000/s at end, against 4000/s at the start", out)
+
 
 if __name__ == "__main__":
     unittest.main()
