@@ -165,11 +165,12 @@ std::vector<std::string> Daemon::reload_now() {
 // seconds, a repair for longer) and the loop must keep answering meanwhile. A reload asked for
 // while one runs follows it.
 void Daemon::reload(ReloadDone done) {
-  if (done) reload_waiters_.push_back(std::move(done));
-  if (reloading_) {
+  if (reloading_) {  // this one reads the file after the running one: its caller waits for that
+    if (done) next_reload_waiters_.push_back(std::move(done));
     reload_again_ = true;
     return;
   }
+  if (done) reload_waiters_.push_back(std::move(done));
   reloading_ = true;
   notify::reloading();
   // First, and whatever the file now says: logrotate's postrotate reloads to move the audit trail
@@ -201,10 +202,11 @@ void Daemon::finish_reload(const ConfigResult& next) {
     notify::ready("reload refused: " + next.problems.front());
   }
   reloading_ = false;
-  auto waiters = std::move(reload_waiters_);
-  reload_waiters_.clear();
-  for (auto& waiter : waiters) waiter(next.problems);
-  if (std::exchange(reload_again_, false)) reload();
+  for (auto& waiter : std::exchange(reload_waiters_, {})) waiter(next.problems);
+  if (std::exchange(reload_again_, false)) {
+    reload_waiters_ = std::exchange(next_reload_waiters_, {});
+    reload();
+  }
 }
 
 void Daemon::apply_reload(const Config& next) {

@@ -76,7 +76,8 @@ class Daemon {
   // Reload state, on the event loop only (the thread resolves keys and posts back).
   bool reloading_ = false;
   bool reload_again_ = false;
-  std::vector<ReloadDone> reload_waiters_;
+  std::vector<ReloadDone> reload_waiters_;       // of the reload running
+  std::vector<ReloadDone> next_reload_waiters_;  // of the one that follows it
   std::thread reload_thread_;
 
   std::mutex ready_mu_;

@@ -114,6 +114,27 @@ TEST(ServerLifecycle, RequestsAreAnsweredWhileAReloadWaitsForTheToken) {
   EXPECT_EQ(c.post("/v1/keys/second/sign", sign_body("x")).result_int(), 200u);
 }
 
+// A reload asked for while another waits for the token follows it, and its caller gets the outcome
+// of its own reading of the file, not of the one before.
+TEST(ServerLifecycle, AReloadAskedForDuringAnotherGetsItsOwnOutcome) {
+  TestDaemon::Options o;
+  o.sections = kDemoOnly;
+  TestDaemon d(o);
+  std::promise<void> release, entered;
+  d.store().hold_set_keys(release.get_future().share(), &entered);
+  d.write_config(kDemoAndSecond);
+  auto first = std::async(std::launch::async, [&] { return d.daemon().reload_now(); });
+  entered.get_future().wait();
+  d.write_config(kDemoOnly + "[key.ghost]\nlabel = ghost\nallow-uids = 0\n");
+  auto second = std::async(std::launch::async, [&] { return d.daemon().reload_now(); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // let it queue behind the first
+  release.set_value();
+  EXPECT_TRUE(first.get().empty());
+  const auto problems = second.get();
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_NE(problems[0].find("ghost"), std::string::npos) << problems[0];
+}
+
 TEST(ServerLifecycle, ReloadWhileFiftyClientsSign) {
   TestDaemon::Options o;
   o.sections = kDemoAndSecond;
