@@ -89,27 +89,37 @@ TEST(ServerLifecycle, ReloadReopensTheAuditLog) {
   EXPECT_EQ(rotated_lines, before);
 }
 
+// A reload of `sections` started and kept waiting inside the store's set_keys() (as a token busy
+// generating a key would) until release is set; outcome is what reload_now() returns.
+struct HeldReload {
+  HeldReload(TestDaemon& d, const std::string& sections) {
+    std::promise<void> entered;
+    d.store().hold_set_keys(release.get_future().share(), &entered);
+    d.write_config(sections);
+    outcome = std::async(std::launch::async, [&d] { return d.daemon().reload_now(); });
+    entered.get_future().wait();
+  }
+  std::promise<void> release;
+  std::future<std::vector<std::string>> outcome;
+};
+
 // The keys are resolved off the event loop: while the token keeps a reload waiting (a key being
 // generated holds its admin lock), requests are still answered; the reload then completes.
 TEST(ServerLifecycle, RequestsAreAnsweredWhileAReloadWaitsForTheToken) {
   TestDaemon::Options o;
   o.sections = kDemoOnly;
   TestDaemon d(o);
-  std::promise<void> release, entered;
-  d.store().hold_set_keys(release.get_future().share(), &entered);
-  d.write_config(kDemoAndSecond);
-  auto reloaded = std::async(std::launch::async, [&] { return d.daemon().reload_now(); });
-  entered.get_future().wait();
+  HeldReload reload(d, kDemoAndSecond);
   auto signed_meanwhile = std::async(std::launch::async, [&] {
     Client c(d.socket());
     return c.post("/v1/keys/demo/sign", sign_body("x")).result_int();
   });
   const bool answered =
       signed_meanwhile.wait_for(std::chrono::seconds(5)) == std::future_status::ready;
-  release.set_value();
+  reload.release.set_value();
   EXPECT_TRUE(answered) << "the event loop waited for the reload's token work";
   EXPECT_EQ(signed_meanwhile.get(), 200u);
-  EXPECT_TRUE(reloaded.get().empty());
+  EXPECT_TRUE(reload.outcome.get().empty());
   Client c(d.socket());
   EXPECT_EQ(c.post("/v1/keys/second/sign", sign_body("x")).result_int(), 200u);
 }
@@ -120,16 +130,12 @@ TEST(ServerLifecycle, AReloadAskedForDuringAnotherGetsItsOwnOutcome) {
   TestDaemon::Options o;
   o.sections = kDemoOnly;
   TestDaemon d(o);
-  std::promise<void> release, entered;
-  d.store().hold_set_keys(release.get_future().share(), &entered);
-  d.write_config(kDemoAndSecond);
-  auto first = std::async(std::launch::async, [&] { return d.daemon().reload_now(); });
-  entered.get_future().wait();
+  HeldReload first(d, kDemoAndSecond);
   d.write_config(kDemoOnly + "[key.ghost]\nlabel = ghost\nallow-uids = 0\n");
   auto second = std::async(std::launch::async, [&] { return d.daemon().reload_now(); });
   std::this_thread::sleep_for(std::chrono::milliseconds(200));  // let it queue behind the first
-  release.set_value();
-  EXPECT_TRUE(first.get().empty());
+  first.release.set_value();
+  EXPECT_TRUE(first.outcome.get().empty());
   const auto problems = second.get();
   ASSERT_EQ(problems.size(), 1u);
   EXPECT_NE(problems[0].find("ghost"), std::string::npos) << problems[0];
