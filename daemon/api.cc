@@ -46,15 +46,13 @@ std::pair<Response, bool> run_guarded(const Api::Work& work, SigningSession& ses
 
 Api::Api(Services services, const Config& config)
     : s_(std::move(services)), schemes_(make_scheme_routes()) {
-  apply_config(config);
+  apply_config(config, schemes_->check(config).peers);
 }
 
-std::vector<std::string> Api::check_config(const Config& config) const {
-  return schemes_->check(config);
-}
+SchemeCheck Api::check_config(const Config& config) const { return schemes_->check(config); }
 
-void Api::apply_config(const Config& config) {
-  schemes_->set_peers(config);
+void Api::apply_config(const Config& config, std::shared_ptr<const LoadedPeers> peers) {
+  schemes_->set_peers(std::move(peers));
   std::set<std::string> runtime;
   for (const auto& [name, spec] : runtime_keys_) runtime.insert(name);
   policy_ = std::make_shared<const Policy>(config, runtime);

@@ -20,11 +20,10 @@
 #include "daemon/keystore.h"
 #include "daemon/metrics.h"
 #include "daemon/router.h"
+#include "daemon/routes_schemes.h"
 #include "daemon/worker_pool.h"
 
 namespace p11signd::daemon {
-
-class SchemeRoutes;
 
 // What the routes need, owned by the Daemon (or a test).
 struct Services {
@@ -54,11 +53,12 @@ class Api {
 
   std::shared_ptr<const Policy> policy() const { return policy_; }
   // Problems the scheme layer finds in a configuration (scheme names, settings, peers), one line
-  // each.
-  std::vector<std::string> check_config(const Config& config) const;
-  // Swaps in the keys' access rules and the peers of a configuration that passed check_config() and
-  // KeyStore::set_keys(). Connections and queued work are untouched.
-  void apply_config(const Config& config);
+  // each, and the peers it read. Safe on any thread: a reload runs it off the event loop.
+  SchemeCheck check_config(const Config& config) const;
+  // Swaps in the keys' access rules and the peers (from check_config()) of a configuration that
+  // passed check_config() and KeyStore::set_keys(). No I/O. Connections and queued work are
+  // untouched.
+  void apply_config(const Config& config, std::shared_ptr<const LoadedPeers> peers);
 
   // Runs work on a worker with the request deadline; the reply comes back on the event loop: the
   // work's response, 503 + Retry-After when the queue is full or no session can be had, 504 past

@@ -220,7 +220,7 @@ TEST(Config, DuplicateOptionIsReported) {
 std::vector<std::string> scheme_problems(const std::string& key_sections) {
   auto r = parse_config_text("[token]\nuri = pkcs11:token=x\npin-file = /p\n" + key_sections);
   EXPECT_TRUE(r.ok()) << r.problems.front();
-  return make_scheme_routes()->check(r.config);
+  return make_scheme_routes()->check(r.config).problems;
 }
 
 TEST(ConfigSchemes, MisspelledSettingNamesKeySettingAndTheKnownOnes) {

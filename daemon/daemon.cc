@@ -45,7 +45,7 @@ unsigned worker_count(const DaemonSettings& settings, const KeyStore& store) {
 }
 
 std::vector<std::string> check_with_store(const Config& config, KeyStore& store) {
-  std::vector<std::string> problems = make_scheme_routes()->check(config);
+  std::vector<std::string> problems = make_scheme_routes()->check(config).problems;
   try {
     store.set_keys(config.key_specs());
   } catch (const StoreError& e) {
@@ -160,10 +160,11 @@ std::vector<std::string> Daemon::reload_now() {
   return result.get();
 }
 
-// On the event loop. The file is read and checked here; the keys are resolved on a thread of their
-// own, because the token may make set_keys() wait (a key being generated holds its admin lock for
-// seconds, a repair for longer) and the loop must keep answering meanwhile. A reload asked for
-// while one runs follows it.
+// On the event loop. Everything that may wait runs on a thread of the reload's own: reading the
+// file (user and group names through NSS, peer certificates) and resolving the keys, because the
+// token may make set_keys() wait (a key being generated holds its admin lock for seconds, a repair
+// for longer) and the loop must keep answering meanwhile. A reload asked for while one runs
+// follows it.
 void Daemon::reload(ReloadDone done) {
   if (reloading_) {  // this one reads the file after the running one: its caller waits for that
     if (done) next_reload_waiters_.push_back(std::move(done));
@@ -176,46 +177,62 @@ void Daemon::reload(ReloadDone done) {
   // First, and whatever the file now says: logrotate's postrotate reloads to move the audit trail
   // to the new file, and a configuration mistake must not keep it writing into the rotated one.
   if (!audit_.reopen()) log(audit_.failure() + " (signing is refused until it can be written)");
-  auto next = std::make_shared<ConfigResult>(load_config(config_.path));
-  if (next->problems.empty()) next->problems = api_->check_config(next->config);
-  if (!next->problems.empty()) return finish_reload(*next);
   if (reload_thread_.joinable()) reload_thread_.join();  // finished: reloading_ was false
-  reload_thread_ = std::thread([this, next] {
+  reload_thread_ = std::thread([this, path = config_.path] {
+    auto next = std::make_shared<PreparedReload>();
     try {
-      // Keys created through the API stay named (the store keeps them) unless the file now names
-      // them.
-      store_->set_keys(next->config.key_specs());
-    } catch (const std::exception& e) {  // StoreError, or anything else: a reload never ends us
-      next->problems = split_lines(e.what());
+      *next = prepare_reload(path);
+    } catch (const std::exception& e) {  // anything at all: a reload never ends us
+      next->result.problems = split_lines(e.what());
     }
     asio::post(io_, [this, next] { finish_reload(*next); });
   });
 }
 
-void Daemon::finish_reload(const ConfigResult& next) {
-  if (next.problems.empty()) {
-    apply_reload(next.config);
+// On the reload thread. Api::check_config() and KeyStore::set_keys() are safe to call from here.
+Daemon::PreparedReload Daemon::prepare_reload(const std::string& path) {
+  PreparedReload next{load_config(path), nullptr};
+  if (!next.result.ok()) return next;
+  auto checked = api_->check_config(next.result.config);
+  next.result.problems = std::move(checked.problems);
+  next.peers = std::move(checked.peers);
+  if (!next.result.ok()) return next;
+  try {
+    // Keys created through the API stay named (the store keeps them) unless the file now names
+    // them.
+    store_->set_keys(next.result.config.key_specs());
+  } catch (const StoreError& e) {
+    next.result.problems = split_lines(e.what());
+  }
+  return next;
+}
+
+void Daemon::finish_reload(const PreparedReload& next) {
+  const auto& problems = next.result.problems;
+  if (problems.empty()) {
+    apply_reload(next);
   } else {
-    for (const auto& p : next.problems) {
+    for (const auto& p : problems) {
       log("reload refused, keeping the previous configuration: " + p);
     }
-    notify::ready("reload refused: " + next.problems.front());
+    notify::ready("reload refused: " + problems.front());
   }
   reloading_ = false;
-  for (auto& waiter : std::exchange(reload_waiters_, {})) waiter(next.problems);
+  for (auto& waiter : std::exchange(reload_waiters_, {})) waiter(problems);
   if (std::exchange(reload_again_, false)) {
     reload_waiters_ = std::exchange(next_reload_waiters_, {});
     reload();
   }
 }
 
-void Daemon::apply_reload(const Config& next) {
+void Daemon::apply_reload(const PreparedReload& prepared) {
+  const Config& next = prepared.result.config;
   if (const auto later = settings_needing_restart(config_, next); !later.empty()) {
     std::string names;
     for (const auto& name : later) names += (names.empty() ? "" : ", ") + name;
     log("reload: " + names + " changed; these take effect at the next restart");
   }
-  api_->apply_config(next);
+  api_->apply_config(next, prepared.peers);
   config_.keys = next.keys;
   config_.peers = next.peers;
   config_.daemon.admin_uids = next.daemon.admin_uids;

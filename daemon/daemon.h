@@ -51,10 +51,16 @@ class Daemon {
 
  private:
   using ReloadDone = std::function<void(const std::vector<std::string>& problems)>;
+  // A configuration read, checked and with its keys resolved, ready to apply on the loop.
+  struct PreparedReload {
+    ConfigResult result;
+    std::shared_ptr<const LoadedPeers> peers;
+  };
   void on_signal(int signo);
   void reload(ReloadDone done = nullptr);
-  void finish_reload(const ConfigResult& next);
-  void apply_reload(const Config& next);
+  PreparedReload prepare_reload(const std::string& path);
+  void finish_reload(const PreparedReload& next);
+  void apply_reload(const PreparedReload& next);
   void begin_shutdown();
   void arm_watchdog(std::chrono::microseconds interval);
   void set_listening(bool ok);
@@ -73,7 +79,7 @@ class Daemon {
   boost::asio::steady_timer drain_deadline_;
   bool stopping_ = false;
 
-  // Reload state, on the event loop only (the thread resolves keys and posts back).
+  // Reload state, on the event loop only (the thread prepares the configuration and posts back).
   bool reloading_ = false;
   bool reload_again_ = false;
   std::vector<ReloadDone> reload_waiters_;       // of the reload running

@@ -18,6 +18,19 @@
 
 namespace p11signd::daemon {
 
+// A configuration's peer keys, read from their files by SchemeRoutes::check(). A reload reads them
+// off the event loop and swaps them in with set_peers(), which then does no I/O and cannot fail: a
+// peer file replaced in between does not matter.
+class LoadedPeers {
+ public:
+  virtual ~LoadedPeers() = default;
+};
+
+struct SchemeCheck {
+  std::vector<std::string> problems;  // one line each; empty when the configuration is usable
+  std::shared_ptr<const LoadedPeers> peers;  // the peers that could be read
+};
+
 class SchemeRoutes {
  public:
   using Json = nlohmann::ordered_json;
@@ -38,11 +51,11 @@ class SchemeRoutes {
   virtual Json verify(const std::string& scheme, const Json& input, const std::string& peer,
                       const std::optional<Bytes>& key_spki) const = 0;
 
-  // --check-config and reload: peers loadable, scheme names known, key settings valid. One line
-  // each.
-  virtual std::vector<std::string> check(const Config& config) const = 0;
-  // Loads the peers of a configuration that check() accepted.
-  virtual void set_peers(const Config& config) = 0;
+  // --check-config and reload: peers loadable, scheme names known, key settings valid. Reads the
+  // peer files; touches nothing set_peers() changes, so a reload may call it on its own thread.
+  virtual SchemeCheck check(const Config& config) const = 0;
+  // Swaps in peers that check() read (null: none).
+  virtual void set_peers(std::shared_ptr<const LoadedPeers> peers) = 0;
 };
 
 std::unique_ptr<SchemeRoutes> make_scheme_routes();

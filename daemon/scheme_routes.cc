@@ -43,6 +43,13 @@ ApiError from_scheme_error(const schemes::SchemeError& e) {
           e.what()};  // the scheme's message already starts with the field it is about
 }
 
+using PeerMap =
+    std::map<std::string, std::pair<std::string, schemes::PeerKey>>;  // name -> scheme, key
+
+struct RegistryPeers final : LoadedPeers {
+  PeerMap peers;
+};
+
 class RegistrySchemeRoutes final : public SchemeRoutes {
  public:
   RegistrySchemeRoutes() { schemes::register_builtin_schemes(registry_); }
@@ -82,8 +89,10 @@ class RegistrySchemeRoutes final : public SchemeRoutes {
     const auto* s = registry_.find(scheme);
     try {
       if (key_spki) return s->verify(input, schemes::PeerKey::from_spki_der(*key_spki));
-      auto it = peers_.find(peer);
-      if (it == peers_.end()) {
+      const PeerMap none;
+      const PeerMap& peers = peers_ ? peers_->peers : none;
+      auto it = peers.find(peer);
+      if (it == peers.end()) {
         throw ApiError(http::status::not_found, "peer_not_found", "no peer named '" + peer + "'");
       }
       if (it->second.first != scheme) {
@@ -96,7 +105,7 @@ class RegistrySchemeRoutes final : public SchemeRoutes {
     }
   }
 
-  std::vector<std::string> check(const Config& config) const override {
+  SchemeCheck check(const Config& config) const override {
     auto problems = check_names(config, [this](const std::string& s) { return knows(s); });
     for (const auto& [name, k] : config.keys) {
       // Every setting, whether or not the key lists its scheme: a misspelling is never meant.
@@ -113,21 +122,19 @@ class RegistrySchemeRoutes final : public SchemeRoutes {
         }
       }
     }
+    auto loaded = std::make_shared<RegistryPeers>();
     for (const auto& [name, p] : config.peers) {
       try {
-        load_peer(p);
+        loaded->peers.emplace(name, std::pair{p.scheme, load_peer(p)});
       } catch (const std::exception& e) {
         problems.push_back("[peer." + name + "]: " + e.what());
       }
     }
-    return problems;
+    return {std::move(problems), std::move(loaded)};
   }
 
-  void set_peers(const Config& config) override {
-    std::map<std::string, std::pair<std::string, schemes::PeerKey>> peers;
-    for (const auto& [name, p] : config.peers)
-      peers.emplace(name, std::pair{p.scheme, load_peer(p)});
-    peers_ = std::move(peers);
+  void set_peers(std::shared_ptr<const LoadedPeers> peers) override {
+    peers_ = std::static_pointer_cast<const RegistryPeers>(std::move(peers));
   }
 
  private:
@@ -136,7 +143,7 @@ class RegistrySchemeRoutes final : public SchemeRoutes {
   }
 
   schemes::SchemeRegistry registry_;
-  std::map<std::string, std::pair<std::string, schemes::PeerKey>> peers_;
+  std::shared_ptr<const RegistryPeers> peers_;  // only ever from this class's check()
 };
 
 #else
@@ -161,12 +168,13 @@ class RawOnlySchemeRoutes final : public SchemeRoutes {
   }
   // The names interface.md promises, so that a configuration written for the full build passes here
   // too.
-  std::vector<std::string> check(const Config& config) const override {
+  SchemeCheck check(const Config& config) const override {
     static const std::set<std::string> kPromised = {"raw", "mypos",     "swifood", "carat",
                                                     "jws", "amazonpay", "alipay",  "wechatpay"};
-    return check_names(config, [](const std::string& s) { return kPromised.count(s) > 0; });
+    return {check_names(config, [](const std::string& s) { return kPromised.count(s) > 0; }),
+            nullptr};
   }
-  void set_peers(const Config&) override {}
+  void set_peers(std::shared_ptr<const LoadedPeers>) override {}
 };
 
 #endif

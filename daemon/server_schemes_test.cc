@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
+#include <future>
 #include <sstream>
 
 #include "daemon/public_key.h"
@@ -81,6 +83,35 @@ TEST(ServerSchemes, VerifiesWithAConfiguredPeer) {
   EXPECT_EQ(body_json(res)["valid"], true);
   verify["peer"] = "other";  // a peer of another scheme
   EXPECT_EQ(c.post("/v1/schemes/jws/verify", verify.dump()).result_int(), 422u);
+}
+
+// A reload reads the peer files before it waits for the token, and applies what it read: a file
+// removed meanwhile (an administrator replacing a certificate) is not read again on the event loop,
+// where failing would have ended the daemon.
+TEST(ServerSchemes, AReloadAppliesThePeersItReadBeforeWaitingForTheToken) {
+  TempDir dir;
+  const TestDaemon::Options o = with_peers(dir, shared_key(0).get(), {{"partner", "raw"}});
+  TestDaemon d(o);
+  std::promise<void> release;
+  std::promise<void> entered;
+  d.store().hold_set_keys(release.get_future().share(), &entered);
+  d.write_config(o.sections + "[peer.second]\nscheme = raw\npublic-key = " + dir.file("peer.pem") +
+                 "\n");
+  auto outcome = std::async(std::launch::async, [&d] { return d.daemon().reload_now(); });
+  entered.get_future().wait();
+  std::filesystem::remove(dir.file("peer.pem"));
+  release.set_value();
+  EXPECT_TRUE(outcome.get().empty());
+  Client c(d.socket());
+  auto signed_res = c.post("/v1/keys/demo/sign", sign_body("hello"));
+  ASSERT_EQ(signed_res.result_int(), 200u) << signed_res.body();
+  for (const char* peer : {"partner", "second"}) {
+    const nlohmann::json verify{
+        {"peer", peer}, {"data", "aGVsbG8="}, {"signature", body_json(signed_res)["signature"]}};
+    auto res = c.post("/v1/schemes/raw/verify", verify.dump());
+    ASSERT_EQ(res.result_int(), 200u) << peer << ": " << res.body();
+    EXPECT_EQ(body_json(res)["valid"], true) << peer;
+  }
 }
 
 // raw with a [peer.NAME] goes through the registry as the other schemes do: reason and audit
