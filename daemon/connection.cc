@@ -96,6 +96,7 @@ void Connection::on_body(error_code ec) {
   ++timer_generation_;
   timer_.cancel();
   req_ = parser_->release();
+  wipe_spent(buffer_);  // the request now lives in req_ alone (which the import route wipes)
   server_.api_.handle(req_, peer_, [self = shared_from_this()](Response res) {
     self->respond(std::move(res), false);
   });

@@ -4,10 +4,10 @@
 // works unchanged.
 
 #include <boost/asio/steady_timer.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/empty_body.hpp>
 #include <optional>
 
+#include "daemon/read_buffer.h"
 #include "daemon/server.h"
 
 namespace p11signd::daemon {
@@ -35,7 +35,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Server& server_;  // used only by handlers, which run while the server lives
   std::weak_ptr<Server*> server_handle_;
   boost::asio::steady_timer timer_;
-  boost::beast::flat_buffer buffer_;
+  ReadBuffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   Request req_;
   Response res_;
