@@ -36,6 +36,27 @@ def cpu_per_signature(path, signatures):
     return int(ticks) / int(hz) / n * 1e6, (float(user) + float(sys_)) / n * 1e6
 
 
+def slow_token_detail(res):
+    """What the workers did during the slow-token point (busy_sampler.py, and the CPU's idle share), or "" when
+    the run did not record it. All workers busy with CPU left idle means the daemon kept every session at work
+    and the missing throughput is the token's (see the notes)."""
+    try:
+        samples = [tuple(map(float, line.split())) for line in open(os.path.join(res, "slow-busy.txt"))
+                   if line.strip()]
+        cpu = dict(line.split() for line in open(os.path.join(res, "slow-cpu.txt")))
+    except FileNotFoundError:
+        return ""
+    if not samples:
+        return ""
+    workers = int(cpu["workers"])
+    busy = sum(b for b, _ in samples) / len(samples)
+    all_busy = sum(1 for b, _ in samples if b >= workers) / len(samples)
+    queue = sum(q for _, q in samples) / len(samples)
+    return (f" Sessions signing: {busy:.1f} of {workers} on average, all {workers} in {100 * all_busy:.0f} % of "
+            f"{len(samples)} samples; {queue:.0f} requests waiting on average; the CPU was idle "
+            f"{float(cpu['idle_percent']):.0f} % of the time.")
+
+
 def steadiness(inproc, cores, steal_percent=0.0, probes=None):
     """Why the run cannot be trusted, if it cannot: in process, PKCS#1 and PSS cost the same on the token, and on
     two cores two threads sign about twice as fast as one. Another load on the cores breaks both; every ratio of
@@ -162,7 +183,8 @@ def main():
                   f"{inproc[(0, min(cores, 2))][0]:.0f}/s at the start): " +
                   ", ".join(f"{name.replace('-', ' ', 1)} {v:.0f}/s" for name, v in probes.items()) + "."]
     lines += ["", f"Slow token (libp11faulty.so, `delay C_Sign 5`, workers = 32, 64 connections): "
-              f"{slow['per_second']:.0f}/s, p99 {slow['latency_ms']['p99']:.1f} ms, {slow['errors']} errors.",
+              f"{slow['per_second']:.0f}/s, p99 {slow['latency_ms']['p99']:.1f} ms, {slow['errors']} errors."
+              + slow_token_detail(res),
               "", f"Memory: {int(memory['idle_rss_kb']) / 1024:.1f} MB idle, {int(memory['loaded_rss_kb']) / 1024:.1f} MB "
               f"peak at 256 connections. Start-up with 10 keys: READY=1 after {ready['ready_ms']:.0f} ms "
               f"({ready['idle_rss_kb'] / 1024:.1f} MB).", "",
