@@ -38,8 +38,8 @@ def cpu_per_signature(path, signatures):
 
 def slow_token_detail(res):
     """What the workers did during the slow-token point (busy_sampler.py, and the CPU's idle share), or "" when
-    the run did not record it. All workers busy with CPU left idle means the daemon kept every session at work
-    and the missing throughput is the token's (see the notes)."""
+    the run did not record it. Requests always waiting while the CPU idles means the workers never lacked work:
+    the missing throughput is then the token's (see the notes), not the daemon's."""
     try:
         samples = [tuple(map(float, line.split())) for line in open(os.path.join(res, "slow-busy.txt"))
                    if line.strip()]
@@ -50,10 +50,10 @@ def slow_token_detail(res):
         return ""
     workers = int(cpu["workers"])
     busy = sum(b for b, _ in samples) / len(samples)
-    all_busy = sum(1 for b, _ in samples if b >= workers) / len(samples)
+    waiting = sum(1 for _, q in samples if q > 0) / len(samples)
     queue = sum(q for _, q in samples) / len(samples)
-    return (f" Sessions signing: {busy:.1f} of {workers} on average, all {workers} in {100 * all_busy:.0f} % of "
-            f"{len(samples)} samples; {queue:.0f} requests waiting on average; the CPU was idle "
+    return (f" Workers holding a request: {busy:.1f} of {workers} on average; requests waiting for a worker in "
+            f"{100 * waiting:.0f} % of {len(samples)} samples ({queue:.0f} on average); the CPU was idle "
             f"{float(cpu['idle_percent']):.0f} % of the time.")
 
 

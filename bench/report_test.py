@@ -131,12 +131,12 @@ class ReportTest(unittest.TestCase):
 
     def test_slow_token_says_whether_the_workers_waited(self):
         _, _, md = self.run_report()
-        self.assertNotIn("Sessions signing", md)  # not recorded: not made up
+        self.assertNotIn("Workers holding", md)  # not recorded: not made up
         self.put("slow-busy.txt", "32 30\n32 28\n30 0\n32 31\n")
         self.put("slow-cpu.txt", "workers 32\nidle_percent 11.4\n")
         _, _, md = self.run_report()
-        self.assertIn("Sessions signing: 31.5 of 32 on average, all 32 in 75 % of 4 samples; 22 requests waiting "
-                      "on average; the CPU was idle 11 % of the time.", md)
+        self.assertIn("Workers holding a request: 31.5 of 32 on average; requests waiting for a worker in 75 % of "
+                      "4 samples (22 on average); the CPU was idle 11 % of the time.", md)
 
     def test_an_unsteady_machine_is_said_and_exits_2(self):
         self.put("inprocess.json", google(2000, 2700))  # two threads only 1.35 x one: the cores were shared
