@@ -66,6 +66,12 @@ bool is_pin_refusal(const Error& e) {
   return e.rv() == CKR_PIN_INCORRECT || e.rv() == CKR_PIN_LOCKED || e.rv() == CKR_PIN_EXPIRED;
 }
 
+// The token stays down for good after this: retries with a refused PIN lock tokens.
+std::string pin_refused_reason(const Error& e) {
+  return std::string(e.what()) +
+         "; not retrying (a retry could lock the token): fix the PIN and restart";
+}
+
 bool is_stated(CK_ULONG limit) {
   return limit != CK_EFFECTIVELY_INFINITE && limit != CK_UNAVAILABLE_INFORMATION;
 }
@@ -226,7 +232,11 @@ void Token::recover(const Error& error, std::uint64_t epoch) {
     state_.store(TokenState::kReady);
     state_.notify_all();
   } catch (const Error& e) {
-    go_down(e.what(), /*retry=*/!is_pin_refusal(e));
+    if (is_pin_refusal(e)) {
+      go_down(pin_refused_reason(e), /*retry=*/false);
+    } else {
+      go_down(e.what(), /*retry=*/true);
+    }
   } catch (const std::exception& e) {  // out of memory, say: never leave the token "repairing"
     go_down(std::string("repair failed: ") + e.what(), /*retry=*/true);
   }
@@ -258,6 +268,7 @@ void Token::reinitialize_loop(const std::stop_token& stop) {
       down_cv_.wait_for(lock, stop, delay, [] { return false; });
     }
     if (stop.stop_requested()) return;
+    std::string failure;
     try {
       login_session_.handle_lost();
       epoch_.fetch_add(1);
@@ -270,15 +281,13 @@ void Token::reinitialize_loop(const std::stop_token& stop) {
       state_.notify_all();
       return;
     } catch (const Error& e) {
-      set_reason(std::string(e.what()) + "; retrying in " +
-                 std::to_string(std::min(delay * 2, config_.backoff_max).count()) + " ms");
-      if (is_pin_refusal(e)) return;  // never retry a PIN the token refused: retries lock tokens
-      delay = std::min(delay * 2, config_.backoff_max);
+      if (is_pin_refusal(e)) return set_reason(pin_refused_reason(e));
+      failure = e.what();
     } catch (const std::exception& e) {  // an exception leaving this thread would terminate us
-      set_reason(std::string("re-initialising failed: ") + e.what() + "; retrying in " +
-                 std::to_string(std::min(delay * 2, config_.backoff_max).count()) + " ms");
-      delay = std::min(delay * 2, config_.backoff_max);
+      failure = std::string("re-initialising failed: ") + e.what();
     }
+    delay = std::min(delay * 2, config_.backoff_max);
+    set_reason(failure + "; retrying in " + std::to_string(delay.count()) + " ms");
   }
 }
 

@@ -89,6 +89,28 @@ TEST_F(Recovery, DeviceErrorReinitialisesTheModuleAndFailsFastMeanwhile) {
   EXPECT_GE(faults::login_calls.load(), 2);
 }
 
+// Re-initialising after a device error logs in again; a PIN the token then refuses is not tried
+// again (retries lock tokens), and the reason says so rather than promising a retry.
+TEST_F(Recovery, APinRefusedWhileReinitialisingIsNotRetried) {
+  faults::login_rv = CKR_PIN_INCORRECT;
+  faults::login_times = 1;
+  inject(CKR_DEVICE_ERROR);
+  EXPECT_THROW(sign_ok(), Error);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (token_->state_reason().find("not retrying") == std::string::npos &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  const std::string reason = token_->state_reason();
+  EXPECT_NE(reason.find("CKR_PIN_INCORRECT"), std::string::npos) << reason;
+  EXPECT_NE(reason.find("not retrying"), std::string::npos) << reason;
+  EXPECT_EQ(reason.find("retrying in"), std::string::npos) << reason;
+  const int logins = faults::login_calls.load();
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // several backoff periods in tests
+  EXPECT_EQ(faults::login_calls.load(), logins) << "the refused PIN was tried again";
+  EXPECT_EQ(token_->state(), pkcs11::TokenState::kDown);
+}
+
 TEST_F(Recovery, BadInputIsNotRetried) {
   inject(CKR_DATA_LEN_RANGE);
   try {

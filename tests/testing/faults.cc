@@ -6,17 +6,18 @@ namespace {
 CK_FUNCTION_LIST_PTR real_functions = nullptr;
 CK_FUNCTION_LIST wrapped_functions;
 
-CK_RV take_sign_fault() {
-  int left = sign_times.load();
+// rv for the next `times` calls, then CKR_OK.
+CK_RV take_fault(std::atomic<int>& times, const std::atomic<CK_RV>& rv) {
+  int left = times.load();
   while (left > 0) {
-    if (sign_times.compare_exchange_weak(left, left - 1)) return sign_rv.load();
+    if (times.compare_exchange_weak(left, left - 1)) return rv.load();
   }
   return CKR_OK;
 }
 
 CK_RV faulty_sign(CK_SESSION_HANDLE s, CK_BYTE_PTR data, CK_ULONG len, CK_BYTE_PTR sig,
                   CK_ULONG_PTR sig_len) {
-  if (CK_RV rv = take_sign_fault(); rv != CKR_OK) {
+  if (CK_RV rv = take_fault(sign_times, sign_rv); rv != CKR_OK) {
     // A failed C_Sign ends the operation (PKCS#11 5.12); end it in the real module too.
     CK_BYTE scratch[1024];
     CK_ULONG scratch_len = sizeof scratch;
@@ -28,6 +29,7 @@ CK_RV faulty_sign(CK_SESSION_HANDLE s, CK_BYTE_PTR data, CK_ULONG len, CK_BYTE_P
 
 CK_RV counting_login(CK_SESSION_HANDLE s, CK_USER_TYPE user, CK_UTF8CHAR_PTR pin, CK_ULONG len) {
   login_calls.fetch_add(1);
+  if (CK_RV rv = take_fault(login_times, login_rv); rv != CKR_OK) return rv;
   return real_functions->C_Login(s, user, pin, len);
 }
 
@@ -61,6 +63,8 @@ void reset() {
   sign_rv = CKR_OK;
   sign_times = 0;
   login_calls = 0;
+  login_rv = CKR_OK;
+  login_times = 0;
   hide_combined_mechanisms = false;
   max_session_count = 0;
 }

@@ -16,6 +16,9 @@ inline std::atomic<CK_RV> sign_rv{CKR_OK};
 inline std::atomic<int> sign_times{0};
 // C_Login calls seen, whatever their result.
 inline std::atomic<int> login_calls{0};
+// C_Login returns login_rv (without logging in) for the next login_times calls.
+inline std::atomic<CK_RV> login_rv{CKR_OK};
+inline std::atomic<int> login_times{0};
 // C_GetMechanismInfo says CKR_MECHANISM_INVALID for the combined hash-and-sign mechanisms.
 inline std::atomic<bool> hide_combined_mechanisms{false};
 // C_GetTokenInfo reports this ulMaxSessionCount when non-zero.
