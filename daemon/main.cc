@@ -9,6 +9,7 @@
 #include "daemon/daemon.h"
 #include "daemon/exit_codes.h"
 #include "daemon/make_keystore.h"
+#include "daemon/refusal_server.h"
 
 namespace po = boost::program_options;
 using namespace p11signd::daemon;
@@ -48,15 +49,33 @@ int parse_flags(int argc, char** argv, Flags& f) {
   return -1;
 }
 
-// Prints one line per problem; returns kExitConfig when there was any.
-int report(const std::vector<std::string>& problems) {
-  for (const auto& p : problems) std::cerr << "p11signd: " << p << '\n';
-  return problems.empty() ? kExitOk : kExitConfig;
+std::string joined(const std::vector<std::string>& problems) {
+  std::string out;
+  for (const auto& p : problems) out += (out.empty() ? "" : "; ") + p;
+  return out;
 }
 
-int fail(const std::exception& e, int code) {
+// Prints one line per problem. Returns kExitOk when there were none, else what stop() says.
+int report(const std::vector<std::string>& problems, const Flags& flags);
+
+// The exit status for a start that failed with `reason`. Under socket activation a failure that a
+// restart will not fix is answered instead of exited on (daemon/refusal_server.h): systemd would
+// start us again at once, logging in with the same PIN.
+int stop(int code, const std::string& reason, const Flags& flags) {
+  if (code != kExitConfig || flags.check_config || flags.dev || !started_by_socket_activation()) {
+    return code;
+  }
+  return serve_refusals(reason);
+}
+
+int report(const std::vector<std::string>& problems, const Flags& flags) {
+  for (const auto& p : problems) std::cerr << "p11signd: " << p << '\n';
+  return problems.empty() ? kExitOk : stop(kExitConfig, joined(problems), flags);
+}
+
+int fail(const std::exception& e, int code, const Flags& flags) {
   std::cerr << "p11signd: " << e.what() << '\n';
-  return code;
+  return stop(code, e.what(), flags);
 }
 
 }  // namespace
@@ -68,19 +87,21 @@ int main(int argc, char** argv) {
   try {
     if (flags.dev) flags.config = prepare_dev_mode({flags.dev_dir, P11SIGND_SOFTHSM2_MODULE});
   } catch (const std::exception& e) {
-    return fail(e, kExitConfig);
+    return fail(e, kExitConfig, flags);
   }
 
   ConfigResult loaded = load_config(flags.config);
-  if (!loaded.ok()) return report(loaded.problems);
+  if (!loaded.ok()) return report(loaded.problems, flags);
   std::unique_ptr<KeyStore> store;
   try {
     store = make_keystore(loaded.config);
   } catch (const StoreError& e) {
-    return fail(e, exit_code_for(e));
+    return fail(e, exit_code_for(e), flags);
   }
   try {
-    if (int code = report(check_with_store(loaded.config, *store)); code != kExitOk) return code;
+    if (int code = report(check_with_store(loaded.config, *store), flags); code != kExitOk) {
+      return code;
+    }
     if (flags.check_config) {
       std::cout << "p11signd: " << flags.config << " is valid: " << loaded.config.keys.size()
                 << " key(s) resolved on the token, " << loaded.config.peers.size() << " peer(s)\n";
@@ -89,6 +110,6 @@ int main(int argc, char** argv) {
     Daemon daemon(loaded.config, std::move(store));
     return daemon.run();
   } catch (const std::exception& e) {
-    return fail(e, kExitFailure);
+    return fail(e, kExitFailure, flags);
   }
 }

@@ -201,6 +201,27 @@ TEST_F(SocketActivationTest, FirstConnectionStartsTheDaemonWhichSignsReloadsAndS
   EXPECT_TRUE(std::filesystem::exists(socket()));
 }
 
+// A PIN the token refuses, under socket activation. Exiting 78 would not stop anything: the socket
+// unit would start the service again at once for the client still waiting, logging in again with
+// the same PIN. The daemon stays up instead, tells every client why, and exits 78 when stopped.
+TEST_F(SocketActivationTest, ARefusedPinIsAnsweredNotTriedAgain) {
+  std::ofstream(path("pin"), std::ios::trunc) << "99999999\n";  // the credential, wrong
+  NotifySocket notify(path("notify.sock"));
+  start(notify.path());
+  for (int i = 0; i < 2; ++i) {  // the client that started it, then another
+    Client c(socket());
+    const auto res = c.get("/v1/health");
+    EXPECT_EQ(res.result_int(), 503u) << res.body();
+    EXPECT_EQ(daemon::testing::error_code_of(res), "not_started");
+    EXPECT_NE(res.body().find("CKR_PIN_INCORRECT"), std::string::npos) << res.body();
+  }
+  const std::string ready = notify.wait_for("READY=1");
+  EXPECT_NE(ready.find("STATUS=not started"), std::string::npos) << ready;
+  EXPECT_TRUE(activator_.running());
+  activator_.signal(SIGTERM);
+  EXPECT_EQ(wait_exit(), 78);
+}
+
 // WATCHDOG_USEC as systemd sets it for WatchdogSec=: the daemon pings at half the interval while
 // idle or while its workers finish requests, and stops pinging while a token call hangs past its
 // request's deadline, so that systemd would kill and restart it; pings resume once the call
