@@ -174,6 +174,29 @@ TEST_F(AmazonPaySignTest, RoundTripAndEveryChangeFails) {
   }
 }
 
+// A signature whose SignedHeaders leaves out the date, host or region says nothing about them: the
+// values sent beside it could be anything. sign() always signs all three.
+TEST_F(AmazonPaySignTest, VerifyRefusesASignatureThatLeavesOutDateHostOrRegion) {
+  const CanonicalHeaders accept_only = {{"accept", "application/json"}};
+  const std::string canonical =
+      amazonpay_canonical_request("GET", "/v2/checkoutSessions/abc", {}, accept_only, "");
+  const std::string to_sign = amazonpay_string_to_sign(kAmazonPayV2, canonical);
+  const Bytes sig =
+      TestKey::shared().sign(*amazonpay_sign_request(kAmazonPayV2), as_bytes(to_sign));
+  Json forged{{"method", "GET"}, {"url", "/v2/checkoutSessions/abc"}};
+  forged["headers"] = {{"accept", "application/json"},
+                       {"x-amz-pay-date", "20990101T000000Z"},
+                       {"x-amz-pay-host", "pay-api.amazon.eu"},
+                       {"x-amz-pay-region", "EU"},
+                       {"authorization", std::string(kAmazonPayV2) +
+                                             " PublicKeyId=X, SignedHeaders=accept, Signature=" +
+                                             base64_encode(sig)}};
+  const Json result = scheme_.verify(forged, TestKey::shared().peer());
+  EXPECT_FALSE(result["valid"].get<bool>());
+  EXPECT_NE(result["reason"].get<std::string>().find("x-amz-pay-date"), std::string::npos)
+      << result["reason"];
+}
+
 TEST_F(AmazonPaySignTest, PathOnlyUrlTakesTheHostFromTheRegion) {
   Json in = request_;
   in["url"] = "/live/v2/checkoutSessions";
