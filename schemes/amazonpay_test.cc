@@ -5,6 +5,7 @@
 #include "common/encoding.h"
 #include "schemes/peer_key.h"
 #include "schemes/testing/test_key.h"
+#include "schemes/url_encoding.h"
 
 namespace p11signd::schemes {
 namespace {
@@ -49,6 +50,32 @@ TEST(AmazonPayKat, All34CanonicalRequestsAndStringsToSignMatch) {
     const auto [canonical, sts] = canonical_for_case(c);
     EXPECT_EQ(canonical, c["canonicalRequest"].get<std::string>()) << c["name"];
     EXPECT_EQ(sts, c["stringToSign"].get<std::string>()) << c["name"];
+  }
+}
+
+// The same 34 cases through the public sign(): the KAT signs x-amz-pay-host: pay-api.amazon.eu in
+// every case, including "//foo//", whose "foo" is no host to sign.
+TEST(AmazonPayKat, All34ThroughSignGiveTheExpectedCanonicalRequestAndStringToSign) {
+  const AmazonPayScheme scheme(kat_time);
+  const Json cases = Json::parse(read_testdata("amazonpay/canonical-requests.json"));
+  ASSERT_EQ(cases.size(), 34u);
+  for (const auto& c : cases) {
+    std::string query;
+    for (const auto& [k, values] : c["parameters"].items()) {
+      for (const auto& v : values) {
+        query += (query.empty() ? "?" : "&") + rfc3986_encode(k) + "=" +
+                 rfc3986_encode(v.get<std::string>());
+      }
+    }
+    const std::string sts = c["stringToSign"].get<std::string>();
+    const Json in{{"method", c["method"]},
+                  {"url", c["uri"].get<std::string>() + query},
+                  {"body", c["payload"]},
+                  {"algorithm", sts.substr(0, sts.find('\n'))}};
+    const Json out = scheme.sign(in, kSettings, TestKey::shared().signer());
+    EXPECT_EQ(out["canonical_request"], c["canonicalRequest"])
+        << c["name"] << " " << in["algorithm"];
+    EXPECT_EQ(out["string_to_sign"], c["stringToSign"]) << c["name"] << " " << in["algorithm"];
   }
 }
 
