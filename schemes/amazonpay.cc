@@ -62,14 +62,6 @@ bool is_signed_header(const std::string& name) {
   return name == "accept" || name == "content-type" || name.starts_with("x-amz-pay-");
 }
 
-std::string body_text(const Json& input) {
-  const auto it = input.find("body");
-  if (it == input.end() || it->is_null()) return "";
-  if (it->is_string()) return it->get<std::string>();
-  if (it->is_object() || it->is_array()) return it->dump();
-  throw_bad_request("body", "must be a string or a JSON object");
-}
-
 CanonicalHeaders read_headers(const Json& input) {
   CanonicalHeaders headers;
   const auto it = input.find("headers");
@@ -130,7 +122,7 @@ RequestParts read_request(const Json& input) {
   r.uri = *uri;
   r.query = url->query;
   if (names_the_host(text)) r.host = url->host;
-  r.payload = body_text(input);
+  r.payload = amazonpay_body_text(input);
   return r;
 }
 
@@ -148,6 +140,14 @@ std::string signed_header_list(const CanonicalHeaders& headers) {
 }
 
 }  // namespace
+
+std::string amazonpay_body_text(const Json& input) {
+  const auto it = input.find("body");
+  if (it == input.end() || it->is_null()) return "";
+  if (it->is_string()) return it->get<std::string>();
+  if (it->is_object() || it->is_array()) return it->dump();
+  throw_bad_request("body", "must be a string, a JSON object or array, or null");
+}
 
 std::optional<SignRequest> amazonpay_sign_request(std::string_view algorithm) {
   if (algorithm == kAmazonPayV2) return SignRequest{SignAlg::kRsaPssSha256, 32};

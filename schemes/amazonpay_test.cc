@@ -224,6 +224,19 @@ TEST_F(AmazonPaySignTest, VerifyRefusesASignatureThatLeavesOutDateHostOrRegion) 
       << result["reason"];
 }
 
+// sign() reads "body": null (and an array) as it does; verify must read the request the same way.
+TEST_F(AmazonPaySignTest, NullAndArrayBodiesRoundTrip) {
+  for (const Json& body : {Json(nullptr), Json::array({1, "a"})}) {
+    Json in = request_;
+    in["body"] = body;
+    const Json out = scheme_.sign(in, kSettings, TestKey::shared().signer());
+    in["headers"] = out["headers"];
+    Json result;
+    ASSERT_NO_THROW(result = scheme_.verify(in, TestKey::shared().peer())) << body;
+    EXPECT_TRUE(result["valid"].get<bool>()) << body << result;
+  }
+}
+
 TEST_F(AmazonPaySignTest, PathOnlyUrlTakesTheHostFromTheRegion) {
   Json in = request_;
   in["url"] = "/live/v2/checkoutSessions";

@@ -100,7 +100,7 @@ Json AmazonPayScheme::verify(const Json& input, const PeerKey& peer) const {
     if (!given.contains(h)) return verify_result(false, "signed header " + h + " is missing");
     signed_headers[h] = given[h];
   }
-  const auto body = input.contains("body") ? payload_text(input, "body") : std::string();
+  const std::string body = amazonpay_body_text(input);
   const std::string to_sign = amazonpay_string_to_sign(
       auth->algorithm, amazonpay_canonical_request(method, *uri, url->query, signed_headers, body));
   const auto sig = base64_decode(auth->signature);
