@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/encoding.h"
+#include "schemes/ascii.h"
 #include "schemes/json_input.h"
 #include "schemes/peer_key.h"
 
@@ -27,6 +28,23 @@ const FormPairs::value_type* find_param(const FormPairs& params, std::string_vie
   const auto it =
       std::find_if(params.begin(), params.end(), [&](const auto& p) { return p.first == name; });
   return it == params.end() ? nullptr : &*it;
+}
+
+// What sign() refuses in the caller's params: a sign of their own, a sign_type other than RSA2, and
+// a charset other than utf-8. The signed text is the UTF-8 bytes of the JSON input, while Alipay
+// checks the bytes of the declared charset: any other would fail there as soon as a value is not
+// ASCII.
+void check_sign_params(const FormPairs& params) {
+  if (find_param(params, "sign") != nullptr)
+    throw_unprocessable("params.sign", "is computed; do not send it");
+  if (const auto* st = find_param(params, "sign_type"); st != nullptr && st->second != "RSA2") {
+    throw_unprocessable("params.sign_type", "must be RSA2 (the only type offered)");
+  }
+  if (const auto* cs = find_param(params, "charset");
+      cs != nullptr && ascii_lower(cs->second) != "utf-8") {
+    throw_unprocessable("params.charset",
+                        "must be utf-8 (values are signed as UTF-8), not '" + cs->second + "'");
+  }
 }
 
 FormPairs read_verify_params(const Json& input) {
@@ -79,11 +97,7 @@ Json AlipayScheme::describe() const {
 Json AlipayScheme::sign(const Json& input, const KeySettings& settings, const SignFn& sign) const {
   require_object_input(input);
   FormPairs params = alipay_read_params(require_field(input, "params"));
-  if (find_param(params, "sign") != nullptr)
-    throw_unprocessable("params.sign", "is computed; do not send it");
-  if (const auto* st = find_param(params, "sign_type"); st != nullptr && st->second != "RSA2") {
-    throw_unprocessable("params.sign_type", "must be RSA2 (the only type offered)");
-  }
+  check_sign_params(params);
   if (find_param(params, "app_id") == nullptr) {
     params.emplace_back("app_id", require_setting(settings, "alipay.app-id"));
   }

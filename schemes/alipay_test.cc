@@ -110,5 +110,26 @@ TEST(AlipayErrors, NameTheField) {
   EXPECT_EQ(field_of(R"({"params":{"app_id":"1"}})", {}), "no error");
 }
 
+// The signed text is always the UTF-8 bytes of the JSON input; Alipay checks the bytes in the
+// declared charset, so with GBK and any non-ASCII value the signature would not verify there.
+TEST(AlipayErrors, CharsetOtherThanUtf8IsRefused) {
+  const AlipayScheme scheme;
+  const auto error_of = [&](const Json& charset) {
+    try {
+      scheme.sign(Json{{"params", {{"app_id", "1"}, {"charset", charset}, {"subject", "测试"}}}},
+                  {}, TestKey::shared().signer());
+    } catch (const SchemeError& e) {
+      return e.field() + (e.kind() == SchemeErrorKind::kBadRequest ? ":400 " : ":422 ") + e.what();
+    }
+    return std::string("no error");
+  };
+  for (const char* bad : {"GBK", "gb2312", "utf8", ""}) {
+    EXPECT_EQ(error_of(bad).substr(0, 34), "params.charset:422 params.charset:") << bad;
+  }
+  EXPECT_NE(error_of("GBK").find("utf-8"), std::string::npos);
+  EXPECT_EQ(error_of("utf-8"), "no error");
+  EXPECT_EQ(error_of("UTF-8"), "no error");
+}
+
 }  // namespace
 }  // namespace p11signd::schemes

@@ -62,14 +62,6 @@ bool is_signed_header(const std::string& name) {
   return name == "accept" || name == "content-type" || name.starts_with("x-amz-pay-");
 }
 
-std::string body_text(const Json& input) {
-  const auto it = input.find("body");
-  if (it == input.end() || it->is_null()) return "";
-  if (it->is_string()) return it->get<std::string>();
-  if (it->is_object() || it->is_array()) return it->dump();
-  throw_bad_request("body", "must be a string or a JSON object");
-}
-
 CanonicalHeaders read_headers(const Json& input) {
   CanonicalHeaders headers;
   const auto it = input.find("headers");
@@ -103,9 +95,17 @@ struct RequestParts {
   std::string method;
   std::string uri;
   QueryParams query;
-  std::string host;
+  std::string host;  // empty unless the URL is an absolute https:// URL
   std::string payload;
 };
+
+// Only an absolute https:// URL names the API host. A path such as "//foo//" is split like an
+// authority to match the SDK's canonical URI ("/"), but "foo" is not the host the request goes to:
+// the KAT signs the region's host there.
+bool names_the_host(std::string_view url) {
+  constexpr std::string_view kHttps = "https://";
+  return url.size() >= kHttps.size() && ascii_lower(url.substr(0, kHttps.size())) == kHttps;
+}
 
 RequestParts read_request(const Json& input) {
   RequestParts r;
@@ -121,8 +121,8 @@ RequestParts read_request(const Json& input) {
   if (!uri) throw_bad_request("url", "has a broken %-escape in its path");
   r.uri = *uri;
   r.query = url->query;
-  r.host = url->host;
-  r.payload = body_text(input);
+  if (names_the_host(text)) r.host = url->host;
+  r.payload = amazonpay_body_text(input);
   return r;
 }
 
@@ -140,6 +140,14 @@ std::string signed_header_list(const CanonicalHeaders& headers) {
 }
 
 }  // namespace
+
+std::string amazonpay_body_text(const Json& input) {
+  const auto it = input.find("body");
+  if (it == input.end() || it->is_null()) return "";
+  if (it->is_string()) return it->get<std::string>();
+  if (it->is_object() || it->is_array()) return it->dump();
+  throw_bad_request("body", "must be a string, a JSON object or array, or null");
+}
 
 std::optional<SignRequest> amazonpay_sign_request(std::string_view algorithm) {
   if (algorithm == kAmazonPayV2) return SignRequest{SignAlg::kRsaPssSha256, 32};

@@ -51,6 +51,10 @@ std::string amazonpay_canonical_request(std::string_view method, std::string_vie
 // checkout button (text = the button payload).
 std::string amazonpay_string_to_sign(std::string_view algorithm, std::string_view text);
 
+// The text whose SHA-256 is signed: "body" as given when a string, serialised once when an object
+// or array, "" when absent or null; 400 naming body otherwise. sign and verify both read it here.
+std::string amazonpay_body_text(const Json& input);
+
 // yyyyMMdd'T'HHmmss'Z' in UTC.
 std::string amazonpay_date(std::chrono::system_clock::time_point t);
 

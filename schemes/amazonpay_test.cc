@@ -5,6 +5,7 @@
 #include "common/encoding.h"
 #include "schemes/peer_key.h"
 #include "schemes/testing/test_key.h"
+#include "schemes/url_encoding.h"
 
 namespace p11signd::schemes {
 namespace {
@@ -49,6 +50,32 @@ TEST(AmazonPayKat, All34CanonicalRequestsAndStringsToSignMatch) {
     const auto [canonical, sts] = canonical_for_case(c);
     EXPECT_EQ(canonical, c["canonicalRequest"].get<std::string>()) << c["name"];
     EXPECT_EQ(sts, c["stringToSign"].get<std::string>()) << c["name"];
+  }
+}
+
+// The same 34 cases through the public sign(): the KAT signs x-amz-pay-host: pay-api.amazon.eu in
+// every case, including "//foo//", whose "foo" is no host to sign.
+TEST(AmazonPayKat, All34ThroughSignGiveTheExpectedCanonicalRequestAndStringToSign) {
+  const AmazonPayScheme scheme(kat_time);
+  const Json cases = Json::parse(read_testdata("amazonpay/canonical-requests.json"));
+  ASSERT_EQ(cases.size(), 34u);
+  for (const auto& c : cases) {
+    std::string query;
+    for (const auto& [k, values] : c["parameters"].items()) {
+      for (const auto& v : values) {
+        query += (query.empty() ? "?" : "&") + rfc3986_encode(k) + "=" +
+                 rfc3986_encode(v.get<std::string>());
+      }
+    }
+    const std::string sts = c["stringToSign"].get<std::string>();
+    const Json in{{"method", c["method"]},
+                  {"url", c["uri"].get<std::string>() + query},
+                  {"body", c["payload"]},
+                  {"algorithm", sts.substr(0, sts.find('\n'))}};
+    const Json out = scheme.sign(in, kSettings, TestKey::shared().signer());
+    EXPECT_EQ(out["canonical_request"], c["canonicalRequest"])
+        << c["name"] << " " << in["algorithm"];
+    EXPECT_EQ(out["string_to_sign"], c["stringToSign"]) << c["name"] << " " << in["algorithm"];
   }
 }
 
@@ -171,6 +198,42 @@ TEST_F(AmazonPaySignTest, RoundTripAndEveryChangeFails) {
       mutate(changed);
       EXPECT_FALSE(scheme_.verify(changed, peer)["valid"].get<bool>()) << changed.dump();
     }
+  }
+}
+
+// A signature whose SignedHeaders leaves out the date, host or region says nothing about them: the
+// values sent beside it could be anything. sign() always signs all three.
+TEST_F(AmazonPaySignTest, VerifyRefusesASignatureThatLeavesOutDateHostOrRegion) {
+  const CanonicalHeaders accept_only = {{"accept", "application/json"}};
+  const std::string canonical =
+      amazonpay_canonical_request("GET", "/v2/checkoutSessions/abc", {}, accept_only, "");
+  const std::string to_sign = amazonpay_string_to_sign(kAmazonPayV2, canonical);
+  const Bytes sig =
+      TestKey::shared().sign(*amazonpay_sign_request(kAmazonPayV2), as_bytes(to_sign));
+  Json forged{{"method", "GET"}, {"url", "/v2/checkoutSessions/abc"}};
+  forged["headers"] = {{"accept", "application/json"},
+                       {"x-amz-pay-date", "20990101T000000Z"},
+                       {"x-amz-pay-host", "pay-api.amazon.eu"},
+                       {"x-amz-pay-region", "EU"},
+                       {"authorization", std::string(kAmazonPayV2) +
+                                             " PublicKeyId=X, SignedHeaders=accept, Signature=" +
+                                             base64_encode(sig)}};
+  const Json result = scheme_.verify(forged, TestKey::shared().peer());
+  EXPECT_FALSE(result["valid"].get<bool>());
+  EXPECT_NE(result["reason"].get<std::string>().find("x-amz-pay-date"), std::string::npos)
+      << result["reason"];
+}
+
+// sign() reads "body": null (and an array) as it does; verify must read the request the same way.
+TEST_F(AmazonPaySignTest, NullAndArrayBodiesRoundTrip) {
+  for (const Json& body : {Json(nullptr), Json::array({1, "a"})}) {
+    Json in = request_;
+    in["body"] = body;
+    const Json out = scheme_.sign(in, kSettings, TestKey::shared().signer());
+    in["headers"] = out["headers"];
+    Json result;
+    ASSERT_NO_THROW(result = scheme_.verify(in, TestKey::shared().peer())) << body;
+    EXPECT_TRUE(result["valid"].get<bool>()) << body << result;
   }
 }
 

@@ -1,5 +1,6 @@
 // Amazon Pay verification and the checkout button signature, apart from the request signing in
 // amazonpay.cc.
+#include <algorithm>
 #include <sstream>
 
 #include "common/encoding.h"
@@ -44,6 +45,16 @@ std::optional<Authorization> parse_authorization(std::string_view text) {
   return a;
 }
 
+// sign() always signs these; a signature over fewer says nothing about when, where or for which
+// region the request was made, however the unsigned copies of those headers read.
+std::optional<std::string> missing_required_header(const std::vector<std::string>& signed_headers) {
+  for (const std::string_view required : {"x-amz-pay-date", "x-amz-pay-host", "x-amz-pay-region"}) {
+    if (std::find(signed_headers.begin(), signed_headers.end(), required) == signed_headers.end())
+      return std::string(required);
+  }
+  return std::nullopt;
+}
+
 std::string payload_text(const Json& input, std::string_view field) {
   const Json& p = require_field(input, field);
   if (p.is_string()) return p.get<std::string>();
@@ -81,12 +92,15 @@ Json AmazonPayScheme::verify(const Json& input, const PeerKey& peer) const {
   if (!auth) return verify_result(false, "authorization header is malformed");
   const auto req = amazonpay_sign_request(auth->algorithm);
   if (!req) return verify_result(false, "algorithm " + auth->algorithm + " is not accepted");
+  if (const auto missing = missing_required_header(auth->signed_headers)) {
+    return verify_result(false, "SignedHeaders does not include " + *missing);
+  }
   CanonicalHeaders signed_headers;
   for (const auto& h : auth->signed_headers) {
     if (!given.contains(h)) return verify_result(false, "signed header " + h + " is missing");
     signed_headers[h] = given[h];
   }
-  const auto body = input.contains("body") ? payload_text(input, "body") : std::string();
+  const std::string body = amazonpay_body_text(input);
   const std::string to_sign = amazonpay_string_to_sign(
       auth->algorithm, amazonpay_canonical_request(method, *uri, url->query, signed_headers, body));
   const auto sig = base64_decode(auth->signature);

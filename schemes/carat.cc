@@ -1,9 +1,12 @@
 #include "schemes/carat.h"
 
 #include <charconv>
+#include <cstdint>
 #include <fstream>
+#include <limits>
 #include <sstream>
 
+#include "schemes/ascii.h"
 #include "schemes/json_input.h"
 #include "schemes/jws.h"
 #include "schemes/peer_key.h"
@@ -33,22 +36,44 @@ bool is_blank(const Json& v) {
   return v.is_null() || (v.is_string() && v.get<std::string>().empty());
 }
 
-// The claim as milliseconds since the epoch; the seed sends a string, numbers are accepted too.
-std::optional<long long> timestamp_ms(const Json& claims) {
-  const auto it = claims.find("timestamp");
-  if (it == claims.end()) return std::nullopt;
-  if (it->is_number_integer()) return it->get<long long>();
-  if (!it->is_string()) return std::nullopt;
-  const std::string s = it->get<std::string>();
-  long long v = 0;
-  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+// Milliseconds since the epoch (seed 003: "< 13 N"): a string of digits, as the seed sends it, or a
+// non-negative integer; nullopt for anything else, including values beyond long long. Being
+// non-negative, it can be compared with the clock without overflow.
+std::optional<long long> timestamp_ms(const Json& v) {
+  if (v.is_number_unsigned()) {
+    const auto u = v.get<std::uint64_t>();
+    if (u > static_cast<std::uint64_t>(std::numeric_limits<long long>::max())) return std::nullopt;
+    return static_cast<long long>(u);
+  }
+  if (v.is_number_integer()) {
+    const auto i = v.get<long long>();
+    return i >= 0 ? std::optional(i) : std::nullopt;
+  }
+  if (!v.is_string()) return std::nullopt;
+  const std::string s = v.get<std::string>();
+  if (s.empty() || s.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
+  long long ms = 0;
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), ms);
   if (ec != std::errc() || end != s.data() + s.size()) return std::nullopt;
-  return v;
+  return ms;
 }
 
+// A timestamp the request sets is signed as given: refuse one that verify (and Carat) would refuse.
+void check_request_timestamp(const Json& request_claims) {
+  const auto it = request_claims.find("timestamp");
+  if (it != request_claims.end() && !timestamp_ms(*it)) {
+    throw_unprocessable("claims.timestamp",
+                        "must be milliseconds since the epoch: a string of digits or a "
+                        "non-negative integer");
+  }
+}
+
+// The auth scheme name is case-insensitive (RFC 7235 2.1, RFC 6750): "bearer x" is "Bearer x".
 std::string strip_bearer(std::string jwt) {
-  constexpr std::string_view kBearer = "Bearer ";
-  if (jwt.starts_with(kBearer)) jwt.erase(0, kBearer.size());
+  constexpr std::string_view kBearer = "bearer ";
+  if (ascii_lower(std::string_view(jwt).substr(0, kBearer.size())) == kBearer) {
+    jwt.erase(0, kBearer.size());
+  }
   return jwt;
 }
 
@@ -106,6 +131,7 @@ Json CaratScheme::describe() const {
 Json CaratScheme::sign(const Json& input, const KeySettings& settings, const SignFn& sign) const {
   require_object_input(input);
   const Json& request_claims = require_object(input, "claims");
+  check_request_timestamp(request_claims);
   const auto service = optional_string(input, "service");
   const std::string merchant_id = request_claims.contains("merchant_id")
                                       ? std::string()
@@ -130,12 +156,13 @@ Json CaratScheme::verify(const Json& input, const PeerKey& peer) const {
   if (!result["valid"].get<bool>()) return result;
   const Json claims = Json::parse(as_chars(parts->payload), nullptr, false);
   if (!claims.is_object()) return verify_result(false, "payload is not a JSON object");
-  const auto ts = timestamp_ms(claims);
+  const auto ts_it = claims.find("timestamp");
+  const auto ts = ts_it == claims.end() ? std::nullopt : timestamp_ms(*ts_it);
   if (!ts) return verify_result(false, "timestamp claim is missing or not milliseconds");
   const auto now = std::chrono::duration_cast<milliseconds>(clock_().time_since_epoch()).count();
-  if (now - *ts > kMaxAge.count())
+  if (*ts < now && now - *ts > kMaxAge.count())
     return verify_result(false, "timestamp is older than 10 minutes");
-  if (*ts - now > kMaxAge.count())
+  if (*ts > now && *ts - now > kMaxAge.count())
     return verify_result(false, "timestamp is more than 10 minutes ahead");
   result["claims"] = claims;
   return result;

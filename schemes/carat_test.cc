@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <cstdio>
 #include <fstream>
 #include <string>
@@ -178,6 +179,51 @@ TEST_F(CaratTest, MissingSettingsAndBadInputsNameTheField) {
           .check_settings({{"carat.merchant-id", "m"}, {"carat.merchant-key-file", "/nonexistent"}})
           .size(),
       1u);
+}
+
+// Seed 003: the timestamp is milliseconds (up to 13 digits). Anything else would be signed into a
+// JWT that verify, and Carat, refuse.
+TEST_F(CaratTest, SignRefusesATimestampThatIsNotMillisecondsWithOrWithoutService) {
+  const auto field_of = [&](const Json& timestamp, const char* service) {
+    Json in{{"claims", {{"timestamp", timestamp}}}};
+    if (service) in["service"] = service;
+    try {
+      scheme_.sign(in, settings_, TestKey::shared().signer());
+    } catch (const SchemeError& e) {
+      return e.field() + (e.kind() == SchemeErrorKind::kBadRequest ? ":400" : ":422");
+    }
+    return std::string("no error");
+  };
+  for (const char* service : {static_cast<const char*>(nullptr), "transaction"}) {
+    for (const Json& bad : {Json("abc"), Json(nullptr), Json(1.5), Json(-5), Json(""), Json("-1"),
+                            Json("+1"), Json(" 1"), Json("99999999999999999999"), Json(true)}) {
+      EXPECT_EQ(field_of(bad, service), "claims.timestamp:422") << bad.dump();
+    }
+    EXPECT_EQ(field_of("1605034925174", service), "no error");
+    EXPECT_EQ(field_of(1605034925174, service), "no error");
+  }
+}
+
+TEST_F(CaratTest, VerifyRefusesAnOutOfRangeTimestampAsNotMilliseconds) {
+  for (const Json& ts : {Json("-9223372036854775808"), Json(INT64_MIN), Json(-1)}) {
+    const Json claims{{"timestamp", ts}};
+    const std::string jwt =
+        jws_sign_compact(carat_header(), as_bytes(claims.dump()), TestKey::shared().signer());
+    const Json v = scheme_.verify(Json{{"jwt", jwt}}, TestKey::shared().peer());
+    EXPECT_FALSE(v["valid"].get<bool>()) << ts;
+    EXPECT_NE(v["reason"].get<std::string>().find("not milliseconds"), std::string::npos) << v;
+  }
+}
+
+// RFC 7235 2.1: the auth scheme name is case-insensitive.
+TEST_F(CaratTest, VerifyAcceptsTheBearerPrefixInAnyCase) {
+  const Json out =
+      scheme_.sign(Json::parse(R"({"claims":{"nit":"x"}})"), settings_, TestKey::shared().signer());
+  const std::string jwt = out["jwt"].get<std::string>();
+  for (const std::string prefix : {"Bearer ", "bearer ", "BEARER "}) {
+    const Json v = scheme_.verify(Json{{"jwt", prefix + jwt}}, TestKey::shared().peer());
+    EXPECT_TRUE(v["valid"].get<bool>()) << prefix << v;
+  }
 }
 
 TEST(CaratMerchantKey, TrailingNewlinesAreTrimmedOnly) {

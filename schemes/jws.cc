@@ -52,6 +52,26 @@ std::optional<Bytes> decode_segment(std::string_view s) {
   return base64url_decode(s);
 }
 
+std::string names_of(const Json& crit) {
+  if (!crit.is_array()) return crit.dump();
+  std::string out;
+  for (const auto& name : crit) {
+    if (!out.empty()) out += ", ";
+    out += name.is_string() ? name.get<std::string>() : name.dump();
+  }
+  return out;
+}
+
+// This verifier understands no extension (RFC 7515 4.1.11: a crit it does not understand makes the
+// JWS invalid), and b64:false (RFC 7797) would change what the signature covers.
+std::optional<std::string> unsupported_extension(const Json& header) {
+  if (const auto crit = header.find("crit"); crit != header.end()) {
+    return "crit names an extension this verifier does not support: " + names_of(*crit);
+  }
+  if (header.contains("b64")) return "header b64 (RFC 7797 unencoded payload) is not supported";
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::optional<SignRequest> jws_sign_request(std::string_view alg) {
@@ -102,6 +122,7 @@ Json jws_verify(const JwsParts& parts, const PeerKey& peer,
   if (std::find(allowed.begin(), allowed.end(), alg) == allowed.end()) {
     return verify_result(false, "header alg '" + alg + "' is not accepted");
   }
+  if (const auto reason = unsupported_extension(parts.header)) return verify_result(false, *reason);
   const bool ok =
       peer.verify(*jws_sign_request(alg), as_bytes(parts.signing_input), parts.signature);
   return verify_result(ok,

@@ -96,6 +96,27 @@ TEST(JwsVerify, RefusesNoneHs256AndMalformedTokens) {
   }
 }
 
+// RFC 7515 4.1.11: a recipient must reject a JWS whose crit names an extension it does not
+// understand. b64:false (RFC 7797) changes what the signature covers; sign() refuses it too.
+TEST(JwsVerify, RefusesCritAndB64EvenWhenTheSignatureMatches) {
+  const JwsScheme scheme;
+  const PeerKey peer = TestKey::shared().peer();
+  const std::vector<std::pair<Json, std::string>> cases = {
+      {Json{{"alg", "RS256"}, {"crit", {"urn:x:must-understand"}}, {"urn:x:must-understand", 1}},
+       "crit names an extension this verifier does not support: urn:x:must-understand"},
+      {Json{{"alg", "RS256"}, {"b64", false}, {"crit", {"b64"}}},
+       "crit names an extension this verifier does not support: b64"},
+      {Json{{"alg", "RS256"}, {"b64", false}}, "b64"}};
+  for (const auto& [header, reason] : cases) {
+    const std::string jws =
+        jws_sign_compact(header, as_bytes(R"({"a":1})"), TestKey::shared().signer());
+    const Json v = scheme.verify(Json{{"jws", jws}}, peer);
+    EXPECT_FALSE(v["valid"].get<bool>()) << header.dump();
+    EXPECT_NE(v["reason"].get<std::string>().find(reason), std::string::npos) << v.dump();
+    EXPECT_FALSE(v.contains("payload")) << v.dump();
+  }
+}
+
 TEST(JwsErrors, NameTheField) {
   const JwsScheme scheme;
   const auto field_of = [&](const char* json) {

@@ -13,6 +13,11 @@ namespace {
 
 constexpr SignRequest kMyposAlg{SignAlg::kRsaPkcs1Sha256, 0};
 
+// The field verify reads the signature from and leaves out of the signed values, exactly as the
+// seed's reference verifier does (unset($data['Signature'])): any other spelling is a signed value.
+constexpr std::string_view kSignatureField = "Signature";
+
+// Sign refuses every spelling, so that no "signature" field can be mistaken for the real one.
 bool is_signature_name(std::string_view name) { return ascii_lower(name) == "signature"; }
 
 bool has_field(const FormPairs& fields, std::string_view name) {
@@ -60,7 +65,7 @@ std::string mypos_signed_text(const FormPairs& fields) {
   std::string joined;
   bool first = true;
   for (const auto& [name, value] : fields) {
-    if (is_signature_name(name)) continue;
+    if (name == kSignatureField) continue;
     if (!first) joined.push_back('-');
     joined += value;
     first = false;
@@ -135,9 +140,12 @@ Json MyposScheme::sign(const Json& input, const KeySettings& settings, const Sig
 Json MyposScheme::verify(const Json& input, const PeerKey& peer) const {
   require_object_input(input);
   const FormPairs fields = read_verify_fields(input);
-  const auto sig = std::find_if(fields.begin(), fields.end(),
-                                [](const auto& p) { return is_signature_name(p.first); });
+  const auto is_signature = [](const auto& p) { return p.first == kSignatureField; };
+  const auto sig = std::find_if(fields.begin(), fields.end(), is_signature);
   if (sig == fields.end()) return verify_result(false, "no Signature field");
+  if (std::count_if(fields.begin(), fields.end(), is_signature) > 1) {
+    return verify_result(false, "more than one Signature field");
+  }
   const auto signature = base64_decode(sig->second);
   if (!signature) return verify_result(false, "Signature is not valid base64");
   const bool ok = peer.verify(kMyposAlg, as_bytes(mypos_signed_text(fields)), *signature);

@@ -11,7 +11,7 @@
 
 namespace p11signd::schemes {
 
-// Pure: base64(join(values except any field named Signature, case-insensitively, "-")).
+// Pure: base64(join(values except the field named exactly Signature, "-")).
 std::string mypos_signed_text(const FormPairs& fields);
 
 // Pure: SID, WalletNumber and KeyIndex that the request lacks are taken from mypos.sid,

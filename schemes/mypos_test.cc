@@ -27,8 +27,10 @@ const KeySettings kSettings = {{"mypos.sid", "000000000000010"},
 
 TEST(MyposSignedText, Base64OfDashJoinedValuesWithoutSignature) {
   const FormPairs f = {
-      {"IPCmethod", "IPCPurchase"}, {"Amount", "20.00"}, {"signature", "x"}, {"Note", ""}};
+      {"IPCmethod", "IPCPurchase"}, {"Amount", "20.00"}, {"Signature", "x"}, {"Note", ""}};
   EXPECT_EQ(mypos_signed_text(f), base64_encode(as_bytes("IPCPurchase-20.00-")));
+  const FormPairs other_case = {{"IPCmethod", "IPCPurchase"}, {"signature", "x"}};
+  EXPECT_EQ(mypos_signed_text(other_case), base64_encode(as_bytes("IPCPurchase-x")));
 }
 
 TEST(MyposSignedText, KeepsDashesPlusPercentAmpersandAndUtf8Verbatim) {
@@ -79,16 +81,33 @@ TEST(MyposKat, ChangedByteOrFieldFailsVerification) {
   }
 }
 
-TEST(MyposVerify, SignatureNameIsCaseInsensitiveAndFieldsAreAccepted) {
+// The seed's reference verifier unsets $data['Signature'] only: a field named "signature" or
+// "SIGNATURE" is part of the signed values, never a second signature to drop unchecked.
+TEST(MyposVerify, OnlyTheFieldNamedExactlySignatureIsLeftOutAndFieldsAreAccepted) {
   const MyposScheme scheme;
-  std::string form = chomp(read_testdata("mypos/notify-1.form"));
-  form.replace(form.find("&Signature="), 11, "&signature=");
-  EXPECT_TRUE(scheme.verify(Json{{"form", form}}, mypos_certificate())["valid"].get<bool>());
+  const std::string form = chomp(read_testdata("mypos/notify-2.form"));
+  const Json appended =
+      scheme.verify(Json{{"form", form + "&signature=zzzz&SIGNATURE=evil"}}, mypos_certificate());
+  EXPECT_FALSE(appended["valid"].get<bool>()) << appended;
+  std::string renamed = form;
+  renamed.replace(renamed.find("&Signature="), 11, "&signature=");
+  const Json lower = scheme.verify(Json{{"form", renamed}}, mypos_certificate());
+  EXPECT_FALSE(lower["valid"].get<bool>());
+  EXPECT_EQ(lower["reason"], "no Signature field");
   Json fields = Json::array();
   const auto pairs = form_decode_pairs(form);
   ASSERT_TRUE(pairs);
   for (const auto& [k, v] : *pairs) fields.push_back(Json::array({k, v}));
   EXPECT_TRUE(scheme.verify(Json{{"fields", fields}}, mypos_certificate())["valid"].get<bool>());
+}
+
+TEST(MyposVerify, TwoSignatureFieldsAreInvalid) {
+  const MyposScheme scheme;
+  const std::string form = chomp(read_testdata("mypos/notify-2.form"));
+  const std::string signature = form.substr(form.find("&Signature="));
+  const Json v = scheme.verify(Json{{"form", form + signature}}, mypos_certificate());
+  EXPECT_FALSE(v["valid"].get<bool>());
+  EXPECT_EQ(v["reason"], "more than one Signature field");
 }
 
 TEST(MyposVerify, MissingOrBrokenSignatureIsInvalidNotAnError) {

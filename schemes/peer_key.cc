@@ -150,10 +150,19 @@ PeerKey PeerKey::from_text(std::string_view text) {
   }
   const auto der = base64_decode(strip_whitespace(text));
   if (!der || der->empty()) throw PeerKeyError("text is neither PEM nor base64 DER");
+  std::string spki_problem;
   try {
     return from_spki_der(*der);
-  } catch (const PeerKeyError&) {
+  } catch (const PeerKeyError& e) {
+    spki_problem = e.what();
+  }
+  try {
     return from_certificate_der(*der);  // some providers hand out a bare base64 certificate
+  } catch (const PeerKeyError& e) {
+    // Either reading may have been the one meant: say why each failed.
+    throw PeerKeyError(
+        "base64 DER is neither a SubjectPublicKeyInfo nor an X.509 certificate (SPKI: " +
+        spki_problem + "; certificate: " + e.what() + ")");
   }
 }
 

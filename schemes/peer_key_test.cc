@@ -1,11 +1,11 @@
 #include "schemes/peer_key.h"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 #include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -110,6 +110,29 @@ TEST(PeerKey, OrdinaryCertificateAndPkcs1PublicKey) {
   EXPECT_EQ(PeerKey::from_text(pem_of("RSA PUBLIC KEY", pkcs1)).spki_der(), spki);
 }
 
+// Base64 DER is tried as an SPKI, then as a certificate: when both fail, the error must say so and
+// not blame only the certificate reading of what may have been meant as a key.
+TEST(PeerKey, Base64DerThatIsNeitherSpkiNorCertificateSaysBoth) {
+  unsigned char* out = nullptr;
+  const int n = i2d_PublicKey(testing::TestKey::shared().get(), &out);  // PKCS#1 RSAPublicKey
+  const Bytes pkcs1(out, out + n);
+  OPENSSL_free(out);
+  for (const std::string& text : {base64_encode(pkcs1), std::string("AAAA")}) {
+    try {
+      PeerKey::from_text(text);
+      FAIL() << text;
+    } catch (const PeerKeyError& e) {
+      const std::string what = e.what();
+      EXPECT_EQ(what.rfind("base64 DER is neither a SubjectPublicKeyInfo nor an X.509 certificate "
+                           "(SPKI: ",
+                           0),
+                0u)
+          << what;
+      EXPECT_NE(what.find("; certificate: "), std::string::npos) << what;
+    }
+  }
+}
+
 TEST(PeerKey, NonRsaKeysAreRefused) {
   EVP_PKEY* ec = EVP_EC_gen("P-256");
   ASSERT_NE(ec, nullptr);
@@ -127,7 +150,8 @@ TEST(PeerKey, NonRsaKeysAreRefused) {
 }
 
 TEST(PeerKey, FromFileNamesThePath) {
-  const std::string path = ::testing::TempDir() + "peer_key_test." + std::to_string(::getpid()) + ".pem";
+  const std::string path =
+      ::testing::TempDir() + "peer_key_test." + std::to_string(::getpid()) + ".pem";
   { std::ofstream(path) << "not a key"; }
   try {
     PeerKey::from_file(path);

@@ -3,6 +3,7 @@
 #include <openssl/rand.h>
 
 #include <charconv>
+#include <optional>
 #include <stdexcept>
 
 #include "common/encoding.h"
@@ -22,7 +23,29 @@ long long unix_seconds(std::chrono::system_clock::time_point t) {
 
 struct Callback {
   std::string timestamp, nonce, signature, body;
+  std::string timestamp_field = "timestamp";  // as the caller named it, for errors
 };
+
+struct HeaderValue {
+  std::string value;
+  std::string field;  // "headers." + the name as sent
+};
+
+// A header found in any letter case; errors name it as the caller sent it (or, when absent, in
+// WeChat Pay's spelling), so that the caller can find it in their own request.
+HeaderValue header_value(const Json& headers, std::string_view name) {
+  const std::string wanted = ascii_lower(name);
+  std::optional<HeaderValue> found;
+  for (const auto& [k, v] : headers.items()) {
+    if (ascii_lower(k) != wanted) continue;
+    const std::string field = "headers." + k;
+    if (found) throw_bad_request(field, "is given twice (names are case-insensitive)");
+    if (!v.is_string()) throw_bad_request(field, "must be a string");
+    found = HeaderValue{v.get<std::string>(), field};
+  }
+  if (!found) throw_bad_request("headers." + std::string(name), "is required");
+  return *found;
+}
 
 // The four values from top-level fields, or from the Wechatpay-* headers as received (any case).
 Callback read_callback(const Json& input) {
@@ -34,11 +57,12 @@ Callback read_callback(const Json& input) {
     c.signature = require_string(input, "signature");
     return c;
   }
-  Json headers = Json::object();
-  for (const auto& [k, v] : require_object(input, "headers").items()) headers[ascii_lower(k)] = v;
-  c.timestamp = require_string(headers, "wechatpay-timestamp");
-  c.nonce = require_string(headers, "wechatpay-nonce");
-  c.signature = require_string(headers, "wechatpay-signature");
+  const Json& headers = require_object(input, "headers");
+  HeaderValue timestamp = header_value(headers, "Wechatpay-Timestamp");
+  c.timestamp = std::move(timestamp.value);
+  c.timestamp_field = std::move(timestamp.field);
+  c.nonce = header_value(headers, "Wechatpay-Nonce").value;
+  c.signature = header_value(headers, "Wechatpay-Signature").value;
   return c;
 }
 
@@ -129,7 +153,7 @@ Json WechatPayScheme::verify(const Json& input, const PeerKey& peer) const {
   const auto [end, ec] =
       std::from_chars(c.timestamp.data(), c.timestamp.data() + c.timestamp.size(), ts);
   if (ec != std::errc() || end != c.timestamp.data() + c.timestamp.size()) {
-    throw_bad_request("timestamp", "must be decimal seconds since the epoch");
+    throw_bad_request(c.timestamp_field, "must be decimal seconds since the epoch");
   }
   const long long skew = unix_seconds(clock_()) - ts;
   if (skew > kMaxSkewSeconds || skew < -kMaxSkewSeconds) {

@@ -126,6 +126,36 @@ TEST_F(WechatPayVerifyTest, RefusesFiveMinutesOfSkewEitherWay) {
   EXPECT_FALSE(scheme_.verify(c, peer)["valid"].get<bool>());
 }
 
+// With the callback's headers passed as received, errors name the header as the caller sent it.
+TEST_F(WechatPayVerifyTest, HeaderErrorsNameTheHeaderAsSent) {
+  const auto error_of = [&](const Json& headers) {
+    try {
+      scheme_.verify(Json{{"headers", headers}, {"body", body_}}, TestKey::shared().peer());
+    } catch (const SchemeError& e) {
+      return e.field() + " | " + e.what();
+    }
+    return std::string("no error");
+  };
+  const Json c = callback(body_);
+  EXPECT_EQ(error_of({{"wechatpay-timestamp", "12a"},
+                      {"Wechatpay-Nonce", c["nonce"]},
+                      {"Wechatpay-Signature", c["signature"]}}),
+            "headers.wechatpay-timestamp | headers.wechatpay-timestamp: must be decimal seconds "
+            "since the epoch");
+  EXPECT_EQ(error_of({{"Wechatpay-Nonce", c["nonce"]}, {"Wechatpay-Signature", c["signature"]}}),
+            "headers.Wechatpay-Timestamp | headers.Wechatpay-Timestamp: is required");
+  EXPECT_EQ(error_of({{"Wechatpay-Timestamp", c["timestamp"]},
+                      {"Wechatpay-Nonce", c["nonce"]},
+                      {"WECHATPAY-SIGNATURE", 5}}),
+            "headers.WECHATPAY-SIGNATURE | headers.WECHATPAY-SIGNATURE: must be a string");
+  EXPECT_EQ(error_of({{"Wechatpay-Timestamp", c["timestamp"]},
+                      {"Wechatpay-Nonce", c["nonce"]},
+                      {"wechatpay-nonce", c["nonce"]},
+                      {"Wechatpay-Signature", c["signature"]}}),
+            "headers.wechatpay-nonce | headers.wechatpay-nonce: is given twice (names are "
+            "case-insensitive)");
+}
+
 TEST_F(WechatPayVerifyTest, ErrorsNameTheField) {
   const auto field_of = [&](const Json& in) {
     try {
@@ -141,7 +171,7 @@ TEST_F(WechatPayVerifyTest, ErrorsNameTheField) {
   c = callback(body_);
   c["timestamp"] = "12a";
   EXPECT_EQ(field_of(c), "timestamp");
-  EXPECT_EQ(field_of(Json{{"headers", {{"Wechatpay-Timestamp", "1"}}}}), "wechatpay-nonce");
+  EXPECT_EQ(field_of(Json{{"headers", {{"Wechatpay-Timestamp", "1"}}}}), "headers.Wechatpay-Nonce");
   const KeySettings settings{{"wechatpay.mchid", "1"}, {"wechatpay.serial-no", "2"}};
   for (const auto& [in, field] : std::vector<std::pair<Json, std::string>>{
            {{{"method", "GET\n/v3/other"}, {"url", "/v3/x"}}, "method"},
