@@ -217,6 +217,21 @@ TEST_F(P11signTest, UnreadableInputFileIsAFailure) {
   EXPECT_THAT(daemon_.requests(), IsEmpty());
 }
 
+TEST_F(P11signTest, InputThatIsADirectoryIsNamed) {
+  const RunResult r = run({"sign", "demo", "--in", daemon_.dir()});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "p11sign: " + daemon_.dir() + ": is a directory\n");
+  EXPECT_THAT(daemon_.requests(), IsEmpty());
+}
+
+TEST_F(P11signTest, AnEmptyInputNameIsAUsageError) {
+  const RunResult r = run({"sign", "demo", "--in", ""});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("p11sign: --in needs a file name\n"));
+  EXPECT_THAT(r.err, HasSubstr("usage: p11sign [--socket PATH] sign NAME"));
+  EXPECT_THAT(daemon_.requests(), IsEmpty());
+}
+
 TEST_F(P11signTest, KeyNamesArePercentEncodedInThePath) {
   daemon_.respond({200, R"({"signature":"AAAA"})"});
   EXPECT_EQ(run({"sign", "a b/c"}, with_stdin("x")).exit_code, 0);
