@@ -51,9 +51,12 @@ int keygen_command(const Args& args, Context& ctx) {
   const ParsedArgs p = parse_args(args, opts, {"name"});
   const std::string name = p.positional("name");
   if (!p.has("bits")) throw UsageError("missing --bits N (2048, 3072 or 4096)");
-  const Json body = {{"name", name},
-                     {"label", p.get("label").value_or(name)},
-                     {"bits", p.vm["bits"].as<unsigned>()}};
+  const unsigned bits = p.vm["bits"].as<unsigned>();
+  // The sizes interface.md allows: anything else would only come back from the daemon as a 422.
+  if (bits != 2048 && bits != 3072 && bits != 4096) {
+    throw UsageError("--bits: 2048, 3072 or 4096, not " + std::to_string(bits));
+  }
+  const Json body = {{"name", name}, {"label", p.get("label").value_or(name)}, {"bits", bits}};
   print_json(ctx, call_daemon(ctx, "POST", "/v1/keys", body.dump()));
   return 0;
 }

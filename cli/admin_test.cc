@@ -69,6 +69,17 @@ TEST_F(AdminTest, KeygenNeedsBits) {
   EXPECT_THAT(daemon_.requests(), IsEmpty());
 }
 
+// The usage lists the sizes; another one is the caller's mistake, caught before the daemon is
+// asked.
+TEST_F(AdminTest, KeygenRefusesASizeTheUsageDoesNotList) {
+  for (const char* bits : {"1024", "2047", "8192", "0"}) {
+    const RunResult r = run({"keygen", "k", "--bits", bits});
+    EXPECT_EQ(r.exit_code, 2) << bits;
+    EXPECT_THAT(r.err, HasSubstr("p11sign: --bits: 2048, 3072 or 4096, not " + std::string(bits)));
+  }
+  EXPECT_THAT(daemon_.requests(), IsEmpty());
+}
+
 TEST_F(AdminTest, KeygenRefusedForNonAdmin) {
   daemon_.respond(
       {403, R"({"error":{"code":"forbidden","message":"admin routes need admin-uids"}})"});

@@ -109,6 +109,10 @@ BenchPlan make_plan(const ParsedArgs& p) {
   r.key = p.positional("name");
   r.alg = *p.get("alg");
   r.size = p.vm["size"].as<std::size_t>();
+  // A scheme chooses its own algorithm: an --alg beside it would be ignored without a word.
+  if (p.has("scheme") && !p.vm["alg"].defaulted()) {
+    throw UsageError("give --alg or --scheme, not both");
+  }
   if (p.has("scheme")) r.scheme = *p.get("scheme");
   if (p.has("in") && !r.scheme) throw UsageError("--in needs --scheme");
   if (p.has("in")) r.input = read_input(*p.get("in"));

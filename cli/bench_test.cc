@@ -163,5 +163,14 @@ TEST(BenchTest, BadArgumentsAreUsageErrors) {
   EXPECT_EQ(daemon.requests().size(), 0u);
 }
 
+// The usage says --alg A | --scheme S: a scheme picks its algorithm, so --alg beside it is refused.
+TEST(BenchTest, AlgAndSchemeTogetherAreAUsageError) {
+  FakeDaemon daemon;
+  const RunResult r = bench(daemon, {"demo", "--alg", "RSA-SHA256", "--scheme", "mypos"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("p11sign: give --alg or --scheme, not both\n"));
+  EXPECT_EQ(daemon.requests().size(), 0u);
+}
+
 }  // namespace
 }  // namespace p11signd::cli::testing

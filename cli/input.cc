@@ -5,27 +5,64 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
-#include <cstdio>
 #include <cstring>
-#include <fstream>
-#include <iostream>
-#include <iterator>
-#include <sstream>
+#include <span>
 
 #include "cli/errors.h"
 
 namespace p11signd::cli {
 namespace {
 
-std::string errno_message(const std::string& path) { return path + ": " + std::strerror(errno); }
+std::string errno_message(const std::string& name) { return name + ": " + std::strerror(errno); }
 
-// Closes the descriptor on every path out of read_secret_file.
+// How messages name what --in gave: "-" is standard input.
+std::string input_name(const std::string& path) { return path == "-" ? "standard input" : path; }
+
+// Closes the descriptor on every path out of the readers.
 struct FdCloser {
   int fd;
   ~FdCloser() {
     if (fd >= 0) ::close(fd);
   }
+};
+
+// Opens what --in names. A directory is refused here: read(2) on it fails with a bare EISDIR.
+int open_input(const std::string& path) {
+  if (path.empty()) throw UsageError("--in needs a file name");
+  if (path == "-") return ::dup(STDIN_FILENO);
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw Failure(errno_message(path));
+  struct stat st {};
+  if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+    ::close(fd);
+    throw Failure(path + ": is a directory");
+  }
+  return fd;
+}
+
+// Appends everything fd holds to out with read(2); chunk is the caller's, so it can wipe it.
+template <class String>
+void read_all(const FdCloser& file, const std::string& path, std::size_t max_bytes,
+              std::span<char> chunk, String& out) {
+  if (file.fd < 0) throw Failure(errno_message(input_name(path)));
+  while (true) {
+    const ssize_t n = ::read(file.fd, chunk.data(), chunk.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw Failure(errno_message(input_name(path)));
+    if (n == 0) return;
+    if (out.size() + static_cast<std::size_t>(n) > max_bytes) {
+      throw Failure(input_name(path) + ": larger than " + std::to_string(max_bytes) + " bytes");
+    }
+    out.append(chunk.data(), static_cast<std::size_t>(n));
+  }
+}
+
+// A read buffer for secrets, wiped however the read ends.
+struct WipedChunk {
+  std::array<char, 4096> bytes;
+  ~WipedChunk() { OPENSSL_cleanse(bytes.data(), bytes.size()); }
 };
 
 }  // namespace
@@ -38,38 +75,19 @@ void WipingAllocator<T>::deallocate(T* p, std::size_t n) {
 template struct WipingAllocator<char>;
 
 std::string read_input(const std::string& path) {
-  if (path == "-") {
-    std::ostringstream all;
-    all << std::cin.rdbuf();
-    if (std::cin.bad()) throw Failure("standard input: read error");
-    return std::move(all).str();
-  }
-  std::ifstream file(path, std::ios::binary);
-  if (!file) throw Failure(errno_message(path));
-  std::string data{std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>()};
-  if (file.bad()) throw Failure(path + ": read error");
+  const FdCloser file{open_input(path)};
+  std::string data;
+  std::array<char, 65536> chunk;
+  read_all(file, path, data.max_size(), chunk, data);
   return data;
 }
 
 SecretString read_secret_file(const std::string& path, std::size_t max_bytes) {
-  const FdCloser file{path == "-" ? ::dup(STDIN_FILENO)
-                                  : ::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
-  if (file.fd < 0) throw Failure(errno_message(path));
+  const FdCloser file{open_input(path)};
   SecretString data;
   data.reserve(max_bytes);  // one allocation: no reallocation leaves a copy behind
-  char chunk[4096];
-  while (true) {
-    const ssize_t n = ::read(file.fd, chunk, sizeof chunk);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) throw Failure(errno_message(path));
-    if (n == 0) break;
-    if (data.size() + static_cast<std::size_t>(n) > max_bytes) {
-      OPENSSL_cleanse(chunk, sizeof chunk);
-      throw Failure(path + ": larger than " + std::to_string(max_bytes) + " bytes");
-    }
-    data.append(chunk, static_cast<std::size_t>(n));
-  }
-  OPENSSL_cleanse(chunk, sizeof chunk);
+  WipedChunk chunk;
+  read_all(file, path, max_bytes, chunk.bytes, data);
   return data;
 }
 

@@ -24,11 +24,12 @@ struct WipingAllocator {
 
 using SecretString = std::basic_string<char, std::char_traits<char>, WipingAllocator<char>>;
 
-// "-" means standard input. Throws Failure naming the file when it cannot be read.
+// What --in names, "-" meaning standard input. Throws Failure naming the file when it cannot be
+// read or is a directory, and UsageError when the name is empty.
 std::string read_input(const std::string& path);
 
 // Reads a private key file with read(2) straight into wiped memory (no stdio buffer keeps a copy).
-// Throws Failure when the file cannot be read or is larger than max_bytes.
+// Throws as read_input does, and Failure when the file is larger than max_bytes.
 SecretString read_secret_file(const std::string& path, std::size_t max_bytes = 1 << 20);
 
 // Appends s as a JSON string literal (quotes included) without any intermediate copy.

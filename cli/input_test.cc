@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <nlohmann/json.hpp>
 
 #include "cli/daemon_call.h"
@@ -59,6 +60,41 @@ TEST_F(SecretFileTest, NamesAMissingFile) {
   } catch (const Failure& e) {
     EXPECT_THAT(e.what(), ::testing::HasSubstr(".missing: No such file or directory"));
   }
+}
+
+// Both readers serve --in; a message that does not say which file, or none at all, is no help.
+std::string failure_of(const std::function<void()>& read) {
+  try {
+    read();
+  } catch (const Failure& e) {
+    return std::string("Failure: ") + e.what();
+  } catch (const UsageError& e) {
+    return std::string("UsageError: ") + e.what();
+  }
+  return "no exception";
+}
+
+TEST(ReadInput, NamesADirectory) {
+  const std::string dir = std::filesystem::temp_directory_path().string();
+  EXPECT_EQ(failure_of([&] { read_input(dir); }), "Failure: " + dir + ": is a directory");
+  EXPECT_EQ(failure_of([&] { read_secret_file(dir); }), "Failure: " + dir + ": is a directory");
+}
+
+TEST(ReadInput, AnEmptyNameIsAUsageError) {
+  EXPECT_EQ(failure_of([] { read_input(""); }), "UsageError: --in needs a file name");
+  EXPECT_EQ(failure_of([] { read_secret_file(""); }), "UsageError: --in needs a file name");
+}
+
+TEST(ReadInput, NamesAMissingFile) {
+  EXPECT_EQ(failure_of([] { read_input("/nonexistent/in.bin"); }),
+            "Failure: /nonexistent/in.bin: No such file or directory");
+}
+
+TEST_F(SecretFileTest, ReadInputReadsTheWholeFileByteForByte) {
+  std::string content(200000, '\0');
+  for (std::size_t i = 0; i < content.size(); ++i) content[i] = static_cast<char>(i * 7);
+  std::ofstream(path_, std::ios::binary) << content;
+  EXPECT_EQ(read_input(path_), content);
 }
 
 TEST(PathSegment, EncodesEverythingButUnreservedCharacters) {

@@ -67,26 +67,62 @@ std::vector<po::option> rest_after_command(std::vector<std::string>& tokens) {
   return rest;
 }
 
-po::variables_map parse_global(int argc, char** argv) {
+// "--socket ''" and "--socket=" are taken here, as the option with an empty value, to be judged
+// like any other value: Boost would look the empty word up as an option name, which every option
+// matches ("option is ambiguous"), or complain about the equal sign.
+std::vector<po::option> option_with_empty_value(std::vector<std::string>& tokens) {
+  for (const std::string name : {"socket", "timeout"}) {
+    const bool separate = tokens.size() >= 2 && tokens[0] == "--" + name && tokens[1].empty();
+    const bool joined = tokens[0] == "--" + name + "=";
+    if (!separate && !joined) continue;
+    const std::size_t used = separate ? 2 : 1;
+    po::option opt(name, {""});
+    opt.original_tokens.assign(tokens.begin(), tokens.begin() + used);
+    tokens.erase(tokens.begin(), tokens.begin() + used);
+    return {opt};
+  }
+  return {};
+}
+
+std::vector<po::option> global_style_parser(std::vector<std::string>& tokens) {
+  std::vector<po::option> rest = rest_after_command(tokens);
+  return rest.empty() ? option_with_empty_value(tokens) : rest;
+}
+
+// The global options, and the command with its arguments.
+struct CommandLine {
+  po::variables_map options;
+  std::vector<std::string> words;  // COMMAND [ARGS]
+};
+
+// The command and its arguments are the unnamed (positional) tokens; they are not options, so that
+// no --command or --args can stand in for them.
+CommandLine parse_global(int argc, char** argv) {
   po::options_description all;
   all.add_options()("socket", po::value<std::string>())("timeout", po::value<double>())(
-      "help,h", "")("version", "")("command", po::value<std::string>())(
-      "args", po::value<std::vector<std::string>>());
-  po::positional_options_description positional;
-  positional.add("command", 1).add("args", -1);
-  po::variables_map vm;
+      "help,h", "")("version", "");
+  CommandLine line;
   try {
-    po::store(po::command_line_parser(argc, argv)
-                  .options(all)
-                  .positional(positional)
-                  .style(kOptionStyle)
-                  .extra_style_parser(rest_after_command)
-                  .run(),
-              vm);
+    const po::parsed_options parsed = po::command_line_parser(argc, argv)
+                                          .options(all)
+                                          .style(kOptionStyle)
+                                          .extra_style_parser(global_style_parser)
+                                          .run();
+    po::store(parsed, line.options);
+    for (const po::option& opt : parsed.options) {
+      if (opt.string_key.empty()) line.words.push_back(opt.value.front());
+    }
   } catch (const po::error& e) {
     throw UsageError(describe_option_error(e, std::vector<std::string>(argv + 1, argv + argc)));
   }
-  return vm;
+  return line;
+}
+
+std::string socket_path(const po::variables_map& vm) {
+  if (!vm.count("socket")) return default_socket();
+  const std::string path = vm["socket"].as<std::string>();
+  if (path.empty()) throw UsageError("--socket needs a PATH");
+  return path;
 }
 
 std::chrono::milliseconds request_timeout(const po::variables_map& vm) {
@@ -104,17 +140,17 @@ bool wants_help(const Args& args) {
 }
 
 int run(int argc, char** argv) {
-  const po::variables_map vm = parse_global(argc, argv);
+  const CommandLine line = parse_global(argc, argv);
+  const po::variables_map& vm = line.options;
   if (vm.count("help")) return print_usage(std::cout), 0;
   if (vm.count("version")) return std::cout << "p11sign " << P11SIGN_VERSION << '\n', 0;
-  if (!vm.count("command")) throw UsageError("missing COMMAND");
-  const std::string name = vm["command"].as<std::string>();
+  if (line.words.empty()) throw UsageError("missing COMMAND");
+  const std::string& name = line.words.front();
   const Command* command = find_command(name);
   if (!command) throw UsageError("unknown command '" + name + "'");
-  const Args args = vm.count("args") ? vm["args"].as<Args>() : Args{};
+  const Args args(line.words.begin() + 1, line.words.end());
   if (wants_help(args)) return print_command_usage(std::cout, command->usage), 0;
-  Context ctx{vm.count("socket") ? vm["socket"].as<std::string>() : default_socket(),
-              request_timeout(vm), std::cout};
+  Context ctx{socket_path(vm), request_timeout(vm), std::cout};
   try {
     return command->run(args, ctx);
   } catch (const UsageError& e) {

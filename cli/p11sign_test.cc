@@ -112,6 +112,34 @@ TEST_F(P11signTest, AnArgumentHoldingAParserPlaceholderIsAUsageError) {
   EXPECT_NE(r.err.find("invalid argument '--%canonical_option%'"), std::string::npos) << r.err;
 }
 
+TEST_F(P11signTest, AnEmptySocketIsAUsageErrorThatSaysSo) {
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{{"--socket", "", "health"}, {"--socket=", "health"}}) {
+    const RunResult r = run_p11sign(args);
+    EXPECT_EQ(r.exit_code, 2) << ::testing::PrintToString(args);
+    EXPECT_THAT(r.err, HasSubstr("p11sign: --socket needs a PATH\n"))
+        << ::testing::PrintToString(args);
+  }
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+           {"--timeout", "", "health"}, {"--timeout=", "health"}}) {
+    const RunResult r = run(args);
+    EXPECT_EQ(r.exit_code, 2) << ::testing::PrintToString(args);
+    EXPECT_THAT(r.err, HasSubstr("option '--timeout' is invalid")) << r.err;
+  }
+  EXPECT_THAT(daemon_.requests(), IsEmpty());
+}
+
+// The command and its arguments are words, not options: --command and --args do not exist.
+TEST_F(P11signTest, TheCommandCannotBeGivenAsAnOption) {
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+           {"--command", "health"}, {"--command=health"}, {"--args", "x", "keys"}}) {
+    const RunResult r = run(args);
+    EXPECT_EQ(r.exit_code, 2) << ::testing::PrintToString(args);
+    EXPECT_THAT(r.err, HasSubstr("unrecognised option '--")) << r.err;
+  }
+  EXPECT_THAT(daemon_.requests(), IsEmpty());
+}
+
 TEST_F(P11signTest, KeysKeepsTheDaemonsFieldOrder) {
   daemon_.respond({200, R"({"keys":[{"name":"demo","label":"demo","bits":2048}]})"});
   const RunResult r = run({"keys"});
@@ -214,6 +242,21 @@ TEST_F(P11signTest, UnreadableInputFileIsAFailure) {
   const RunResult r = run({"sign", "demo", "--in", daemon_.dir() + "/missing"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(r.err, HasSubstr("missing: No such file or directory"));
+  EXPECT_THAT(daemon_.requests(), IsEmpty());
+}
+
+TEST_F(P11signTest, InputThatIsADirectoryIsNamed) {
+  const RunResult r = run({"sign", "demo", "--in", daemon_.dir()});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "p11sign: " + daemon_.dir() + ": is a directory\n");
+  EXPECT_THAT(daemon_.requests(), IsEmpty());
+}
+
+TEST_F(P11signTest, AnEmptyInputNameIsAUsageError) {
+  const RunResult r = run({"sign", "demo", "--in", ""});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("p11sign: --in needs a file name\n"));
+  EXPECT_THAT(r.err, HasSubstr("usage: p11sign [--socket PATH] sign NAME"));
   EXPECT_THAT(daemon_.requests(), IsEmpty());
 }
 

@@ -281,19 +281,35 @@ void check_sections(Validator& v, Config& c) {
 
 bool readable(const std::string& path) { return access(path.c_str(), R_OK) == 0; }
 
+// A line as Boost's config parser sees it: cut at the first '#', blanks trimmed at both ends.
+std::string as_boost_reads(const std::string& line) {
+  constexpr const char* kBlanks = " \t\r\n";
+  const std::string content = line.substr(0, line.find('#'));
+  const auto first = content.find_first_not_of(kBlanks);
+  if (first == std::string::npos) return "";
+  return content.substr(first, content.find_last_not_of(kBlanks) - first + 1);
+}
+
+// Number of the first line that Boost reads as exactly bad_line; 0 if none does. Boost reports
+// the line's content only, and the same text may be part of an earlier, valid line.
+std::size_t line_number_of(const std::string& text, const std::string& bad_line) {
+  std::istringstream lines(text);
+  std::size_t number = 0;
+  for (std::string line; std::getline(lines, line);) {
+    ++number;
+    if (as_boost_reads(line) == bad_line) return number;
+  }
+  return 0;
+}
+
 // The line Boost could not read, by its number in the text, shortened for the log.
 std::string syntax_problem(const std::string& text, const std::string& bad_line) {
   constexpr std::size_t kShown = 120;
   const std::string shown =
       bad_line.size() > kShown ? bad_line.substr(0, kShown) + "..." : bad_line;
-  std::istringstream lines(text);
-  std::size_t number = 0;
-  for (std::string line; std::getline(lines, line);) {
-    ++number;
-    if (line.find(bad_line) != std::string::npos) break;
-  }
-  return "line " + std::to_string(number) + " '" + shown +
-         "' is not 'name = value', a [section] or a # comment";
+  const std::size_t number = line_number_of(text, bad_line);
+  const std::string where = number == 0 ? "a line" : "line " + std::to_string(number);
+  return where + " '" + shown + "' is not 'name = value', a [section] or a # comment";
 }
 
 }  // namespace

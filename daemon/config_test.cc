@@ -72,6 +72,27 @@ TEST(Config, ALineThatIsNotAnOptionIsNamedByItsNumber) {
       << r.problems[0];
 }
 
+// Boost reports only the line's text; an earlier valid line holding that text is not the one.
+TEST(Config, ABareOptionIsNamedByItsOwnLineNotAnEarlierOneHoldingIt) {
+  const auto r = parse_config_text(
+      "[key.k]\nlabel = k\nallow-uids = 33\n# allow-uids below is wrong\n  allow-uids  \n");
+  ASSERT_EQ(r.problems.size(), 1u);
+  EXPECT_NE(r.problems[0].find("line 5 'allow-uids' is not"), std::string::npos) << r.problems[0];
+}
+
+TEST(Config, AnUnclosedSectionIsNamedByItsOwnLineNotTheClosedOne) {
+  const auto r = parse_config_text("# p11signd\n[daemon]\nworkers = 2\n[daemon\n");
+  ASSERT_EQ(r.problems.size(), 1u);
+  EXPECT_NE(r.problems[0].find("line 4 '[daemon' is not"), std::string::npos) << r.problems[0];
+}
+
+// The parser drops a '#' comment before it reads a line, so the bad text is what precedes it.
+TEST(Config, ABadLineWithACommentIsNamedByItsNumber) {
+  const auto r = parse_config_text("[daemon]\nworkers = 2 # workers\nworkers # wrong\n");
+  ASSERT_EQ(r.problems.size(), 1u);
+  EXPECT_NE(r.problems[0].find("line 3 'workers' is not"), std::string::npos) << r.problems[0];
+}
+
 // Boost's own message for this error substitutes the line into a template until no
 // "%invalid_line%" is left: with that text in the line it never returned (found by fuzz_config).
 TEST(Config, ALineHoldingBoostsPlaceholderIsReportedNotLoopedOn) {

@@ -121,7 +121,7 @@ std::string dev_banner(const DevEnvironment& env) {
          kDevKeyName +
          " (RSA-2048, generated on the token)\n"
          "Try:\n"
-         "  curl -s --unix-socket " +
+         "  curl -sS --unix-socket " +
          sock +
          " -H 'Content-Type: application/json' -d '{\"alg\":\"RSA-SHA256\",\"data\":\"aGVsbG8=\"}' "
          "http://localhost/v1/keys/" +

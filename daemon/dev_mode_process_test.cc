@@ -118,6 +118,8 @@ TEST_F(DevModeProcessTest, PrintsTheSocketAndACurlCommandThatSigns) {
   const std::string curl = line_after(banner, "  curl ");
   ASSERT_FALSE(curl.empty()) << "no curl example in:\n" << banner;
   EXPECT_NE(curl.find(socket()), std::string::npos) << curl;
+  // -S: with the daemon stopped or another directory, curl says why instead of printing nothing.
+  EXPECT_EQ(curl.rfind("-sS ", 0), 0u) << curl;
 
   // Run as printed; the answer is a signature of "hello" (the example's data) by demo.
   const std::string answer = shell_output("curl " + curl);

@@ -23,6 +23,11 @@ struct Flags {
   std::string dev_dir = ".p11signd-dev";
 };
 
+int usage_error(const po::options_description& desc, const std::string& message) {
+  std::cerr << "p11signd: " << message << "\n" << desc << '\n';
+  return kExitUsage;
+}
+
 // Returns the exit code to stop with, or -1 to go on.
 int parse_flags(int argc, char** argv, Flags& f) {
   po::options_description desc("p11signd: RSA signatures from a PKCS#11 token over a Unix socket");
@@ -40,11 +45,11 @@ int parse_flags(int argc, char** argv, Flags& f) {
       std::cout << desc << '\n';
       return 0;
     }
+    // Ignored, the daemon would go on to the system's configuration: not what was asked for.
+    if (!vm["dev-dir"].defaulted() && !f.dev) return usage_error(desc, "--dev-dir needs --dev");
   } catch (const po::error& e) {
     const std::vector<std::string> arguments(argv + 1, argv + argc);
-    std::cerr << "p11signd: " << p11signd::describe_option_error(e, arguments) << "\n"
-              << desc << '\n';
-    return kExitUsage;
+    return usage_error(desc, p11signd::describe_option_error(e, arguments));
   }
   return -1;
 }

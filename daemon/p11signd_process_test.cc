@@ -9,6 +9,7 @@
 
 #include <array>
 #include <atomic>
+#include <filesystem>
 #include <fstream>
 #include <thread>
 
@@ -55,8 +56,12 @@ class P11signdProcessTest : public ::testing::Test {
   }
 
   Outcome check_config() {
-    const std::string cmd = std::string(P11SIGND_BINARY) + " --check-config --config " +
-                            path("p11signd.conf") + " 2>&1";
+    return run_p11signd("--check-config --config " + path("p11signd.conf"));
+  }
+
+  // Runs p11signd with arguments (a shell word list) to its end; output holds stdout and stderr.
+  static Outcome run_p11signd(const std::string& arguments) {
+    const std::string cmd = std::string(P11SIGND_BINARY) + " " + arguments + " 2>&1";
     FILE* p = ::popen(cmd.c_str(), "r");
     std::string out;
     std::array<char, 4096> buf;
@@ -87,6 +92,16 @@ class P11signdProcessTest : public ::testing::Test {
   p11signd::testing::SoftHsm hsm_{"process-test"};
   p11signd::testing::ChildProcess daemon_;
 };
+
+// It was ignored: the daemon went on with --config, or /etc/p11signd/p11signd.conf, and failed
+// there without a word about --dev-dir. (--check-config: on the old behaviour the run still ends.)
+TEST_F(P11signdProcessTest, DevDirWithoutDevIsAUsageError) {
+  const Outcome r = run_p11signd("--check-config --dev-dir " + path("dev") + " --config " +
+                                 path("p11signd.conf"));
+  EXPECT_EQ(r.exit_code, kExitUsage) << r.output;
+  EXPECT_EQ(r.output.rfind("p11signd: --dev-dir needs --dev\n", 0), 0u) << r.output;
+  EXPECT_FALSE(std::filesystem::exists(path("dev")));
+}
 
 TEST_F(P11signdProcessTest, CheckConfigLogsInAndResolvesTheKeys) {
   const Outcome ok = check_config();
