@@ -152,7 +152,10 @@ Json WechatPayScheme::verify(const Json& input, const PeerKey& peer) const {
   long long ts = 0;
   const auto [end, ec] =
       std::from_chars(c.timestamp.data(), c.timestamp.data() + c.timestamp.size(), ts);
-  if (ec != std::errc() || end != c.timestamp.data() + c.timestamp.size()) {
+  // Negative or absurdly far ahead is no time at all, and would overflow the skew below.
+  constexpr long long kLatestTimestamp = 1LL << 40;  // about year 36800
+  if (ec != std::errc() || end != c.timestamp.data() + c.timestamp.size() || ts < 0 ||
+      ts > kLatestTimestamp) {
     throw_bad_request(c.timestamp_field, "must be decimal seconds since the epoch");
   }
   const long long skew = unix_seconds(clock_()) - ts;

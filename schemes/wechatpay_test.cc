@@ -171,6 +171,11 @@ TEST_F(WechatPayVerifyTest, ErrorsNameTheField) {
   c = callback(body_);
   c["timestamp"] = "12a";
   EXPECT_EQ(field_of(c), "timestamp");
+  // Out of range: the skew would overflow (undefined behaviour) before it is compared.
+  for (const char* ts : {"-9223372036854775808", "9223372036854775807", "-1"}) {
+    c["timestamp"] = ts;
+    EXPECT_EQ(field_of(c), "timestamp") << ts;
+  }
   EXPECT_EQ(field_of(Json{{"headers", {{"Wechatpay-Timestamp", "1"}}}}), "headers.Wechatpay-Nonce");
   const KeySettings settings{{"wechatpay.mchid", "1"}, {"wechatpay.serial-no", "2"}};
   for (const auto& [in, field] : std::vector<std::pair<Json, std::string>>{
