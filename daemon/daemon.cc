@@ -114,6 +114,7 @@ int Daemon::run() {
   log("listening on " + where + "; " + summary(config_, pool_.size()));
   notify::ready(summary(config_, pool_.size()));
   set_listening(true);
+  if (options_.on_listening) options_.on_listening();
   io_.run();
   if (!pool_.stop_within(config_.daemon.request_timeout + std::chrono::seconds(1))) {
     // A token call that never returns cannot be cancelled; waiting would only make systemd kill us

@@ -23,8 +23,9 @@
 namespace p11signd::daemon {
 
 struct DaemonOptions {
-  bool handle_signals = true;     // SIGTERM/SIGINT stop, SIGHUP reloads
-  bool socket_activation = true;  // adopt a socket passed by systemd
+  bool handle_signals = true;          // SIGTERM/SIGINT stop, SIGHUP reloads
+  bool socket_activation = true;       // adopt a socket passed by systemd
+  std::function<void()> on_listening;  // called once the socket listens (--dev prints its banner)
 };
 
 // Everything wrong with a configuration once the token is reachable: scheme names, settings and

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <sstream>
 #include <stdexcept>
 
 #include "common/encoding.h"
@@ -38,6 +39,51 @@ std::string random_pin() {
 pkcs11::Secret pin_in(const fs::path& path) {
   if (!fs::exists(path)) write_private_file(path, random_pin() + "\n");
   return pkcs11::read_pin_file(path);
+}
+
+std::string read_text(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), {}};
+}
+
+// The directory the files were written for: the parent of the tokendir SoftHSM's configuration
+// names. Empty when there is no configuration yet.
+fs::path written_for(const fs::path& dir) {
+  const std::string prefix = "directories.tokendir = ";
+  std::istringstream in(read_text(dir / "softhsm2.conf"));
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind(prefix, 0) == 0) return fs::path(line.substr(prefix.size())).parent_path();
+  }
+  return {};
+}
+
+// Every value that starts with from/ starts with to/ instead.
+std::string repoint(const std::string& text, const fs::path& from, const fs::path& to) {
+  const std::string old_prefix = "= " + from.string() + "/";
+  const std::string new_prefix = "= " + to.string() + "/";
+  std::string out = text;
+  for (auto at = out.find(old_prefix); at != std::string::npos;
+       at = out.find(old_prefix, at + new_prefix.size())) {
+    out.replace(at, old_prefix.size(), new_prefix);
+  }
+  return out;
+}
+
+// A dev directory that was moved or copied still names its old place: SoftHSM would use the old
+// token (or none), and the daemon the old socket, PIN and audit log. The paths into the old
+// directory are pointed into this one; any other edit of p11signd.conf is kept.
+std::string follow_moved_directory(const fs::path& dir) {
+  const fs::path old_dir = written_for(dir);
+  std::error_code ec;
+  if (old_dir.empty() || fs::equivalent(old_dir, dir, ec)) return "";
+  for (const char* name : {"softhsm2.conf", "p11signd.conf"}) {
+    if (fs::exists(dir / name)) {
+      write_private_file(dir / name, repoint(read_text(dir / name), old_dir, dir));
+    }
+  }
+  return "p11signd: " + dir.string() + " was written for " + old_dir.string() +
+         " (moved or copied): its softhsm2.conf and p11signd.conf now point into " + dir.string() +
+         "\n";
 }
 
 void write_softhsm_conf(const fs::path& dir) {
@@ -94,6 +140,7 @@ DevEnvironment prepare_dev_environment(const fs::path& dir, const std::string& s
   env.dir = fs::absolute(dir);
   env.config_path = env.dir / "p11signd.conf";
   env.socket = env.dir / "p11signd.sock";
+  env.moved_note = follow_moved_directory(env.dir);
   write_softhsm_conf(env.dir);
   if (!pkcs11::token_label_exists(softhsm_module, kDevTokenLabel)) {
     pkcs11::initialize_token(softhsm_module, kDevTokenLabel, pin_in(env.dir / "so-pin"),
@@ -105,8 +152,7 @@ DevEnvironment prepare_dev_environment(const fs::path& dir, const std::string& s
   return env;
 }
 
-std::string dev_banner(const DevEnvironment& env) {
-  const std::string sock = env.socket.string();
+std::string dev_banner(const DevEnvironment& env, const std::string& sock) {
   return "p11signd dev mode\n"
          "  directory: " +
          env.dir.string() +

@@ -13,18 +13,21 @@ namespace p11signd::daemon {
 struct DevEnvironment {
   std::filesystem::path dir;
   std::filesystem::path config_path;  // DIR/p11signd.conf
-  std::filesystem::path socket;       // DIR/p11signd.sock
+  std::filesystem::path socket;       // DIR/p11signd.sock, as first written into p11signd.conf
+  std::string moved_note;  // non-empty when DIR had been moved or copied and its files were updated
 };
 
 inline constexpr const char* kDevTokenLabel = "p11signd-dev";
 inline constexpr const char* kDevKeyName = "demo";
 
-// Creates or reuses dir. Sets SOFTHSM2_CONF for this process (SoftHSM reads its configuration from
-// there and nowhere else). Throws std::runtime_error or pkcs11::Error naming the step that failed.
+// Creates or reuses dir (following it when it was moved or copied: moved_note). Sets SOFTHSM2_CONF
+// for this process (SoftHSM reads its configuration from there and nowhere else). Throws
+// std::runtime_error or pkcs11::Error naming the step that failed.
 DevEnvironment prepare_dev_environment(const std::filesystem::path& dir,
                                        const std::string& softhsm_module);
 
-// The lines printed at start: where the socket is and a curl command that returns a signature.
-std::string dev_banner(const DevEnvironment& env);
+// The lines printed once the daemon listens on `socket` (the configuration's, which the developer
+// may have edited): where it is and a curl command that returns a signature.
+std::string dev_banner(const DevEnvironment& env, const std::string& socket);
 
 }  // namespace p11signd::daemon

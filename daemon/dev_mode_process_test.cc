@@ -173,6 +173,27 @@ TEST_F(DevModeProcessTest, SecondStartReusesTheTokenAndTheKey) {
   EXPECT_EQ(daemon_.stop(), kExitOk);
 }
 
+// A dev directory moved elsewhere keeps working there: its token, key and PIN, and the socket, PIN
+// file and audit log inside the new place (the banner names that socket), not the old paths.
+TEST_F(DevModeProcessTest, AMovedDirectoryServesFromItsNewPlace) {
+  start();
+  const auto before = demo_entry(socket());
+  ASSERT_EQ(daemon_.stop(), kExitOk);
+  const std::string moved = dir_.file("moved");
+  fs::rename(dev_dir(), moved);
+
+  start({P11SIGND_BINARY, "--dev", "--dev-dir", moved}, moved + "/p11signd.sock");
+  EXPECT_EQ(demo_entry(moved + "/p11signd.sock")["fingerprint_sha256"],
+            before["fingerprint_sha256"]);
+  const std::string log = read_all(log_path());
+  EXPECT_EQ(line_after(log, "  socket:    "), moved + "/p11signd.sock") << log;
+  EXPECT_NE(log.find("was written for " + dev_dir()), std::string::npos) << log;
+  const std::string conf = read_all(moved + "/p11signd.conf");
+  EXPECT_EQ(conf.find(dev_dir() + "/"), std::string::npos) << conf;
+  EXPECT_FALSE(fs::exists(dev_dir())) << "something was written at the old place";
+  EXPECT_EQ(daemon_.stop(), kExitOk);
+}
+
 // Without --dev-dir the directory is .p11signd-dev in the working directory (the shell's cd; exec
 // keeps the pid, so the test stops p11signd itself).
 TEST_F(DevModeProcessTest, DefaultDirectoryIsDotP11signdDevInTheWorkingDirectory) {

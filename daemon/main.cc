@@ -4,6 +4,7 @@
 
 #include <boost/program_options.hpp>
 #include <iostream>
+#include <optional>
 
 #include "common/option_errors.h"
 #include "daemon/daemon.h"
@@ -89,8 +90,12 @@ int main(int argc, char** argv) {
   Flags flags;
   if (int code = parse_flags(argc, argv, flags); code >= 0) return code;
   signal(SIGPIPE, SIG_IGN);
+  std::optional<DevEnvironment> dev;
   try {
-    if (flags.dev) flags.config = prepare_dev_mode({flags.dev_dir, P11SIGND_SOFTHSM2_MODULE});
+    if (flags.dev) {
+      dev = prepare_dev_mode({flags.dev_dir, P11SIGND_SOFTHSM2_MODULE});
+      flags.config = dev->config_path.string();
+    }
   } catch (const std::exception& e) {
     return fail(e, kExitConfig, flags);
   }
@@ -112,7 +117,13 @@ int main(int argc, char** argv) {
                 << " key(s) resolved on the token, " << loaded.config.peers.size() << " peer(s)\n";
       return kExitOk;
     }
-    Daemon daemon(loaded.config, std::move(store));
+    DaemonOptions options;
+    if (dev) {
+      options.on_listening = [banner = dev_banner(*dev, loaded.config.daemon.socket)] {
+        std::cout << banner << std::flush;
+      };
+    }
+    Daemon daemon(loaded.config, std::move(store), options);
     return daemon.run();
   } catch (const std::exception& e) {
     return fail(e, kExitFailure, flags);

@@ -33,10 +33,10 @@ std::unique_ptr<KeyStore> make_keystore(const Config& config) {
   }
 }
 
-std::string prepare_dev_mode(const DevOptions& options) {
-  const DevEnvironment env = prepare_dev_environment(options.dir, options.softhsm_module);
-  std::cout << dev_banner(env) << std::flush;
-  return env.config_path.string();
+DevEnvironment prepare_dev_mode(const DevOptions& options) {
+  DevEnvironment env = prepare_dev_environment(options.dir, options.softhsm_module);
+  std::cerr << env.moved_note << std::flush;
+  return env;
 }
 
 }  // namespace p11signd::daemon

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "daemon/config.h"
+#include "daemon/dev_mode.h"
 #include "daemon/keystore.h"
 #include "pkcs11/token.h"
 
@@ -27,8 +28,8 @@ struct DevOptions {
 };
 
 // `p11signd --dev`: prepares DIR (SoftHSM configuration, token, PINs, a `demo` key, a generated
-// p11signd.conf), prints the banner with a curl command, and returns the configuration's path; the
-// daemon then starts from it exactly as in production. Throws naming the step that failed.
-std::string prepare_dev_mode(const DevOptions& options);
+// p11signd.conf) and returns it; the daemon then starts from DIR/p11signd.conf exactly as in
+// production, and prints dev_banner() once it listens. Throws naming the step that failed.
+DevEnvironment prepare_dev_mode(const DevOptions& options);
 
 }  // namespace p11signd::daemon
