@@ -102,6 +102,8 @@ Json AlipayScheme::sign(const Json& input, const KeySettings& settings, const Si
     params.emplace_back("app_id", require_setting(settings, "alipay.app-id"));
   }
   if (find_param(params, "sign_type") == nullptr) params.emplace_back("sign_type", "RSA2");
+  // Alipay requires charset and would read a missing one as its default, not necessarily UTF-8.
+  if (find_param(params, "charset") == nullptr) params.emplace_back("charset", "utf-8");
   const std::string signature =
       base64_encode(sign(kRsa2, as_bytes(alipay_signed_text(params, /*include_sign_type=*/true))));
   params.emplace_back("sign", signature);

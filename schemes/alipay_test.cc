@@ -59,6 +59,12 @@ TEST(AlipaySign, FillsAppIdAndSignTypeAndRoundTrips) {
   EXPECT_EQ(out["params"]["app_id"], "2021000000000001");
   EXPECT_EQ(out["params"]["sign_type"], "RSA2");
   EXPECT_EQ(out["params"]["sign"], out["sign"]);
+  // The bytes signed are UTF-8: a request that does not say its charset says so once signed.
+  Json without = in;
+  without["params"].erase("charset");
+  const Json filled = scheme.sign(without, {{"alipay.app-id", "2021000000000001"}}, spy);
+  EXPECT_EQ(filled["params"]["charset"], "utf-8");
+  EXPECT_NE(filled["form"].get<std::string>().find("charset=utf-8"), std::string::npos);
   const PeerKey peer = TestKey::shared().peer();
   // The request's signature covers sign_type; notification checking leaves it out, so only the
   // request mode verifies it.
