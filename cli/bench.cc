@@ -113,6 +113,10 @@ BenchPlan make_plan(const ParsedArgs& p) {
   if (p.has("scheme") && !p.vm["alg"].defaulted()) {
     throw UsageError("give --alg or --scheme, not both");
   }
+  // The same for --size: a scheme signs the input it builds (or --in), not SIZE bytes.
+  if (p.has("scheme") && !p.vm["size"].defaulted()) {
+    throw UsageError("--size is for --alg; a scheme signs its own input (give --in to change it)");
+  }
   if (p.has("scheme")) r.scheme = *p.get("scheme");
   if (p.has("in") && !r.scheme) throw UsageError("--in needs --scheme");
   if (p.has("in")) r.input = read_input(*p.get("in"));

@@ -172,5 +172,13 @@ TEST(BenchTest, AlgAndSchemeTogetherAreAUsageError) {
   EXPECT_EQ(daemon.requests().size(), 0u);
 }
 
+TEST(BenchTest, SizeWithASchemeIsAUsageError) {
+  FakeDaemon daemon;
+  const RunResult r = bench(daemon, {"demo", "--scheme", "mypos", "--size", "4096"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("--size is for --alg"));
+  EXPECT_EQ(daemon.requests().size(), 0u);
+}
+
 }  // namespace
 }  // namespace p11signd::cli::testing

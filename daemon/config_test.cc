@@ -63,8 +63,6 @@ TEST(Config, ParsesTheInterfaceExample) {
   EXPECT_EQ(c.peers.at("mypos").certificate, "/etc/p11signd/mypos.crt");
 }
 
-// A file with only what is required gets interface.md's values (its example block), and those this
-// daemon adds where interface.md is silent (docs/api.md's table of added options).
 TEST(Config, ALineThatIsNotAnOptionIsNamedByItsNumber) {
   const auto r = parse_config_text("[daemon]\nworkers = 2\njust some words\n", "/etc/p.conf");
   ASSERT_EQ(r.problems.size(), 1u);
@@ -102,6 +100,8 @@ TEST(Config, ALineHoldingBoostsPlaceholderIsReportedNotLoopedOn) {
       << r.problems[0];
 }
 
+// A file with only what is required gets interface.md's values (its example block), and those this
+// daemon adds where interface.md is silent (docs/api.md's table of added options).
 TEST(Config, DefaultsAreThoseOfTheInterface) {
   auto r = parse_config_text(
       "[token]\nuri = pkcs11:token=payments\npin-file = /etc/p11signd/pin\n"

@@ -48,6 +48,10 @@ int parse_flags(int argc, char** argv, Flags& f) {
     }
     // Ignored, the daemon would go on to the system's configuration: not what was asked for.
     if (!vm["dev-dir"].defaulted() && !f.dev) return usage_error(desc, "--dev-dir needs --dev");
+    // --dev serves its own directory's configuration; a --config beside it would be ignored.
+    if (f.dev && !vm["config"].defaulted()) {
+      return usage_error(desc, "--dev uses DIR/p11signd.conf; give --dev-dir DIR, not --config");
+    }
   } catch (const po::error& e) {
     const std::vector<std::string> arguments(argv + 1, argv + argc);
     return usage_error(desc, p11signd::describe_option_error(e, arguments));

@@ -103,6 +103,14 @@ TEST_F(P11signdProcessTest, DevDirWithoutDevIsAUsageError) {
   EXPECT_FALSE(std::filesystem::exists(path("dev")));
 }
 
+TEST_F(P11signdProcessTest, DevWithConfigIsAUsageError) {
+  const Outcome r = run_p11signd("--check-config --dev --dev-dir " + path("dev") + " --config " +
+                                 path("p11signd.conf"));
+  EXPECT_EQ(r.exit_code, kExitUsage) << r.output;
+  EXPECT_EQ(r.output.rfind("p11signd: --dev uses DIR/p11signd.conf", 0), 0u) << r.output;
+  EXPECT_FALSE(std::filesystem::exists(path("dev")));
+}
+
 TEST_F(P11signdProcessTest, CheckConfigLogsInAndResolvesTheKeys) {
   const Outcome ok = check_config();
   EXPECT_EQ(ok.exit_code, kExitOk) << ok.output;
