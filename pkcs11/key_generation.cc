@@ -34,6 +34,21 @@ void require_label_free(const Module& module, CK_SESSION_HANDLE session, const s
   }
 }
 
+// The same private key twice on the token (under two labels) would be two objects for one key:
+// signatures by either name, one revocation missing the other. The modulus identifies it.
+void require_key_new(const Module& module, CK_SESSION_HANDLE session, const Bytes& modulus) {
+  Template query;
+  query.add_ulong(CKA_CLASS, CKO_PRIVATE_KEY)
+      .add_ulong(CKA_KEY_TYPE, CKK_RSA)
+      .add_bytes(CKA_MODULUS, modulus);
+  const auto found = find_objects(module, session, query);
+  if (found.empty()) return;
+  const auto label = read_attribute(module, session, found.front(), CKA_LABEL);
+  throw Error(ErrorCategory::kConflict,
+              "this private key is already on the token, labelled '" +
+                  (label ? std::string(label->begin(), label->end()) : std::string()) + "'");
+}
+
 // Attributes both kinds of new private key share: stored, private, sensitive, never extractable,
 // sign only.
 void add_private_key_policy(Template& t, const std::string& label, ByteView id) {
@@ -154,6 +169,7 @@ KeySpec import_key(Token& token, const std::string& name, const NewKey& key, Sec
   add_component(priv, CKA_EXPONENT_1, pkey.get(), OSSL_PKEY_PARAM_RSA_EXPONENT1);
   add_component(priv, CKA_EXPONENT_2, pkey.get(), OSSL_PKEY_PARAM_RSA_EXPONENT2);
   add_component(priv, CKA_COEFFICIENT, pkey.get(), OSSL_PKEY_PARAM_RSA_COEFFICIENT1);
+  const Bytes modulus = component(pkey.get(), OSSL_PKEY_PARAM_RSA_N);  // public: no wipe needed
   add_public_key_policy(pub, key.label, id);
   pub.add_ulong(CKA_CLASS, CKO_PUBLIC_KEY).add_ulong(CKA_KEY_TYPE, CKK_RSA);
   add_component(pub, CKA_MODULUS, pkey.get(), OSSL_PKEY_PARAM_RSA_N);
@@ -162,6 +178,7 @@ KeySpec import_key(Token& token, const std::string& name, const NewKey& key, Sec
 
   token.with_admin_session([&](const Module& module, CK_SESSION_HANDLE session) {
     require_label_free(module, session, key.label);
+    require_key_new(module, session, modulus);
     CK_OBJECT_HANDLE priv_handle = CK_INVALID_HANDLE, pub_handle = CK_INVALID_HANDLE;
     module.call("C_CreateObject", &CK_FUNCTION_LIST::C_CreateObject, session, priv.data(),
                 priv.size(), &priv_handle);

@@ -93,8 +93,19 @@ TEST_F(TokenTest, ImportAcceptsPkcs1PemAndRejectsGarbage) {
   BIO_free(bio);
   EVP_PKEY_free(raw);
   ASSERT_NE(pem.find("BEGIN RSA PRIVATE KEY"), std::string::npos);
+  const std::string again = pem;
   add_key(pkcs11::import_key(*token_, "legacy", {"legacy", {}}, pkcs11::Secret(std::move(pem))));
   EXPECT_EQ(key("legacy").bits, 2048u);
+
+  // The same key under another label would be a second object for one key: refused, naming the
+  // first.
+  try {
+    pkcs11::import_key(*token_, "legacy2", {"legacy2", {}}, pkcs11::Secret(std::string(again)));
+    FAIL() << "the same key was imported twice";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.category(), ErrorCategory::kConflict);
+    EXPECT_NE(std::string(e.what()).find("labelled 'legacy'"), std::string::npos) << e.what();
+  }
 
   try {
     pkcs11::import_key(*token_, "bad", {"bad", {}}, pkcs11::Secret(std::string("not a key")));
