@@ -156,6 +156,7 @@ TEST(ServerAudit, SigningStopsWhenTheAuditLogCannotBeWritten) {
   auto store = std::make_unique<FakeKeyStore>();
   store->add_token_key("demo", shared_key(0));
   ASSERT_TRUE(check_with_store(loaded.config, *store).empty());
+  const FakeKeyStore* token = store.get();  // owned by the daemon below, which outlives its use
   DaemonOptions options;
   options.handle_signals = false;
   options.socket_activation = false;
@@ -169,6 +170,10 @@ TEST(ServerAudit, SigningStopsWhenTheAuditLogCannotBeWritten) {
       EXPECT_EQ(res.result_int(), 503u);
       EXPECT_EQ(error_code_of(res), "audit_unavailable");
       EXPECT_EQ(res.body().find("signature\""), std::string::npos);
+      // The first request signs and then finds it cannot audit (the signature is withheld); the
+      // second is refused before it reaches the token.
+      EXPECT_EQ(token->signs_started(), 1u) << "request " << i + 1;
+      EXPECT_EQ(token->sign_count(), 1u) << "request " << i + 1;
     }
     auto health = c.get("/v1/health");
     EXPECT_EQ(health.result_int(), 503u);

@@ -2,7 +2,12 @@
 
 #include <gtest/gtest.h>
 #include <openssl/bn.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <openssl/rsa.h>
+#include <openssl/x509.h>
+
+#include <cstdio>
 
 namespace p11signd::pkcs11 {
 namespace {
@@ -15,6 +20,21 @@ TEST(PublicKey, FingerprintIsLowercaseHexSha256OfTheSpki) {
   const std::string fp = spki_fingerprint_sha256(spki_der(key.get()));
   EXPECT_EQ(fp.size(), 64u);
   EXPECT_EQ(fp.find_first_not_of("0123456789abcdef"), std::string::npos);
+  // The same digest computed here with OpenSSL alone, over OpenSSL's own SPKI encoding.
+  unsigned char* der = nullptr;
+  const int der_len = i2d_PUBKEY(key.get(), &der);
+  ASSERT_GT(der_len, 0);
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned md_len = 0;
+  ASSERT_EQ(EVP_Digest(der, der_len, md, &md_len, EVP_sha256(), nullptr), 1);
+  OPENSSL_free(der);
+  std::string expected;
+  for (unsigned i = 0; i < md_len; ++i) {
+    char byte[3];
+    std::snprintf(byte, sizeof byte, "%02x", md[i]);
+    expected += byte;
+  }
+  EXPECT_EQ(fp, expected);
 }
 
 TEST(PublicKey, RsaPublicKeyFromComponentsMatches) {

@@ -105,11 +105,23 @@ TEST_F(Concurrency, AllSessionsClosedUnderneathMidRun) {
 TEST_F(Concurrency, KeysRefreshedWhileSigning) {
   generate("k");
   generate("other");
-  run(4, 200, [this] {
+  constexpr int kSignatures = 4 * 200;
+  int refreshed_meanwhile = 0;
+  run(4, 200, [&] {
     const auto specs = token_->keys().specs();
-    for (int round = 0; round < 20; ++round) token_->replace_keys(specs);
+    const auto done = [this] { return ok_.load() + bad_.load() + errors_.load(); };
+    // Bounded waits: if signing stalls the assertions below report it instead of hanging.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    // From the first signature to the last: each refresh counted began after one and ended
+    // before the other.
+    while (done() == 0 && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+    while (done() < kSignatures && std::chrono::steady_clock::now() < deadline) {
+      token_->replace_keys(specs);
+      if (done() < kSignatures) ++refreshed_meanwhile;
+    }
   });
-  EXPECT_EQ(ok_.load(), 4 * 200) << first_error_;
+  EXPECT_GE(refreshed_meanwhile, 1) << "no refresh overlapped the signing";
+  EXPECT_EQ(ok_.load(), kSignatures) << first_error_;
   EXPECT_EQ(bad_.load(), 0);
   EXPECT_EQ(errors_.load(), 0) << first_error_;
 }

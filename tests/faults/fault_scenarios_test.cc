@@ -200,12 +200,14 @@ class FaultScenario : public ::testing::Test {
       EXPECT_GT(std::stol(recoveries[1]), 0);
     }
     const auto errors = audit_errors();
-    if (unavailable + timed_out > 0 && !fault.audit_mentions.empty()) {
-      EXPECT_FALSE(errors.empty()) << "failed signatures are not in the audit log";
+    if (!fault.audit_mentions.empty()) {
+      // Whether or not this run counted failed requests. (Each fault that names a text here fails
+      // every call it meets, retries too, so requests fail and their error lines carry it.)
       const bool named = std::any_of(errors.begin(), errors.end(), [&](const std::string& l) {
         return l.find(fault.audit_mentions) != std::string::npos;
       });
-      EXPECT_TRUE(named) << "no audit line names " << fault.audit_mentions;
+      EXPECT_TRUE(named) << "no audit line names " << fault.audit_mentions << " ("
+                         << unavailable + timed_out << " requests failed)";
     }
     // Every failed request has its error line: written at the answer when the token never saw it,
     // else when the token's call ended - its error, or, for a 504 given while the token was still

@@ -2,8 +2,8 @@
 // tests) and injects the faults its control file asks for (rules.h). Environment:
 //   P11FAULTY_MODULE   the real module to load (required)
 //   P11FAULTY_CONTROL  the control file (optional; absent or empty: no faults)
-//   P11FAULTY_LOG      a file that gets one line per C_Login, per injected fault, per restart and
-//                      removal (optional; tests count logins and faults with it)
+//   P11FAULTY_LOG      a file that gets one line per C_Login, per injected fault or delay, per
+//                      restart and removal (optional; tests count logins and faults with it)
 // Only C_GetFunctionList is exported. The state is process-wide because a C function list carries
 // no context; this is test code.
 #include <dlfcn.h>
@@ -214,7 +214,10 @@ Fault State::before(const FnInfo& fn, CK_ULONG first_arg) {
     }
   }
   if (fault.rv != CKR_OK) log(std::string("fault ") + fn.name + " " + hex(fault.rv));
-  if (fault.delay.count() > 0) std::this_thread::sleep_for(fault.delay);
+  if (fault.delay.count() > 0) {
+    log(std::string("delay ") + fn.name + " " + std::to_string(fault.delay.count()) + "ms");
+    std::this_thread::sleep_for(fault.delay);
+  }
   return fault;
 }
 

@@ -18,6 +18,17 @@ namespace {
 using std::chrono::milliseconds;
 using Clock = std::chrono::steady_clock;
 
+// Calls fn until it returns CKR_OK (true) or `within` has passed (false).
+template <typename Fn>
+bool until_ok(Fn fn, std::chrono::milliseconds within) {
+  const auto deadline = Clock::now() + within;
+  while (fn() != CKR_OK) {
+    if (Clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(milliseconds(20));
+  }
+  return true;
+}
+
 TEST(FaultRules, ParsesEveryKindOfRule) {
   const auto r = p11faulty::parse_rules(
       "# comment\nfail C_Sign CKR_DEVICE_ERROR count=3\n\ndelay * 20ms for=500\n"
@@ -106,10 +117,13 @@ TEST_F(FaultyModule, FailsTheNamedFunctionForCountCalls) {
 }
 
 TEST_F(FaultyModule, FailsForATimeWindowAndStopsWhenTheFileIsEmptied) {
-  faults_.set("fail * CKR_GENERAL_ERROR for=300");
+  const auto set_at = Clock::now();
+  faults_.set("fail * CKR_GENERAL_ERROR for=3000");
+  // The window opens when the module reads the file, at this first call.
   EXPECT_EQ(token_info(), static_cast<CK_RV>(CKR_GENERAL_ERROR));
-  std::this_thread::sleep_for(milliseconds(350));
-  EXPECT_EQ(token_info(), static_cast<CK_RV>(CKR_OK));
+  EXPECT_TRUE(until_ok([&] { return token_info(); }, std::chrono::seconds(10)))
+      << "the window never closed";
+  EXPECT_GE(Clock::now() - set_at, milliseconds(3000)) << "the window closed early";
   faults_.set("fail C_GetTokenInfo CKR_DEVICE_ERROR");
   EXPECT_EQ(token_info(), static_cast<CK_RV>(CKR_DEVICE_ERROR));
   faults_.clear();
@@ -118,12 +132,11 @@ TEST_F(FaultyModule, FailsForATimeWindowAndStopsWhenTheFileIsEmptied) {
 
 TEST_F(FaultyModule, DelaysCalls) {
   faults_.set("delay C_GetTokenInfo 200 count=1");
-  auto start = Clock::now();
+  const auto start = Clock::now();
   EXPECT_EQ(token_info(), static_cast<CK_RV>(CKR_OK));
   EXPECT_GE(Clock::now() - start, milliseconds(200));
-  start = Clock::now();
-  token_info();
-  EXPECT_LT(Clock::now() - start, milliseconds(150));
+  EXPECT_EQ(token_info(), static_cast<CK_RV>(CKR_OK));
+  EXPECT_EQ(faults_.count_log("delay C_GetTokenInfo 200ms"), 1) << "count=1 delays one call only";
 }
 
 TEST_F(FaultyModule, LimitsTheNumberOfOpenSessions) {
@@ -155,15 +168,18 @@ TEST_F(FaultyModule, RestartKillsEverySessionAndTheLogin) {
 TEST_F(FaultyModule, RemovedTokenIsGoneForItsWindowThenBack) {
   CK_SESSION_HANDLE s = 0;
   ASSERT_EQ(open(s), static_cast<CK_RV>(CKR_OK));
-  faults_.set("remove 300");
+  const auto set_at = Clock::now();
+  faults_.set("remove 3000");
+  // The removal starts when the module reads the file, at this first call.
   CK_SLOT_ID slots[4];
   CK_ULONG n = 4;
   EXPECT_EQ(call(&CK_FUNCTION_LIST::C_GetSlotList, CK_TRUE, slots, &n), static_cast<CK_RV>(CKR_OK));
   EXPECT_EQ(n, 0u);
   EXPECT_EQ(token_info(), static_cast<CK_RV>(CKR_TOKEN_NOT_PRESENT));
   EXPECT_EQ(session_info(s), static_cast<CK_RV>(CKR_DEVICE_REMOVED));
-  std::this_thread::sleep_for(milliseconds(350));
-  EXPECT_EQ(token_info(), static_cast<CK_RV>(CKR_OK));
+  EXPECT_TRUE(until_ok([&] { return token_info(); }, std::chrono::seconds(10)))
+      << "the token never came back";
+  EXPECT_GE(Clock::now() - set_at, milliseconds(3000)) << "the token came back early";
   EXPECT_EQ(session_info(s), static_cast<CK_RV>(CKR_SESSION_HANDLE_INVALID));
 }
 

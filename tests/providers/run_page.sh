@@ -30,12 +30,13 @@ trap cleanup EXIT
 
 "$bin/p11signd" --dev --dev-dir "$dev" >"$work/daemon.log" 2>&1 &
 daemon_pid=$!
-for _ in $(seq 100); do
+# Token set-up and RSA key generation take seconds under ASan on a loaded machine.
+for _ in $(seq 600); do
   [[ -S "$dev/p11signd.sock" ]] && break
   kill -0 "$daemon_pid" 2>/dev/null || { cat "$work/daemon.log"; exit 1; }
   sleep 0.1
 done
-[[ -S "$dev/p11signd.sock" ]] || { echo "FAIL: the dev daemon did not start"; cat "$work/daemon.log"; exit 1; }
+[[ -S "$dev/p11signd.sock" ]] || { echo "FAIL: the dev daemon did not start within 60 s"; cat "$work/daemon.log"; exit 1; }
 
 mkdir "$work/run"
 cp -r "$src/docs/providers/examples/$name/." "$work/run/"
@@ -56,13 +57,18 @@ systemctl() {
   local -
   set +x
   [[ "\$*" == "reload p11signd" ]] || { echo "systemctl \$* is not stood in for" >&2; return 1; }
-  local before
+  local before after
   before=\$(grep -c 'reloaded\|reload refused' "$work/daemon.log" || true)
   kill -HUP $daemon_pid
-  for _ in \$(seq 100); do
-    (( \$(grep -c 'reloaded\|reload refused' "$work/daemon.log" || true) > before )) && break
+  for _ in \$(seq 600); do
+    after=\$(grep -c 'reloaded\|reload refused' "$work/daemon.log" || true)
+    (( after > before )) && break
     sleep 0.05
   done
+  if (( after <= before )); then
+    echo "systemctl reload p11signd: the daemon did not say it reloaded (or refused) within 30 s" >&2
+    return 1
+  fi
   if grep -q 'reload refused' "$work/daemon.log"; then grep 'reload refused' "$work/daemon.log" >&2; return 1; fi
 }
 set -x
