@@ -46,10 +46,19 @@ TEST_F(SecretFiles, EmptyOrMissingPinFileNamesThePath) {
 }
 
 TEST_F(SecretFiles, CredentialComesFromCredentialsDirectory) {
-  write("pin", "4321");
-  ::setenv("CREDENTIALS_DIRECTORY", dir_.c_str(), 1);
+  // The credentials directory is dir_/creds and a PIN file waits one level up, in dir_/pin: without
+  // the plain-name check, "../pin" would read it and succeed instead of being refused.
+  fs::create_directory(dir_ / "creds");
+  write("creds/pin", "4321");
+  write("pin", "9999");
+  ::setenv("CREDENTIALS_DIRECTORY", (dir_ / "creds").c_str(), 1);
   EXPECT_EQ(read_pin_credential("pin").view(), "4321");
-  EXPECT_THROW(read_pin_credential("../pin"), Error);
+  try {
+    read_pin_credential("../pin");
+    ADD_FAILURE() << "a credential name with a '/' must be refused";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("is not a plain name"), std::string::npos) << e.what();
+  }
   ::unsetenv("CREDENTIALS_DIRECTORY");
   EXPECT_THROW(read_pin_credential("pin"), Error);
 }
