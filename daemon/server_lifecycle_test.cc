@@ -135,8 +135,16 @@ TEST(ServerLifecycle, AReloadAskedForDuringAnotherGetsItsOwnOutcome) {
   HeldReload first(d, kDemoAndSecond);
   d.write_config(kDemoOnly + "[key.ghost]\nlabel = ghost\nallow-uids = 0\n");
   auto second = std::async(std::launch::async, [&] { return d.daemon().reload_now(); });
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // let it queue behind the first
+  // Release the first only once the second waits behind it: released earlier, the second would
+  // simply run after it and the queued case would go untested.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (d.daemon().reloads_waiting_to_follow() < 1 &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  const std::size_t queued = d.daemon().reloads_waiting_to_follow();
   first.release.set_value();
+  EXPECT_EQ(queued, 1u) << "the second reload did not queue behind the first";
   EXPECT_TRUE(first.outcome.get().empty());
   const auto problems = second.get();
   ASSERT_EQ(problems.size(), 1u);
