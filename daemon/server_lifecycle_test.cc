@@ -158,25 +158,39 @@ TEST(ServerLifecycle, ReloadWhileFiftyClientsSign) {
   std::atomic<int> ok{0};
   std::atomic<int> bad{0};
   std::atomic<bool> done{false};
+  // Reloads that completed while signing was under way (before the 500th signature).
+  std::atomic<int> reloads_amid_signing{0};
+  const auto wait_until = [](const std::function<bool()>& condition) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!condition() && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  };
   std::vector<std::thread> clients;
   for (int i = 0; i < 50; ++i) {
     clients.emplace_back([&, i] {
       Client c(d.socket());
       for (int n = 0; n < 10; ++n) {
+        // The last request waits for a reload to have completed: however the threads are
+        // scheduled, a reload happens while these connections are open and signing.
+        if (n == 9) wait_until([&] { return reloads_amid_signing > 0; });
         auto res = c.post("/v1/keys/demo/sign", sign_body(std::to_string(i * 100 + n)));
         (res.result_int() == 200 ? ok : bad)++;
       }
     });
   }
   std::thread reloader([&] {
+    wait_until([&] { return ok + bad > 0; });  // reloads start once signing has
     for (int r = 0; r < 10 && !done; ++r) {
       d.write_config(r % 2 ? kDemoAndSecond : kDemoOnly);
       EXPECT_TRUE(d.daemon().reload_now().empty());
+      if (ok < 500) ++reloads_amid_signing;
     }
   });
   for (auto& t : clients) t.join();
   done = true;
   reloader.join();
+  EXPECT_GE(reloads_amid_signing, 1);
   EXPECT_EQ(ok, 500);
   EXPECT_EQ(bad, 0);
 }
