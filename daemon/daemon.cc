@@ -161,6 +161,13 @@ std::vector<std::string> Daemon::reload_now() {
   return result.get();
 }
 
+std::size_t Daemon::reloads_waiting_to_follow() {
+  std::promise<std::size_t> count;
+  auto result = count.get_future();
+  asio::post(io_, [this, &count] { count.set_value(next_reload_waiters_.size()); });
+  return result.get();
+}
+
 // On the event loop. Everything that may wait runs on a thread of the reload's own: reading the
 // file (user and group names through NSS, peer certificates) and resolving the keys, because the
 // token may make set_keys() wait (a key being generated holds its admin lock for seconds, a repair

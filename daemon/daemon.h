@@ -49,6 +49,9 @@ class Daemon {
   // Reloads from the file and waits for the outcome: the problems (empty: applied). Thread-safe;
   // not from the event loop itself.
   std::vector<std::string> reload_now();
+  // For tests: how many reload_now() callers wait for the reload that follows the running one
+  // (they asked while it ran). Asks the event loop; not from the event loop itself.
+  std::size_t reloads_waiting_to_follow();
 
  private:
   using ReloadDone = std::function<void(const std::vector<std::string>& problems)>;

@@ -133,13 +133,23 @@ TEST_F(AclTest, AdminRoutesAreRefusedToNonAdmins) {
   }
 }
 
+// nobody may use 'second' only: the list holds exactly that key (not none, which a route hiding
+// every key from non-admins would answer; not the others, which only root may use).
 TEST_F(AclTest, KeyListShowsOnlyWhatThePeerMayUse) {
-  TestDaemon d;
+  TestDaemon::Options o;
+  o.sections += "[key.second]\nlabel = second\nallow-uids = 0, 65534\nschemes = raw\n";
+  TestDaemon d(o);
   const std::string answer =
       exchange_as(kNobody, kNogroup, d.socket(),
                   "GET /v1/keys HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
-  EXPECT_EQ(answer.rfind("HTTP/1.1 200", 0), 0u) << answer;
-  EXPECT_NE(answer.find("{\"keys\":[]}"), std::string::npos) << answer;
+  ASSERT_EQ(answer.rfind("HTTP/1.1 200", 0), 0u) << answer;
+  const auto body_at = answer.find("\r\n\r\n");
+  ASSERT_NE(body_at, std::string::npos) << answer;
+  const auto body = nlohmann::json::parse(answer.substr(body_at + 4), nullptr, false);
+  ASSERT_TRUE(body.is_object() && body.contains("keys")) << answer;
+  std::vector<std::string> names;
+  for (const auto& k : body["keys"]) names.push_back(k.value("name", ""));
+  EXPECT_EQ(names, std::vector<std::string>{"second"}) << answer;
 }
 
 // Runs as any uid (no fork): the key names only another uid, so this process is refused even when

@@ -9,8 +9,10 @@
 
 #include <atomic>
 #include <boost/beast/http/error.hpp>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <future>
 #include <thread>
 
@@ -133,8 +135,16 @@ TEST(ServerLifecycle, AReloadAskedForDuringAnotherGetsItsOwnOutcome) {
   HeldReload first(d, kDemoAndSecond);
   d.write_config(kDemoOnly + "[key.ghost]\nlabel = ghost\nallow-uids = 0\n");
   auto second = std::async(std::launch::async, [&] { return d.daemon().reload_now(); });
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // let it queue behind the first
+  // Release the first only once the second waits behind it: released earlier, the second would
+  // simply run after it and the queued case would go untested.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (d.daemon().reloads_waiting_to_follow() < 1 &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  const std::size_t queued = d.daemon().reloads_waiting_to_follow();
   first.release.set_value();
+  EXPECT_EQ(queued, 1u) << "the second reload did not queue behind the first";
   EXPECT_TRUE(first.outcome.get().empty());
   const auto problems = second.get();
   ASSERT_EQ(problems.size(), 1u);
@@ -148,25 +158,39 @@ TEST(ServerLifecycle, ReloadWhileFiftyClientsSign) {
   std::atomic<int> ok{0};
   std::atomic<int> bad{0};
   std::atomic<bool> done{false};
+  // Reloads that completed while signing was under way (before the 500th signature).
+  std::atomic<int> reloads_amid_signing{0};
+  const auto wait_until = [](const std::function<bool()>& condition) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!condition() && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  };
   std::vector<std::thread> clients;
   for (int i = 0; i < 50; ++i) {
     clients.emplace_back([&, i] {
       Client c(d.socket());
       for (int n = 0; n < 10; ++n) {
+        // The last request waits for a reload to have completed: however the threads are
+        // scheduled, a reload happens while these connections are open and signing.
+        if (n == 9) wait_until([&] { return reloads_amid_signing > 0; });
         auto res = c.post("/v1/keys/demo/sign", sign_body(std::to_string(i * 100 + n)));
         (res.result_int() == 200 ? ok : bad)++;
       }
     });
   }
   std::thread reloader([&] {
+    wait_until([&] { return ok + bad > 0; });  // reloads start once signing has
     for (int r = 0; r < 10 && !done; ++r) {
       d.write_config(r % 2 ? kDemoAndSecond : kDemoOnly);
       EXPECT_TRUE(d.daemon().reload_now().empty());
+      if (ok < 500) ++reloads_amid_signing;
     }
   });
   for (auto& t : clients) t.join();
   done = true;
   reloader.join();
+  EXPECT_GE(reloads_amid_signing, 1);
   EXPECT_EQ(ok, 500);
   EXPECT_EQ(bad, 0);
 }
@@ -189,14 +213,19 @@ TEST(ServerLifecycle, ShutdownAnswersRequestsInFlightThenExitsZero) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   ASSERT_GE(d.store().signs_started(), 2u);
+  // Every signature started before stop() belongs to a request in flight: each must end in a 200.
+  // (Later ones may also be signed, or refused with 503, or closed cleanly before any answer.)
+  const unsigned long started = d.store().signs_started();
   std::thread stopper([&] { EXPECT_EQ(d.stop(), 0); });
   int answered = 0;
+  unsigned long signed_ok = 0;
   for (auto& c : clients) {
     try {
       auto res = c->read_response();
       EXPECT_TRUE(res.result_int() == 200 || res.result_int() == 503) << res.body();
       EXPECT_FALSE(res.keep_alive());  // the daemon closes after the answer while stopping
       ++answered;
+      if (res.result_int() == 200) ++signed_ok;
     } catch (const boost::system::system_error& e) {
       // A clean close before any byte of an answer is allowed; half an answer is not.
       EXPECT_NE(e.code(), http::error::partial_message) << e.what();
@@ -205,6 +234,9 @@ TEST(ServerLifecycle, ShutdownAnswersRequestsInFlightThenExitsZero) {
   EXPECT_TRUE(idle.closed_by_peer());
   stopper.join();
   EXPECT_GE(answered, 1);
+  EXPECT_GE(signed_ok, started) << "a request whose signing had started was not answered";
+  // And every signature made, before or during the drain, went out in an answer.
+  EXPECT_EQ(signed_ok, d.store().sign_count()) << "a signed request was not answered";
 }
 
 TEST(ServerLifecycle, RealSignalsReloadAndStop) {

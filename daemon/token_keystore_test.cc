@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <thread>
 
@@ -63,10 +64,19 @@ TEST_F(TokenKeyStoreTest, ErrorsMapToKinds) {
   EXPECT_EQ(kind_of([&] { store_->certificate_pem("nosuch"); }), StoreErrorKind::kNotFound);
 }
 
+// pem.empty() alone would hold after a clear() that left the key in memory: the test looks at the
+// caller's buffer itself, which the store wipes in place (cleansed, then cleared, never freed).
 TEST_F(TokenKeyStoreTest, ImportWipesThePemAndReportsImported) {
   std::string pem = testing::read_file(testing::testdata("swifood/private_key.pem"));
+  ASSERT_GT(pem.size(), std::string().capacity());  // on the heap, not in the small-string buffer
+  const char* buffer = pem.data();
+  const std::size_t size = pem.size();
   const KeyInfo info = store_->import_key("swifood", "swifood", pem);
   EXPECT_TRUE(pem.empty());
+  ASSERT_EQ(pem.data(), buffer);  // still owned by pem, so still readable
+  ASSERT_GE(pem.capacity(), size);
+  EXPECT_TRUE(std::all_of(buffer, buffer + size, [](char c) { return c == '\0'; }))
+      << "the private key PEM was left in the caller's buffer";
   EXPECT_FALSE(info.generated_on_token);
 }
 

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <future>
 #include <thread>
 
@@ -42,6 +43,14 @@ TEST(WorkerPool, SpinningWorkersMissNoJob) {
     if (i % 3 == 1) std::this_thread::sleep_for(std::chrono::microseconds(100));  // within the spin
     if (i % 3 == 2) std::this_thread::sleep_for(std::chrono::milliseconds(2));    // asleep by then
   }
+  // Every job must run before stop(): stop() wakes all workers and drains the queue, so checking
+  // only after it would hide a lost wake-up. The deadline is generous for a loaded machine; the
+  // wait ends as soon as the 60th job has run.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (runs < 60 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  EXPECT_EQ(runs, 60) << "jobs left waiting in the queue: a worker missed a wake-up";
   pool.stop();
   EXPECT_EQ(runs, 60);
   EXPECT_EQ(fails, 0);

@@ -92,8 +92,12 @@ TEST_F(TokenTest, FallsBackToHashingInProcessWhenTokenLacksCombinedMechanisms) {
   EXPECT_FALSE(token_->mechanisms().sha256_rsa_pkcs_pss);
   pkcs11::Signer signer(*token_);
   const auto data = as_bytes("fallback");
-  for (const auto& req : {kPkcs1, kPss32, kPss20}) {
+  // The interposed C_SignInit refuses the combined mechanisms, so a signer that ignored the token's
+  // mechanism list would fail here; the raw mechanism used is checked as well.
+  for (const auto& [req, raw] :
+       {std::pair{kPkcs1, CKM_RSA_PKCS}, {kPss32, CKM_RSA_PKCS_PSS}, {kPss20, CKM_RSA_PKCS_PSS}}) {
     EXPECT_TRUE(verifies("k", req, data, signer.sign("k", req, data)));
+    EXPECT_EQ(faults::last_sign_mechanism.load(), raw);
   }
 }
 
@@ -105,12 +109,16 @@ TEST_F(TokenTest, Pkcs1IsDeterministicAcrossPaths) {
     pkcs11::Signer signer(*token_);  // a Signer must not outlive its Token
     combined = signer.sign("k", kPkcs1, as_bytes("same"));
   }
+  // Two different paths are compared: the first signature came from the combined mechanism, the
+  // second (the combined ones hidden and refused) from CKM_RSA_PKCS over a DigestInfo.
+  EXPECT_EQ(faults::last_sign_mechanism.load(), CKM_SHA256_RSA_PKCS);
   const auto spec = key("k").spec;
   token_.reset();
   faults::hide_combined_mechanisms = true;
   open({spec});
   pkcs11::Signer fallback(*token_);
   EXPECT_EQ(fallback.sign("k", kPkcs1, as_bytes("same")), combined);
+  EXPECT_EQ(faults::last_sign_mechanism.load(), CKM_RSA_PKCS);
 }
 
 }  // namespace

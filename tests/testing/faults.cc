@@ -33,12 +33,24 @@ CK_RV counting_login(CK_SESSION_HANDLE s, CK_USER_TYPE user, CK_UTF8CHAR_PTR pin
   return real_functions->C_Login(s, user, pin, len);
 }
 
+bool is_combined(CK_MECHANISM_TYPE type) {
+  return type == CKM_SHA256_RSA_PKCS || type == CKM_SHA256_RSA_PKCS_PSS;
+}
+
 CK_RV filtered_mechanism_info(CK_SLOT_ID slot, CK_MECHANISM_TYPE type, CK_MECHANISM_INFO_PTR info) {
-  if (hide_combined_mechanisms.load() &&
-      (type == CKM_SHA256_RSA_PKCS || type == CKM_SHA256_RSA_PKCS_PSS)) {
+  if (hide_combined_mechanisms.load() && is_combined(type)) {
     return CKR_MECHANISM_INVALID;
   }
   return real_functions->C_GetMechanismInfo(slot, type, info);
+}
+
+CK_RV filtered_sign_init(CK_SESSION_HANDLE s, CK_MECHANISM_PTR mechanism, CK_OBJECT_HANDLE key) {
+  if (mechanism != nullptr) last_sign_mechanism = mechanism->mechanism;
+  if (hide_combined_mechanisms.load() && mechanism != nullptr &&
+      is_combined(mechanism->mechanism)) {
+    return CKR_MECHANISM_INVALID;
+  }
+  return real_functions->C_SignInit(s, mechanism, key);
 }
 
 CK_RV limited_token_info(CK_SLOT_ID slot, CK_TOKEN_INFO_PTR info) {
@@ -53,6 +65,7 @@ CK_FUNCTION_LIST_PTR interpose(CK_FUNCTION_LIST_PTR real) {
   real_functions = real;
   wrapped_functions = *real;
   wrapped_functions.C_Sign = faulty_sign;
+  wrapped_functions.C_SignInit = filtered_sign_init;
   wrapped_functions.C_Login = counting_login;
   wrapped_functions.C_GetMechanismInfo = filtered_mechanism_info;
   wrapped_functions.C_GetTokenInfo = limited_token_info;
@@ -66,6 +79,7 @@ void reset() {
   login_rv = CKR_OK;
   login_times = 0;
   hide_combined_mechanisms = false;
+  last_sign_mechanism = kNoMechanism;
   max_session_count = 0;
 }
 
