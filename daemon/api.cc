@@ -44,9 +44,9 @@ std::pair<Response, bool> run_guarded(const Api::Work& work, SigningSession& ses
 
 }  // namespace
 
-Api::Api(Services services, const Config& config)
+Api::Api(Services services, const Config& config, std::shared_ptr<const LoadedPeers> peers)
     : s_(std::move(services)), schemes_(make_scheme_routes()) {
-  apply_config(config, schemes_->check(config).peers);
+  apply_config(config, peers ? std::move(peers) : schemes_->check(config).peers);
 }
 
 SchemeCheck Api::check_config(const Config& config) const { return schemes_->check(config); }

@@ -41,7 +41,8 @@ class Api {
   using Reply = std::function<void(Response)>;
   using Work = std::function<Response(SigningSession&)>;
 
-  Api(Services services, const Config& config);
+  // peers: those check_config() read for config; null: read them here.
+  Api(Services services, const Config& config, std::shared_ptr<const LoadedPeers> peers = nullptr);
   ~Api();
 
   // Counts an answer the server gave without a parsed request (400, 408, 413, 431, 503 at the

@@ -30,6 +30,14 @@ std::vector<std::string> split_lines(const std::string& text) {
   return out;
 }
 
+// A failed reload's problems, one per line; never empty (no problems would apply the
+// configuration).
+std::vector<std::string> problems_of(const std::exception& e) {
+  auto lines = split_lines(e.what());
+  if (lines.empty()) lines.emplace_back("reload failed (no reason given)");
+  return lines;
+}
+
 std::string summary(const Config& c, unsigned workers) {
   return "serving " + std::to_string(c.keys.size()) + " key(s) with " + std::to_string(workers) +
          " worker(s)";
@@ -44,14 +52,14 @@ unsigned worker_count(const DaemonSettings& settings, const KeyStore& store) {
   return std::max(1u, n);
 }
 
-std::vector<std::string> check_with_store(const Config& config, KeyStore& store) {
-  std::vector<std::string> problems = make_scheme_routes()->check(config).problems;
+SchemeCheck check_with_store(const Config& config, KeyStore& store) {
+  SchemeCheck checked = make_scheme_routes()->check(config);
   try {
     store.set_keys(config.key_specs());
   } catch (const StoreError& e) {
-    for (auto& line : split_lines(e.what())) problems.push_back(line);
+    for (auto& line : split_lines(e.what())) checked.problems.push_back(line);
   }
-  return problems;
+  return checked;
 }
 
 Daemon::Daemon(Config config, std::unique_ptr<KeyStore> store, DaemonOptions options)
@@ -67,7 +75,7 @@ Daemon::Daemon(Config config, std::unique_ptr<KeyStore> store, DaemonOptions opt
   Services services{
       *store_, pool_, audit_, metrics_, io_.get_executor(), config_.daemon.request_timeout};
   services.connections = [this] { return server_ ? server_->connections() : 0; };
-  api_ = std::make_unique<Api>(services, config_);
+  api_ = std::make_unique<Api>(services, config_, options_.peers);
   if (!audit_.healthy()) log(audit_.failure() + " (signing is refused until it can be written)");
 }
 
@@ -191,7 +199,7 @@ void Daemon::reload(ReloadDone done) {
     try {
       *next = prepare_reload(path);
     } catch (const std::exception& e) {  // anything at all: a reload never ends us
-      next->result.problems = split_lines(e.what());
+      next->result.problems = problems_of(e);
     }
     asio::post(io_, [this, next] { finish_reload(*next); });
   });
@@ -210,7 +218,7 @@ Daemon::PreparedReload Daemon::prepare_reload(const std::string& path) {
     // them.
     store_->set_keys(next.result.config.key_specs());
   } catch (const StoreError& e) {
-    next.result.problems = split_lines(e.what());
+    next.result.problems = problems_of(e);
   }
   return next;
 }

@@ -26,12 +26,15 @@ struct DaemonOptions {
   bool handle_signals = true;          // SIGTERM/SIGINT stop, SIGHUP reloads
   bool socket_activation = true;       // adopt a socket passed by systemd
   std::function<void()> on_listening;  // called once the socket listens (--dev prints its banner)
+  // The peers check_with_store() read; null: the Api reads them itself.
+  std::shared_ptr<const LoadedPeers> peers;
 };
 
 // Everything wrong with a configuration once the token is reachable: scheme names, settings and
 // peers, and keys that do not resolve (set_keys is called, so on success the store names exactly
 // the configured keys).
-std::vector<std::string> check_with_store(const Config& config, KeyStore& store);
+// The peers it read are returned with the problems, for DaemonOptions::peers.
+SchemeCheck check_with_store(const Config& config, KeyStore& store);
 
 class Daemon {
  public:

@@ -43,16 +43,21 @@ pkcs11::Secret pin_in(const fs::path& path) {
 
 std::string read_text(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read " + path.string());
   return {std::istreambuf_iterator<char>(in), {}};
 }
 
-// The directory the files were written for: the parent of the tokendir SoftHSM's configuration
-// names. Empty when there is no configuration yet.
+// The directory the files were written for: the parent of the tokendir write_softhsm_conf() wrote
+// (DIR/tokens). Empty when there is no configuration yet, or its tokendir was pointed elsewhere on
+// purpose.
 fs::path written_for(const fs::path& dir) {
+  if (!fs::exists(dir / "softhsm2.conf")) return {};
   const std::string prefix = "directories.tokendir = ";
   std::istringstream in(read_text(dir / "softhsm2.conf"));
   for (std::string line; std::getline(in, line);) {
-    if (line.rfind(prefix, 0) == 0) return fs::path(line.substr(prefix.size())).parent_path();
+    if (line.rfind(prefix, 0) != 0) continue;
+    const fs::path tokens(line.substr(prefix.size()));
+    return tokens.filename() == "tokens" ? tokens.parent_path() : fs::path();
   }
   return {};
 }
@@ -77,8 +82,11 @@ std::string follow_moved_directory(const fs::path& dir) {
   std::error_code ec;
   if (old_dir.empty() || fs::equivalent(old_dir, dir, ec)) return "";
   for (const char* name : {"softhsm2.conf", "p11signd.conf"}) {
-    if (fs::exists(dir / name)) {
-      write_private_file(dir / name, repoint(read_text(dir / name), old_dir, dir));
+    if (!fs::exists(dir / name)) continue;
+    const std::string text = read_text(dir / name);
+    // Written only when a path changed: a file that could not be read whole is never truncated.
+    if (const std::string moved = repoint(text, old_dir, dir); moved != text) {
+      write_private_file(dir / name, moved);
     }
   }
   return "p11signd: " + dir.string() + " was written for " + old_dir.string() +

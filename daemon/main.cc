@@ -5,6 +5,7 @@
 #include <boost/program_options.hpp>
 #include <iostream>
 #include <optional>
+#include <variant>
 
 #include "common/option_errors.h"
 #include "daemon/daemon.h"
@@ -65,35 +66,28 @@ std::string joined(const std::vector<std::string>& problems) {
   return out;
 }
 
-// Prints one line per problem. Returns kExitOk when there were none, else what stop() says.
-int report(const std::vector<std::string>& problems, const Flags& flags);
+// A start that failed: its exit status and why (already printed).
+struct StartFailure {
+  int code;
+  std::string reason;
+};
+using Started = std::variant<int, StartFailure>;  // run()'s exit status, or the failure
 
-// The exit status for a start that failed with `reason`. Under socket activation a failure that a
-// restart will not fix is answered instead of exited on (daemon/refusal_server.h): systemd would
-// start us again at once, logging in with the same PIN.
-int stop(int code, const std::string& reason, const Flags& flags) {
-  if (code != kExitConfig || flags.check_config || flags.dev || !started_by_socket_activation()) {
-    return code;
-  }
-  return serve_refusals(reason);
+StartFailure failed(const std::string& reason, int code) {
+  std::cerr << "p11signd: " << reason << '\n';
+  return {code, reason};
 }
 
-int report(const std::vector<std::string>& problems, const Flags& flags) {
+// Prints one line per problem; the failure, or nullopt when there were none.
+std::optional<StartFailure> problems_in(const std::vector<std::string>& problems) {
+  if (problems.empty()) return std::nullopt;
   for (const auto& p : problems) std::cerr << "p11signd: " << p << '\n';
-  return problems.empty() ? kExitOk : stop(kExitConfig, joined(problems), flags);
+  return StartFailure{kExitConfig, joined(problems)};
 }
 
-int fail(const std::exception& e, int code, const Flags& flags) {
-  std::cerr << "p11signd: " << e.what() << '\n';
-  return stop(code, e.what(), flags);
-}
-
-}  // namespace
-
-int main(int argc, char** argv) {
-  Flags flags;
-  if (int code = parse_flags(argc, argv, flags); code >= 0) return code;
-  signal(SIGPIPE, SIG_IGN);
+// Loads the configuration, opens the token and serves. The token is closed again by the time this
+// returns, whatever happened.
+Started start(Flags& flags) {
   std::optional<DevEnvironment> dev;
   try {
     if (flags.dev) {
@@ -101,27 +95,26 @@ int main(int argc, char** argv) {
       flags.config = dev->config_path.string();
     }
   } catch (const std::exception& e) {
-    return fail(e, kExitConfig, flags);
+    return failed(e.what(), kExitConfig);
   }
-
   ConfigResult loaded = load_config(flags.config);
-  if (!loaded.ok()) return report(loaded.problems, flags);
+  if (auto failure = problems_in(loaded.problems)) return *failure;
   std::unique_ptr<KeyStore> store;
   try {
     store = make_keystore(loaded.config);
   } catch (const StoreError& e) {
-    return fail(e, exit_code_for(e), flags);
+    return failed(e.what(), exit_code_for(e));
   }
   try {
-    if (int code = report(check_with_store(loaded.config, *store), flags); code != kExitOk) {
-      return code;
-    }
+    SchemeCheck checked = check_with_store(loaded.config, *store);
+    if (auto failure = problems_in(checked.problems)) return *failure;
     if (flags.check_config) {
       std::cout << "p11signd: " << flags.config << " is valid: " << loaded.config.keys.size()
                 << " key(s) resolved on the token, " << loaded.config.peers.size() << " peer(s)\n";
       return kExitOk;
     }
     DaemonOptions options;
+    options.peers = std::move(checked.peers);
     if (dev) {
       options.on_listening = [banner = dev_banner(*dev, loaded.config.daemon.socket)] {
         std::cout << banner << std::flush;
@@ -130,6 +123,25 @@ int main(int argc, char** argv) {
     Daemon daemon(loaded.config, std::move(store), options);
     return daemon.run();
   } catch (const std::exception& e) {
-    return fail(e, kExitFailure, flags);
+    return failed(e.what(), kExitFailure);
   }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Flags flags;
+  if (int code = parse_flags(argc, argv, flags); code >= 0) return code;
+  signal(SIGPIPE, SIG_IGN);
+  const Started started = start(flags);
+  if (const int* code = std::get_if<int>(&started)) return *code;
+  const auto& failure = std::get<StartFailure>(started);
+  // Under socket activation a failure that a restart will not fix is answered instead of exited on
+  // (daemon/refusal_server.h): systemd would start us again at once, logging in with the same PIN.
+  // start() has closed the token by now.
+  if (failure.code != kExitConfig || flags.check_config || flags.dev ||
+      !started_by_socket_activation()) {
+    return failure.code;
+  }
+  return serve_refusals(failure.reason);
 }

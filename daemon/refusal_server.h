@@ -16,8 +16,9 @@ namespace p11signd::daemon {
 bool started_by_socket_activation();
 
 // Adopts the socket systemd passed and answers every request with the reason until SIGTERM or
-// SIGINT; reports READY=1 with the reason as STATUS= and keeps the watchdog fed. Returns the exit
-// status: 78 (the service did fail to start), or 1 when there is no socket to adopt.
+// SIGINT (SIGHUP, a reload, changes nothing); reports READY=1 with the reason as STATUS= and keeps
+// the watchdog fed. Call it with the token closed. Returns 78, the exit status of a failed start,
+// also when there is no socket to adopt after all.
 int serve_refusals(const std::string& reason);
 
 }  // namespace p11signd::daemon

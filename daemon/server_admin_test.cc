@@ -155,7 +155,7 @@ TEST(ServerAudit, SigningStopsWhenTheAuditLogCannotBeWritten) {
   std::filesystem::remove(d.socket());
   auto store = std::make_unique<FakeKeyStore>();
   store->add_token_key("demo", shared_key(0));
-  ASSERT_TRUE(check_with_store(loaded.config, *store).empty());
+  ASSERT_TRUE(check_with_store(loaded.config, *store).problems.empty());
   const FakeKeyStore* token = store.get();  // owned by the daemon below, which outlives its use
   DaemonOptions options;
   options.handle_signals = false;

@@ -283,7 +283,7 @@ TEST(ServerLifecycle, AdoptsTheSocketSystemdPassesAndExitsZeroOnSigterm) {
     setenv("LISTEN_PID", std::to_string(getpid()).c_str(), 1);
     auto store = std::make_unique<FakeKeyStore>();
     store->add_token_key("demo", key);
-    if (!check_with_store(loaded.config, *store).empty()) _exit(10);
+    if (!check_with_store(loaded.config, *store).problems.empty()) _exit(10);
     Daemon daemon(loaded.config, std::move(store));  // real signal handling, socket activation on
     _exit(daemon.run());
   }
@@ -319,7 +319,7 @@ TEST(ServerLifecycle, HungTokenCallDoesNotBlockExit) {
     auto store = std::make_unique<FakeKeyStore>();
     store->add_token_key("demo", key);
     store->set_sign_delay(std::chrono::hours(1));  // "hung"
-    if (!check_with_store(loaded.config, *store).empty()) _exit(10);
+    if (!check_with_store(loaded.config, *store).problems.empty()) _exit(10);
     DaemonOptions options;
     options.socket_activation = false;
     Daemon daemon(loaded.config, std::move(store), options);

@@ -59,7 +59,7 @@ TestDaemon::TestDaemon(Options options, std::unique_ptr<KeyStore> store)
     fake_ = fake.get();
     store = std::move(fake);
   }
-  auto problems = check_with_store(loaded.config, *store);
+  auto problems = check_with_store(loaded.config, *store).problems;
   if (!problems.empty()) throw std::runtime_error("test keys: " + problems.front());
   DaemonOptions daemon_options;
   daemon_options.handle_signals = options.signals;

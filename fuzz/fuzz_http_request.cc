@@ -46,7 +46,7 @@ struct Harness {
     store.add_token_key("other", daemon::testing::shared_key(1));
     ConfigResult loaded = parse_config_text(config_text());
     if (!loaded.ok()) die("config", loaded.problems.front());
-    auto problems = check_with_store(loaded.config, store);
+    auto problems = check_with_store(loaded.config, store).problems;
     if (!problems.empty()) die("config", problems.front());
     Services services{store, pool, audit, metrics, io.get_executor(), std::chrono::seconds(5)};
     api = std::make_unique<Api>(services, loaded.config);

@@ -161,7 +161,8 @@ KeySpec import_key(Token& token, const std::string& name, const NewKey& key, Sec
   Template priv, pub;
   add_private_key_policy(priv, key.label, id);
   priv.add_ulong(CKA_CLASS, CKO_PRIVATE_KEY).add_ulong(CKA_KEY_TYPE, CKK_RSA);
-  add_component(priv, CKA_MODULUS, pkey.get(), OSSL_PKEY_PARAM_RSA_N);
+  const Bytes modulus = component(pkey.get(), OSSL_PKEY_PARAM_RSA_N);  // public: no wipe needed
+  priv.add_bytes(CKA_MODULUS, modulus);
   add_component(priv, CKA_PUBLIC_EXPONENT, pkey.get(), OSSL_PKEY_PARAM_RSA_E);
   add_component(priv, CKA_PRIVATE_EXPONENT, pkey.get(), OSSL_PKEY_PARAM_RSA_D);
   add_component(priv, CKA_PRIME_1, pkey.get(), OSSL_PKEY_PARAM_RSA_FACTOR1);
@@ -169,10 +170,9 @@ KeySpec import_key(Token& token, const std::string& name, const NewKey& key, Sec
   add_component(priv, CKA_EXPONENT_1, pkey.get(), OSSL_PKEY_PARAM_RSA_EXPONENT1);
   add_component(priv, CKA_EXPONENT_2, pkey.get(), OSSL_PKEY_PARAM_RSA_EXPONENT2);
   add_component(priv, CKA_COEFFICIENT, pkey.get(), OSSL_PKEY_PARAM_RSA_COEFFICIENT1);
-  const Bytes modulus = component(pkey.get(), OSSL_PKEY_PARAM_RSA_N);  // public: no wipe needed
   add_public_key_policy(pub, key.label, id);
   pub.add_ulong(CKA_CLASS, CKO_PUBLIC_KEY).add_ulong(CKA_KEY_TYPE, CKK_RSA);
-  add_component(pub, CKA_MODULUS, pkey.get(), OSSL_PKEY_PARAM_RSA_N);
+  pub.add_bytes(CKA_MODULUS, modulus);
   add_component(pub, CKA_PUBLIC_EXPONENT, pkey.get(), OSSL_PKEY_PARAM_RSA_E);
   pkey.reset();  // OpenSSL clears RSA key material when it frees it
 

@@ -217,6 +217,10 @@ TEST_F(SocketActivationTest, ARefusedPinIsAnsweredNotTriedAgain) {
   }
   const std::string ready = notify.wait_for("READY=1");
   EXPECT_NE(ready.find("STATUS=not started"), std::string::npos) << ready;
+  // A reload (logrotate's postrotate) must not end it: Restart= would start it again with the PIN.
+  activator_.signal(SIGHUP);
+  Client after_reload(socket());
+  EXPECT_EQ(daemon::testing::error_code_of(after_reload.get("/v1/health")), "not_started");
   EXPECT_TRUE(activator_.running());
   activator_.signal(SIGTERM);
   EXPECT_EQ(wait_exit(), 78);
