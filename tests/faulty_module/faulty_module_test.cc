@@ -125,7 +125,7 @@ TEST(EngineQueue, LiftingTheLimitLetsEveryWaitingCallIn) {
   std::vector<std::thread> callers;
   for (int i = 0; i < 2; ++i) callers.emplace_back([&] { queue.acquire(); });
   until_waiting(queue, 2);
-  queue.set_capacity(0);  // the rule was removed from the control file
+  queue.set_capacity(0);             // the rule was removed from the control file
   for (auto& t : callers) t.join();  // neither waits for the engine still held
   EXPECT_EQ(queue.waiting(), 0u);
 }
