@@ -129,16 +129,6 @@ class ReportTest(unittest.TestCase):
         self.assertEqual(code, 1)
         self.assertEqual(len(self.missed(out)), 6, out)
 
-    def test_the_time_shared_slow_token_is_shown_but_the_target_is_the_engines_run(self):
-        _, out, md = self.run_report()
-        self.assertNotIn("time-shared", md)  # not recorded: not made up
-        self.put("slow-shared-64.json", point(3120))  # 0.8 x 3900: shown, not the target
-        code, out, md = self.run_report()
-        self.assertEqual(code, 0, out)
-        self.assertIn("3600 / 3900 = 0.92 (time-shared arithmetic, no engines: 0.80)", md)
-        self.assertIn("`delay C_Sign 5` alone, SoftHSM's arithmetic time-shared among the 32 workers by the host's "
-                      "scheduler: 3120/s", md)
-
     def test_slow_token_says_whether_the_workers_waited(self):
         _, _, md = self.run_report()
         self.assertNotIn("Workers holding", md)  # not recorded: not made up

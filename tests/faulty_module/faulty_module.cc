@@ -15,15 +15,12 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
-#include <map>
-#include <memory>
 #include <mutex>
 #include <set>
 #include <sstream>
 #include <thread>
 #include <type_traits>
 
-#include "tests/faulty_module/engine_queue.h"
 #include "tests/faulty_module/rules.h"
 
 namespace p11faulty {
@@ -46,7 +43,6 @@ struct FnInfo {
 struct Fault {
   CK_RV rv = CKR_OK;
   std::chrono::milliseconds delay{0};
-  EngineQueue* engines = nullptr;  // the call waits for one of these engines (null: no limit)
 };
 
 // What identifies one version of the control file.
@@ -91,9 +87,6 @@ class State {
   Rules rules_;
   Clock::time_point loaded_at_ = Clock::now();
   Clock::time_point removed_until_{};
-  // One per function an `engines` rule ever named; kept (without a limit) when the rule goes, as a
-  // call may still be waiting in it.
-  std::map<std::string, std::unique_ptr<EngineQueue>, std::less<>> engines_;
   std::set<CK_SESSION_HANDLE> open_;  // opened through us, alive
   std::set<CK_SESSION_HANDLE> dead_;  // killed by a restart; the real module still has them open
   unsigned opening_ = 0;
@@ -161,14 +154,6 @@ void State::reload_if_changed() {
 
 void State::apply(Rules rules) {
   rules_ = std::move(rules);
-  for (const auto& [function, n] : rules_.engines) {
-    auto& queue = engines_[function];
-    if (!queue) queue = std::make_unique<EngineQueue>();
-  }
-  for (auto& [function, queue] : engines_) {
-    const auto it = rules_.engines.find(function);
-    queue->set_capacity(it == rules_.engines.end() ? 0 : it->second);
-  }
   loaded_at_ = Clock::now();
   removed_until_ = {};
   if (rules_.restart || rules_.remove) restart_locked();
@@ -226,9 +211,6 @@ Fault State::before(const FnInfo& fn, CK_ULONG first_arg) {
       fault.rv = CKR_USER_NOT_LOGGED_IN;
     } else {
       fault = rule_fault(fn, now);
-      if (const auto it = engines_.find(std::string_view(fn.name)); it != engines_.end()) {
-        fault.engines = it->second.get();
-      }
     }
   }
   if (fault.rv != CKR_OK) log(std::string("fault ") + fn.name + " " + hex(fault.rv));
@@ -298,7 +280,6 @@ struct Forward<CK_RV (*)(A...)> {
   static CK_RV call(A... args) {
     const Fault fault = state().before(info, first_ulong(args...));
     if (fault.rv != CKR_OK) return fault.rv;
-    const EngineTurn turn(fault.engines);
     return (state().real->*Member)(args...);
   }
 };
@@ -450,10 +431,7 @@ CK_RV sign(CK_SESSION_HANDLE session, CK_BYTE_PTR data, CK_ULONG len, CK_BYTE_PT
            CK_ULONG_PTR sig_len) {
   State& s = state();
   const Fault f = s.before(info_C_Sign, session);
-  if (f.rv == CKR_OK) {
-    const EngineTurn turn(f.engines);
-    return s.real->C_Sign(session, data, len, sig, sig_len);
-  }
+  if (f.rv == CKR_OK) return s.real->C_Sign(session, data, len, sig, sig_len);
   if (f.rv != CKR_SESSION_HANDLE_INVALID && f.rv != CKR_DEVICE_REMOVED) {
     CK_BYTE scratch[1024];
     CK_ULONG scratch_len = sizeof scratch;

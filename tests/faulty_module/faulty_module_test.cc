@@ -2,16 +2,12 @@
 // SoftHSM token: it forwards, and each kind of rule of its control file does what rules.h says.
 #include <gtest/gtest.h>
 
-#include <atomic>
 #include <chrono>
-#include <mutex>
 #include <thread>
-#include <vector>
 
 #include "pkcs11/key_generation.h"
 #include "pkcs11/module.h"
 #include "pkcs11/token.h"
-#include "tests/faulty_module/engine_queue.h"
 #include "tests/faulty_module/rules.h"
 #include "tests/testing/fault_control.h"
 #include "tests/testing/softhsm.h"
@@ -60,9 +56,6 @@ TEST(FaultRules, ErrorsNameTheLineAndTheProblem) {
            {"explode", "line 1: unknown rule 'explode'"},
            {"restart now", "line 1: unexpected 'now'"},
            {"max-sessions", "line 1: missing session count"},
-           {"engines * 2", "line 1: '*' is not a C_ function"},
-           {"engines C_Sign 0", "line 1: engines: at least 1"},
-           {"engines C_Sign", "line 1: missing engine count"},
        }) {
     try {
       p11faulty::parse_rules(text);
@@ -71,63 +64,6 @@ TEST(FaultRules, ErrorsNameTheLineAndTheProblem) {
       EXPECT_NE(std::string(e.what()).find(expected), std::string::npos) << e.what();
     }
   }
-}
-
-TEST(FaultRules, EnginesNameAFunctionAndACount) {
-  const auto r = p11faulty::parse_rules("delay C_Sign 5\nengines C_Sign 2\n");
-  EXPECT_EQ(r.engines.at("C_Sign"), 2ul);
-  ASSERT_EQ(r.rules.size(), 1u) << "engines is not a per-call rule";
-}
-
-// Waits until `queue` has n calls waiting (the threads below block in acquire()).
-void until_waiting(const p11faulty::EngineQueue& queue, std::size_t n) {
-  const auto deadline = Clock::now() + std::chrono::seconds(10);
-  while (queue.waiting() != n) {
-    ASSERT_LT(Clock::now(), deadline) << "never " << n << " waiting";
-    std::this_thread::sleep_for(milliseconds(1));
-  }
-}
-
-TEST(EngineQueue, CallsPastTheCapacityWaitAndGoInTheOrderTheyCame) {
-  p11faulty::EngineQueue queue;
-  queue.set_capacity(2);
-  queue.acquire();
-  queue.acquire();  // both engines busy
-  std::mutex mu;
-  std::vector<int> served;
-  std::vector<std::thread> callers;
-  for (int i = 0; i < 3; ++i) {
-    callers.emplace_back([&, i] {
-      queue.acquire();
-      {
-        std::lock_guard lock(mu);
-        served.push_back(i);
-      }
-      queue.release();
-    });
-    until_waiting(queue, static_cast<std::size_t>(i) + 1);  // i is queued before i + 1 starts
-  }
-  {
-    std::lock_guard lock(mu);
-    EXPECT_TRUE(served.empty()) << "a call got past two busy engines";
-  }
-  queue.release();
-  for (auto& t : callers) t.join();
-  EXPECT_EQ(served, (std::vector<int>{0, 1, 2}));
-  EXPECT_EQ(queue.waiting(), 0u);
-  queue.release();
-}
-
-TEST(EngineQueue, LiftingTheLimitLetsEveryWaitingCallIn) {
-  p11faulty::EngineQueue queue;
-  queue.set_capacity(1);
-  queue.acquire();
-  std::vector<std::thread> callers;
-  for (int i = 0; i < 2; ++i) callers.emplace_back([&] { queue.acquire(); });
-  until_waiting(queue, 2);
-  queue.set_capacity(0);             // the rule was removed from the control file
-  for (auto& t : callers) t.join();  // neither waits for the engine still held
-  EXPECT_EQ(queue.waiting(), 0u);
 }
 
 class FaultyModule : public ::testing::Test {
@@ -190,21 +126,6 @@ TEST_F(FaultyModule, FailsForATimeWindowAndStopsWhenTheFileIsEmptied) {
   EXPECT_GE(Clock::now() - set_at, milliseconds(3000)) << "the window closed early";
   faults_.set("fail C_GetTokenInfo CKR_DEVICE_ERROR");
   EXPECT_EQ(token_info(), static_cast<CK_RV>(CKR_DEVICE_ERROR));
-  faults_.clear();
-  EXPECT_EQ(token_info(), static_cast<CK_RV>(CKR_OK));
-}
-
-TEST_F(FaultyModule, EnginesForwardEveryCallInTurn) {
-  faults_.set("engines C_GetTokenInfo 1");
-  std::vector<std::thread> callers;
-  std::atomic<int> ok{0};
-  for (int i = 0; i < 4; ++i) {
-    callers.emplace_back([&] {
-      for (int n = 0; n < 50; ++n) ok += token_info() == CKR_OK ? 1 : 0;
-    });
-  }
-  for (auto& t : callers) t.join();
-  EXPECT_EQ(ok, 200) << "every call is forwarded, in turn";
   faults_.clear();
   EXPECT_EQ(token_info(), static_cast<CK_RV>(CKR_OK));
 }

@@ -96,14 +96,6 @@ void parse_line(const std::string& line, Rules& out) {
     }
     read_options(in, rule);
     out.rules.push_back(rule);
-  } else if (verb == "engines") {
-    const std::string function = required(in, "function name");
-    if (!function.starts_with("C_")) {
-      throw std::invalid_argument("'" + function + "' is not a C_ function");
-    }
-    const unsigned long n = number(required(in, "engine count"), "engines");
-    if (n == 0) throw std::invalid_argument("engines: at least 1");
-    out.engines[function] = n;
   } else if (verb == "max-sessions") {
     out.max_sessions = number(required(in, "session count"), "max-sessions");
   } else if (verb == "restart") {

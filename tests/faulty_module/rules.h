@@ -3,9 +3,6 @@
 //
 //   fail FUNCTION CKR_NAME [count=N] [for=MS]   FUNCTION returns CKR_NAME instead of its answer
 //   delay FUNCTION MS [count=N] [for=MS]        FUNCTION waits MS first (a hang is a long delay)
-//   engines FUNCTION N                          FUNCTION runs in the real module N calls at a
-//                                               time, the others wait their turn in order (an
-//                                               HSM's crypto engines; engine_queue.h says why)
 //   max-sessions N                              C_OpenSession says CKR_SESSION_COUNT past N open
 //   restart                                     the token restarts: every open session is dead and
 //                                               the user logged out until the next C_Login
@@ -19,7 +16,6 @@
 
 #include <chrono>
 #include <cstdint>
-#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -41,7 +37,6 @@ struct Rule {
 struct Rules {
   std::vector<Rule> rules;
   std::optional<unsigned long> max_sessions;
-  std::map<std::string, unsigned long> engines;  // FUNCTION -> calls at a time
   bool restart = false;
   std::optional<std::chrono::milliseconds> remove;
 };
