@@ -182,7 +182,9 @@ void HttpClient::send_request(std::string_view method, std::string_view target,
     serializer.next(ec, [&](error_code& next_ec, const auto& buffers) {
       serializer.consume(send_some(fd_, buffers, next_ec));
     });
-    if (ec && timed_out(ec.value())) continue;  // limit_to() ends it at the deadline
+    if (ec && ec.category() == boost::system::system_category() && timed_out(ec.value())) {
+      continue;  // limit_to() ends it at the deadline
+    }
     if (ec) throw boost::system::system_error(ec);
   }
 }
