@@ -87,12 +87,20 @@ void HttpClient::disconnect() {
   buffer_.consume(buffer_.size());
 }
 
+TransportError HttpClient::timeout_error(const char* what) const {
+  return TransportError(std::string(what) + " " + socket_path_ + ": no answer within " +
+                        std::to_string(timeout_.count()) + " ms");
+}
+
+TransportError HttpClient::connect_error(int err) const {
+  return TransportError("cannot connect to " + socket_path_ + ": " + std::strerror(err));
+}
+
 void HttpClient::limit_to(int option, Clock::time_point deadline, const char* what) {
   const auto left = std::chrono::duration_cast<std::chrono::microseconds>(deadline - Clock::now());
   if (left.count() <= 0) {
     disconnect();
-    throw TransportError(std::string(what) + " " + socket_path_ + ": no answer within " +
-                         std::to_string(timeout_.count()) + " ms");
+    throw timeout_error(what);
   }
   auto& current = option == SO_SNDTIMEO ? send_limit_ : receive_limit_;
   // Never wait (much) past the deadline; a limit far shorter than what is left (from an earlier
@@ -111,24 +119,19 @@ void HttpClient::connect() {
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
   if (socket_path_.size() >= sizeof addr.sun_path) {
-    throw TransportError("cannot connect to " + socket_path_ + ": " + std::strerror(ENAMETOOLONG));
+    throw connect_error(ENAMETOOLONG);
   }
   std::memcpy(addr.sun_path, socket_path_.data(), socket_path_.size());
   fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd_ < 0) {
-    throw TransportError("cannot connect to " + socket_path_ + ": " + std::strerror(errno));
-  }
+  if (fd_ < 0) throw connect_error(errno);
   // A full listen queue makes connect wait, for at most the send timeout.
   limit_to(SO_SNDTIMEO, Clock::now() + timeout_, "connecting to");
   while (::connect(fd_, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
     const int err = errno;
     if (err == EINTR) continue;
     disconnect();
-    if (timed_out(err)) {
-      throw TransportError("connecting to " + socket_path_ + ": no answer within " +
-                           std::to_string(timeout_.count()) + " ms");
-    }
-    throw TransportError("cannot connect to " + socket_path_ + ": " + std::strerror(err));
+    if (timed_out(err)) throw timeout_error("connecting to");
+    throw connect_error(err);
   }
 }
 

@@ -57,6 +57,8 @@ class HttpClient {
   // Sets the socket's send or receive timeout to what is left until deadline (SO_SNDTIMEO or
   // SO_RCVTIMEO); throws TransportError naming `what` when nothing is left.
   void limit_to(int option, Clock::time_point deadline, const char* what);
+  TransportError timeout_error(const char* what) const;  // "WHAT PATH: no answer within N ms"
+  TransportError connect_error(int err) const;           // "cannot connect to PATH: REASON"
 
   std::string socket_path_;
   std::chrono::milliseconds timeout_;
