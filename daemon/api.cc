@@ -1,7 +1,6 @@
 #include "daemon/api.h"
 
 #include <boost/asio/post.hpp>
-#include <boost/asio/steady_timer.hpp>
 
 #include "daemon/routes_schemes.h"
 
@@ -10,19 +9,19 @@ namespace {
 
 namespace asio = boost::asio;
 
-// The reply and its deadline timer, touched on the event loop only. Which answer is given - the
-// worker's result or the deadline's - is decided by the AnswerClaim, so deliver() runs once.
+// The reply and its deadline's ticket. The reply is touched on the event loop only; which answer
+// is given - the worker's result or the deadline's - is decided by the AnswerClaim, so deliver()
+// runs at most once, and not at all when the worker sent its result itself.
 struct Pending {
-  Pending(const asio::any_io_executor& io, Api::Reply r, std::shared_ptr<AnswerClaim> c)
-      : timer(io), reply(std::move(r)), claim(std::move(c)) {}
+  Pending(Api::Reply r, std::shared_ptr<AnswerClaim> c)
+      : reply(std::move(r)), claim(std::move(c)) {}
   void deliver(Response res) {
-    timer.cancel();
     reply(std::move(res));
     reply = nullptr;
   }
-  asio::steady_timer timer;
   Api::Reply reply;
   std::shared_ptr<AnswerClaim> claim;
+  DeadlineWatch::Ticket deadline;
 };
 
 bool session_still_good(const StoreError& e) {
@@ -45,7 +44,7 @@ std::pair<Response, bool> run_guarded(const Api::Work& work, SigningSession& ses
 }  // namespace
 
 Api::Api(Services services, const Config& config, std::shared_ptr<const LoadedPeers> peers)
-    : s_(std::move(services)), schemes_(make_scheme_routes()) {
+    : s_(std::move(services)), deadlines_(s_.io), schemes_(make_scheme_routes()) {
   apply_config(config, peers ? std::move(peers) : schemes_->check(config).peers);
 }
 
@@ -61,41 +60,49 @@ void Api::apply_config(const Config& config, std::shared_ptr<const LoadedPeers> 
 Api::~Api() = default;
 
 void Api::run_on_pool(Reply reply, Work work, std::chrono::milliseconds timeout,
-                      std::shared_ptr<AnswerClaim> claim) {
+                      std::shared_ptr<AnswerClaim> claim, DirectReply direct) {
   if (timeout.count() == 0) timeout = s_.request_timeout;
   if (!claim) claim = std::make_shared<AnswerClaim>();
-  auto pending = std::make_shared<Pending>(s_.io, std::move(reply), claim);
-  pending->timer.expires_after(timeout);
-  pending->timer.async_wait([pending](boost::system::error_code ec) {
-    if (ec || !pending->claim->claim_failure()) return;
+  auto pending = std::make_shared<Pending>(std::move(reply), claim);
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  pending->deadline = deadlines_.watch(deadline, [pending] {
+    if (!pending->claim->claim_failure()) return;
     pending->deliver(error_response(http::status::gateway_timeout, "token_timeout",
                                     "the token did not answer within request-timeout-ms"));
   });
   auto io = s_.io;
   Job job;
-  job.deadline = std::chrono::steady_clock::now() + timeout;
-  job.run = [pending, work = std::move(work), io](SigningSession& session) {
+  job.deadline = deadline;
+  job.run = [this, pending, work = std::move(work), io,
+             direct = std::move(direct)](SigningSession& session) {
     if (!pending->claim->begin_work()) return true;  // answered while it waited; nobody listens
     auto [res, keep] = run_guarded(work, session);
     if (pending->claim->claim_result()) {
-      asio::post(io, [pending, r = std::move(res)]() mutable { pending->deliver(std::move(r)); });
+      deadlines_.forget(pending->deadline);
+      if (direct) {
+        direct(std::move(res));
+      } else {
+        asio::post(io, [pending, r = std::move(res)]() mutable { pending->deliver(std::move(r)); });
+      }
     }
     return keep;
   };
-  job.fail = [pending, io](const std::string& reason, bool expired) {
+  job.fail = [this, pending, io](const std::string& reason, bool expired) {
     if (!pending->claim->claim_failure()) return;
+    deadlines_.forget(pending->deadline);
     Response res =
         expired ? error_response(http::status::gateway_timeout, "token_timeout", reason)
                 : error_response(http::status::service_unavailable, "token_unavailable", reason);
     asio::post(io, [pending, r = std::move(res)]() mutable { pending->deliver(std::move(r)); });
   };
   if (!s_.pool.submit(std::move(job)) && claim->claim_failure()) {
+    deadlines_.forget(pending->deadline);
     pending->deliver(error_response(http::status::service_unavailable, "queue_full",
                                     "all workers are busy and the queue is full; retry later"));
   }
 }
 
-void Api::handle(Request& req, const Peer& peer, Reply reply) {
+void Api::handle(Request& req, const Peer& peer, Reply reply, DirectReply direct) {
   const auto target = req.target();
   auto result = route(req.method(), std::string_view(target.data(), target.size()));
   if (!result.match) {
@@ -113,7 +120,15 @@ void Api::handle(Request& req, const Peer& peer, Reply reply) {
     metrics->count_request(name, r.result_int());
     reply(std::move(r));
   };
-  Call call{req, peer, m, counted, policy_};
+  DirectReply counted_direct;
+  if (direct) {
+    counted_direct = [metrics = &s_.metrics, name = m.name,
+                      direct = std::move(direct)](Response r) {
+      metrics->count_request(name, r.result_int());
+      direct(std::move(r));
+    };
+  }
+  Call call{req, peer, m, counted, policy_, std::move(counted_direct)};
   try {
     dispatch(call);
   } catch (const std::exception& e) {

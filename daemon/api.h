@@ -16,6 +16,7 @@
 #include "daemon/acl.h"
 #include "daemon/answer_claim.h"
 #include "daemon/audit.h"
+#include "daemon/deadline_watch.h"
 #include "daemon/http.h"
 #include "daemon/keystore.h"
 #include "daemon/metrics.h"
@@ -38,7 +39,11 @@ struct Services {
 
 class Api {
  public:
+  // Called on the event loop with the answer.
   using Reply = std::function<void(Response)>;
+  // Called on a worker with the answer it made; sends it without the event loop (the connection's
+  // DirectAnswer). Null where nobody offers one (tests, the in-process callers).
+  using DirectReply = std::function<void(Response)>;
   using Work = std::function<Response(SigningSession&)>;
 
   // peers: those check_config() read for config; null: read them here.
@@ -49,8 +54,12 @@ class Api {
   // door).
   void count_transport_answer(unsigned status) { s_.metrics.count_request("(transport)", status); }
 
-  // req may be wiped (the import route clears the private key from the body).
-  void handle(Request& req, const Peer& peer, Reply reply);
+  // The server drained: deadlines no longer matter and must not keep the event loop running.
+  void stop_deadlines() { deadlines_.stop(); }
+
+  // req may be wiped (the import route clears the private key from the body). A signature made on
+  // a worker goes to direct when there is one, every other answer to reply.
+  void handle(Request& req, const Peer& peer, Reply reply, DirectReply direct = nullptr);
 
   std::shared_ptr<const Policy> policy() const { return policy_; }
   // Problems the scheme layer finds in a configuration (scheme names, settings, peers), one line
@@ -66,9 +75,10 @@ class Api {
   // the deadline. timeout 0 means request-timeout-ms; admin operations (key generation) pass a
   // longer one.
   // claim is shared with the work when it must know whether its result will be delivered
-  // (audited_sign); a fresh one by default.
+  // (audited_sign); a fresh one by default. With direct, the work's response is given to it on
+  // the worker instead (the sign routes: their answers touch nothing of the event loop's).
   void run_on_pool(Reply reply, Work work, std::chrono::milliseconds timeout = {},
-                   std::shared_ptr<AnswerClaim> claim = nullptr);
+                   std::shared_ptr<AnswerClaim> claim = nullptr, DirectReply direct = nullptr);
 
  private:
   struct Call {
@@ -77,6 +87,7 @@ class Api {
     const RouteMatch& route;
     Reply reply;
     std::shared_ptr<const Policy> policy;
+    DirectReply direct;
   };
 
   void dispatch(Call& call);
@@ -111,6 +122,7 @@ class Api {
   void scheme_sign(Call& call, const nlohmann::ordered_json& input);
 
   Services s_;
+  DeadlineWatch deadlines_;  // of the work on the pool
   std::shared_ptr<const Policy> policy_;
   // Keys created or imported through the API in this process: admins may use them, and the store
   // keeps them across reloads (see docs/api.md).

@@ -1,5 +1,6 @@
 #include "daemon/connection.h"
 
+#include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
@@ -20,9 +21,11 @@ Connection::Connection(UnixSocket socket, Peer peer, Server& server, std::weak_p
       peer_(std::move(peer)),
       server_(server),
       server_handle_(std::move(handle)),
-      timer_(socket_.get_executor()) {}
+      timer_(socket_.get_executor()),
+      direct_(std::make_shared<DirectAnswer>(socket_.native_handle())) {}
 
 Connection::~Connection() {
+  direct_->close();  // before the socket's descriptor is closed with it
   if (auto server = server_handle_.lock()) (*server)->forget(this);
 }
 
@@ -97,9 +100,96 @@ void Connection::on_body(error_code ec) {
   timer_.cancel();
   req_ = parser_->release();
   wipe_spent(buffer_);  // the request now lives in req_ alone (which the import route wipes)
-  server_.api_.handle(req_, peer_, [self = shared_from_this()](Response res) {
-    self->respond(std::move(res), false);
+  replied_ = false;
+  direct_->expect(req_.keep_alive() && !draining_, req_.version());
+  // The reply does not keep the connection alive: while in flight its own waits do, and an answer
+  // for a connection that is gone has nobody to go to.
+  server_.api_.handle(
+      req_, peer_,
+      [weak = weak_from_this()](Response res) {
+        if (auto self = weak.lock()) self->respond(std::move(res), false);
+      },
+      direct_reply());
+  if (!replied_) await_answer();
+}
+
+// Runs on the worker. It holds no strong reference to the connection, so the connection is always
+// destroyed on the event loop.
+Api::DirectReply Connection::direct_reply() {
+  return [direct = direct_, weak = weak_from_this(), loop = socket_.get_executor()](Response res) {
+    auto sent = direct->send(res);
+    if (sent.next == DirectAnswer::Next::kNothing) return;
+    asio::post(loop, [weak, sent = std::move(sent)]() mutable {
+      if (auto self = weak.lock()) self->after_direct_answer(std::move(sent));
+    });
+  };
+}
+
+void Connection::await_answer() {
+  in_flight_ = true;
+  // The drain began while this request was being read: its answer is the last.
+  if (draining_ && direct_->drain()) return close();
+  arm_idle_check(server_.limits_.idle_timeout);
+  if (buffer_.size() > 0) {  // a pipelined request is already here
+    if (direct_->loop_waits()) next_request();
+    return;
+  }
+  socket_.async_wait(UnixSocket::wait_read, [self = shared_from_this()](error_code ec) {
+    self->on_readable_in_flight(ec);
   });
+}
+
+void Connection::on_readable_in_flight(error_code ec) {
+  if (closed_ || !in_flight_) return;
+  if (ec) return close();
+  if (direct_->loop_waits()) next_request();  // else the answer's sender goes on
+}
+
+// In flight the timer only keeps the idle deadline: the Api answers a request that takes too long.
+void Connection::arm_idle_check(std::chrono::steady_clock::duration after) {
+  const unsigned generation = ++timer_generation_;
+  timer_.expires_after(after);
+  timer_.async_wait([self = shared_from_this(), generation](error_code ec) {
+    if (ec || self->closed_ || generation != self->timer_generation_) return;
+    self->check_idle();
+  });
+}
+
+void Connection::check_idle() {
+  const auto idle = direct_->idle_for();
+  const auto limit = std::chrono::steady_clock::duration(server_.limits_.idle_timeout);
+  if (!idle) return arm_idle_check(limit);
+  if (*idle >= limit) return close();  // idle too long after the answer: no answer owed
+  arm_idle_check(limit - *idle);
+}
+
+void Connection::after_direct_answer(DirectAnswer::Sent sent) {
+  if (closed_) return;
+  switch (sent.next) {
+    case DirectAnswer::Next::kNothing:
+      return;
+    case DirectAnswer::Next::kContinue:
+      return next_request();
+    case DirectAnswer::Next::kClose:
+      return close();
+    case DirectAnswer::Next::kWriteRest:
+      break;
+  }
+  rest_ = std::move(sent.rest);
+  arm(server_.limits_.read_timeout);  // a client that does not read its answer is cut off
+  asio::async_write(
+      socket_, asio::buffer(rest_),
+      [self = shared_from_this(), close_after = sent.close_after](error_code ec, std::size_t) {
+        self->rest_.clear();
+        self->on_written(ec, close_after);
+      });
+}
+
+// The answer is out and the client has sent more (or closed), or the loop is draining.
+void Connection::next_request() {
+  in_flight_ = false;
+  if (draining_) return close();
+  read_header();
 }
 
 void Connection::fail_read(error_code ec) {
@@ -132,6 +222,7 @@ void Connection::fail_read(error_code ec) {
 }
 
 void Connection::respond(Response res, bool close_after) {
+  replied_ = true;
   if (closed_) return;
   close_after = close_after || draining_ || !req_.keep_alive();
   res_ = std::move(res);
@@ -149,18 +240,22 @@ void Connection::on_written(error_code ec, bool close_after) {
   timer_.cancel();
   req_ = {};
   if (ec || close_after) return close();
-  wait_for_request();
+  if (!in_flight_) return wait_for_request();
+  // Answered through the loop while the wait for the next request was armed.
+  if (direct_->answered_by_loop()) return next_request();
+  arm_idle_check(server_.limits_.idle_timeout);
 }
 
 void Connection::drain() {
   draining_ = true;
-  if (waiting_idle_) close();
+  if (waiting_idle_ || (in_flight_ && direct_->drain())) close();
 }
 
 void Connection::close() {
   if (closed_) return;
   closed_ = true;
   timer_.cancel();
+  direct_->close();
   error_code ignored;
   socket_.shutdown(UnixSocket::shutdown_send, ignored);
   socket_.close(ignored);

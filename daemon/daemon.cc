@@ -270,7 +270,10 @@ void Daemon::begin_shutdown() {
   drain_deadline_.async_wait([this](boost::system::error_code ec) {
     if (!ec) server_->close_all();
   });
-  server_->drain([this] { drain_deadline_.cancel(); });
+  server_->drain([this] {
+    drain_deadline_.cancel();
+    api_->stop_deadlines();
+  });
 }
 
 void Daemon::arm_watchdog(std::chrono::microseconds interval) {

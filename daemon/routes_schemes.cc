@@ -113,7 +113,7 @@ void Api::scheme_sign(Call& call, const nlohmann::ordered_json& input) {
             [&](const SignRequest& req, ByteView data) { return audited_sign(ctx, req, data); });
         return json_response(http::status::ok, out);
       },
-      {}, attempt.claim());
+      {}, attempt.claim(), call.direct);
 }
 
 }  // namespace p11signd::daemon

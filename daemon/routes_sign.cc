@@ -52,7 +52,7 @@ void Api::sign(Call& call, const std::string& key, const nlohmann::json& body) {
                                                 {"key", key},
                                                 {"alg", std::string(to_string(req.alg))}});
       },
-      {}, attempt.claim());
+      {}, attempt.claim(), call.direct);
 }
 
 // Verification needs only the public key, so it runs here on the event loop without the token.

@@ -239,6 +239,30 @@ TEST(ServerLifecycle, ShutdownAnswersRequestsInFlightThenExitsZero) {
   EXPECT_EQ(signed_ok, d.store().sign_count()) << "a signed request was not answered";
 }
 
+// A request that was still being read when the drain began is answered as the last one, and the
+// daemon does not wait for the drain deadline to close its connection.
+TEST(ServerLifecycle, ARequestReadDuringTheDrainIsAnsweredAndClosed) {
+  TestDaemon::Options o;
+  o.daemon_extra = "request-timeout-ms = 30000\n";  // the drain deadline is 40 s
+  TestDaemon d(o);
+  const std::string body = sign_body("late");
+  Client c(d.socket());
+  c.send_raw("POST /v1/keys/demo/sign HTTP/1.1\r\nHost: x\r\nContent-Length: " +
+             std::to_string(body.size()) + "\r\n\r\n");
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the header has been read
+  const auto start = std::chrono::steady_clock::now();
+  std::thread stopper([&] { EXPECT_EQ(d.stop(), 0); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the drain has begun
+  c.send_raw(body);
+  auto res = c.read_response();
+  EXPECT_EQ(res.result_int(), 200u) << res.body();
+  EXPECT_FALSE(res.keep_alive());
+  EXPECT_TRUE(c.closed_by_peer());
+  stopper.join();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(20))
+      << "the daemon waited for the drain deadline";
+}
+
 TEST(ServerLifecycle, RealSignalsReloadAndStop) {
   TestDaemon::Options o;
   o.sections = kDemoOnly;
