@@ -24,6 +24,17 @@ struct Pending {
   DeadlineWatch::Ticket deadline;
 };
 
+// Wraps an answer path (the loop's reply or the worker's direct one) so each answer is counted under
+// its route's name and status, whichever path gives it.
+std::function<void(Response)> counted_by(Metrics& metrics, std::string name,
+                                         std::function<void(Response)> answer) {
+  if (!answer) return nullptr;
+  return [&metrics, name = std::move(name), answer = std::move(answer)](Response r) {
+    metrics.count_request(name, r.result_int());
+    answer(std::move(r));
+  };
+}
+
 bool session_still_good(const StoreError& e) {
   return e.kind() != StoreErrorKind::kUnavailable && e.kind() != StoreErrorKind::kInternal;
 }
@@ -116,19 +127,8 @@ void Api::handle(Request& req, const Peer& peer, Reply reply, DirectReply direct
     return;
   }
   const RouteMatch& m = *result.match;
-  Reply counted = [metrics = &s_.metrics, name = m.name, reply = std::move(reply)](Response r) {
-    metrics->count_request(name, r.result_int());
-    reply(std::move(r));
-  };
-  DirectReply counted_direct;
-  if (direct) {
-    counted_direct = [metrics = &s_.metrics, name = m.name,
-                      direct = std::move(direct)](Response r) {
-      metrics->count_request(name, r.result_int());
-      direct(std::move(r));
-    };
-  }
-  Call call{req, peer, m, counted, policy_, std::move(counted_direct)};
+  Reply counted = counted_by(s_.metrics, m.name, std::move(reply));
+  Call call{req, peer, m, counted, policy_, counted_by(s_.metrics, m.name, std::move(direct))};
   try {
     dispatch(call);
   } catch (const std::exception& e) {

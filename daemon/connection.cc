@@ -226,8 +226,7 @@ void Connection::respond(Response res, bool close_after) {
   if (closed_) return;
   close_after = close_after || draining_ || !req_.keep_alive();
   res_ = std::move(res);
-  res_.version(req_.version() == 10 ? 10 : 11);
-  res_.keep_alive(!close_after);
+  frame_answer(res_, req_.version(), close_after);
   arm(server_.limits_.read_timeout);  // a client that does not read its answer is cut off too
   http::async_write(socket_, res_,
                     [self = shared_from_this(), close_after](error_code ec, std::size_t) {

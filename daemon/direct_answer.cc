@@ -38,8 +38,7 @@ DirectAnswer::Sent DirectAnswer::send(Response& res) {
   std::lock_guard lock(mu_);  // held across the send: close() must not run in between
   if (!open_ || !owed_) return sent;
   sent.close_after = draining_ || !keep_alive_;
-  res.version(version_ == 10 ? 10 : 11);
-  res.keep_alive(!sent.close_after);
+  frame_answer(res, version_, sent.close_after);
   std::string bytes = serialize(res);
   const ssize_t n = ::send(fd_, bytes.data(), bytes.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
   if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {

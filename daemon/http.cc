@@ -10,6 +10,11 @@ Response json_response(http::status status, const nlohmann::ordered_json& body) 
       "application/json");
 }
 
+void frame_answer(Response& res, unsigned request_version, bool close_after) {
+  res.version(request_version == 10 ? 10 : 11);
+  res.keep_alive(!close_after);
+}
+
 Response text_response(http::status status, std::string body, const std::string& content_type) {
   Response res{status, 11};
   res.set(http::field::server, "p11signd");
