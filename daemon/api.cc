@@ -24,8 +24,8 @@ struct Pending {
   DeadlineWatch::Ticket deadline;
 };
 
-// Wraps an answer path (the loop's reply or the worker's direct one) so each answer is counted under
-// its route's name and status, whichever path gives it.
+// Wraps an answer path (the loop's reply or the worker's direct one) so each answer is counted
+// under its route's name and status, whichever path gives it.
 std::function<void(Response)> counted_by(Metrics& metrics, std::string name,
                                          std::function<void(Response)> answer) {
   if (!answer) return nullptr;

@@ -50,9 +50,9 @@ std::string require_string(const nlohmann::json& body, const std::string& field)
 std::string optional_string(const nlohmann::json& body, const std::string& field,
                             const std::string& fallback);
 
-// Frames an answer for the request it answers: HTTP/1.0 is answered in 1.0, anything else in 1.1, and
-// the Connection header says whether the connection stays open. Both writers (the loop's and the
-// worker's DirectAnswer) use it, so the two paths cannot disagree.
+// Frames an answer for the request it answers: HTTP/1.0 is answered in 1.0, anything else in 1.1,
+// and the Connection header says whether the connection stays open. Both writers (the loop's and
+// the worker's DirectAnswer) use it, so the two paths cannot disagree.
 void frame_answer(Response& res, unsigned request_version, bool close_after);
 
 // Seconds a client should wait before retrying after a 503.

@@ -112,9 +112,9 @@ KeySet resolve_keys(const Module& module, CK_SESSION_HANDLE session,
       if (e.category() != ErrorCategory::kBadInput && e.category() != ErrorCategory::kRefused &&
           e.category() != ErrorCategory::kNotFound)
         throw;
-      set.unresolved_category =
-          set.unresolved.empty() || set.unresolved_category == e.category() ? e.category()
-                                                                              : ErrorCategory::kBadInput;
+      set.unresolved_category = set.unresolved.empty() || set.unresolved_category == e.category()
+                                    ? e.category()
+                                    : ErrorCategory::kBadInput;
       set.unresolved.emplace(spec.name, e.what());
     }
   }
