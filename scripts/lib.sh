@@ -29,12 +29,16 @@ configure_and_build() {
   cmake --build "$dir" --parallel "$(nproc)"
 }
 
-# configure_sanitized MODE BUILD_DIR: the clang builds beside the plain and GCC ASan ones. "fuzz": ASan+UBSan
-# with libFuzzer coverage, for the targets of fuzz/ only (scripts/fuzz); "tsan": ThreadSanitizer, for the
-# concurrency tests. Configures only.
+# configure_sanitized MODE BUILD_DIR: the clang builds beside the plain GCC one. "asan": ASan+UBSan, for the
+# whole suite; "fuzz": ASan+UBSan with libFuzzer coverage, for the targets of fuzz/ only (scripts/fuzz);
+# "tsan": ThreadSanitizer, for the concurrency tests. Configures only.
 configure_sanitized() {
   local mode=$1 dir=$2 opts=()
   case "$mode" in
+    # Clang at -O1 with line tables: a third of the compile time of GCC's -O2 -g1 ASan build (13 s against
+    # 39 s for one Beast test file), the same checks, and stacks that still name file:line.
+    asan) opts=(-DP11SIGND_SANITIZE=ON "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -gline-tables-only -DNDEBUG"
+      "-DCMAKE_C_FLAGS_RELWITHDEBINFO=-O1 -gline-tables-only -DNDEBUG") ;;
     fuzz) opts=(-DP11SIGND_SANITIZE=ON -DP11SIGND_FUZZ=ON "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -gline-tables-only -DNDEBUG"
       "-DCMAKE_C_FLAGS_RELWITHDEBINFO=-O1 -gline-tables-only -DNDEBUG") ;;
     # -O1 and line tables only: half the compile time of -O2 -g, and TSan's reports keep file:line.
