@@ -56,6 +56,71 @@ TEST(WorkerPool, SpinningWorkersMissNoJob) {
   EXPECT_EQ(fails, 0);
 }
 
+// Waits up to 10 s (a loaded machine) for pred; true when it held.
+template <typename Pred>
+bool eventually(Pred pred) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!pred()) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return true;
+}
+
+// A job that a polling worker will take wakes no sleeping worker: at one connection that wake-up
+// was a futex call and a context switch per request, for a thread that found nothing to do.
+TEST(WorkerPool, AJobForAPollingWorkerWakesNobody) {
+  FakeKeyStore store;
+  std::atomic<int> runs{0}, fails{0};
+  // Polling for a second: long enough that both still poll when the job comes, even on a loaded
+  // machine (stop() then waits for the pollers, at most that second).
+  WorkerPool pool(store, 2, 1000, std::chrono::seconds(1));
+  ASSERT_TRUE(eventually([&] { return pool.spinning() == 2; }));
+  ASSERT_TRUE(pool.submit(counting_job(runs, fails)));
+  ASSERT_TRUE(eventually([&] { return runs == 1; }));
+  EXPECT_EQ(pool.wakeups(), 0u);
+  pool.stop();
+}
+
+TEST(WorkerPool, AJobWithNoWorkerPollingWakesASleeper) {
+  FakeKeyStore store;
+  std::atomic<int> runs{0}, fails{0};
+  WorkerPool pool(store, 2, 1000);  // no polling: both sleep at once
+  ASSERT_TRUE(eventually([&] { return pool.spinning() == 0; }));
+  ASSERT_TRUE(pool.submit(counting_job(runs, fails)));
+  EXPECT_TRUE(eventually([&] { return runs == 1; })) << "the job was left in the queue";
+  EXPECT_EQ(pool.wakeups(), 1u);
+  pool.stop();
+}
+
+// More jobs than pollers: the rest wake sleepers, so the jobs still run side by side. One worker
+// polls (it just ran a job), two sleep; three jobs that each wait for all three to have started
+// only finish in time if the two sleepers were woken.
+TEST(WorkerPool, JobsBeyondThePollersWakeSleepers) {
+  FakeKeyStore store;
+  std::atomic<int> runs{0}, fails{0}, started{0}, alone{0};
+  WorkerPool pool(store, 3, 1000, std::chrono::seconds(1));
+  ASSERT_TRUE(eventually([&] { return pool.spinning() == 0; }));  // all asleep after their second
+  ASSERT_TRUE(pool.submit(counting_job(runs, fails)));
+  ASSERT_TRUE(eventually([&] { return runs == 1 && pool.spinning() == 1; }));
+  for (int i = 0; i < 3; ++i) {
+    Job job;
+    job.run = [&](SigningSession&) {
+      ++started;
+      if (!eventually([&] { return started == 3; })) ++alone;
+      return true;
+    };
+    job.fail = [&fails](const std::string&, bool) { ++fails; };
+    ASSERT_TRUE(pool.submit(std::move(job)));
+  }
+  // Checked before stop(): stop() wakes every worker, which would hide a missed wake-up.
+  EXPECT_TRUE(eventually([&] { return started == 3; }))
+      << "a job waited for a worker that was never woken";
+  pool.stop();
+  EXPECT_EQ(alone, 0);
+  EXPECT_EQ(fails, 0);
+}
+
 TEST(WorkerPool, RefusesBeyondTheQueueLimit) {
   FakeKeyStore store;
   std::promise<void> release;
