@@ -102,7 +102,7 @@ TEST(WorkerPool, JobsBeyondThePollersWakeSleepers) {
   WorkerPool pool(store, 3, 1000, std::chrono::seconds(1));
   ASSERT_TRUE(eventually([&] { return pool.spinning() == 0; }));  // all asleep after their second
   ASSERT_TRUE(pool.submit(counting_job(runs, fails)));
-  ASSERT_TRUE(eventually([&] { return runs == 1; }));  // its worker now polls for a second
+  ASSERT_TRUE(eventually([&] { return runs == 1 && pool.spinning() == 1; }));
   for (int i = 0; i < 3; ++i) {
     Job job;
     job.run = [&](SigningSession&) {
