@@ -13,19 +13,13 @@ WorkerPool::WorkerPool(KeyStore& store, unsigned workers, std::size_t queue_limi
 WorkerPool::~WorkerPool() { stop(); }
 
 bool WorkerPool::submit(Job job) {
-  bool wake = false;
   {
     std::lock_guard lock(mu_);
     if (stopping_ || queue_.size() >= queue_limit_) return false;
     queue_.push_back(std::move(job));
     queued_ = queue_.size();
-    // A polling worker takes a queued job without being woken (it re-checks the queue under mu_
-    // before it sleeps). Waking a sleeper as well costs a futex call here and a wake-up of a thread
-    // that then finds nothing to do, or takes the job while the poller sleeps instead.
-    wake = queue_.size() > spinning_;
-    if (wake) ++wakeups_;
   }
-  if (wake) cv_.notify_one();
+  cv_.notify_one();
   return true;
 }
 
@@ -67,16 +61,6 @@ unsigned WorkerPool::busy() const {
   return busy_;
 }
 
-unsigned WorkerPool::spinning() const {
-  std::lock_guard lock(mu_);
-  return spinning_;
-}
-
-std::size_t WorkerPool::wakeups() const {
-  std::lock_guard lock(mu_);
-  return wakeups_;
-}
-
 bool WorkerPool::making_progress(std::chrono::steady_clock::duration window) const {
   std::lock_guard lock(mu_);
   if (queue_.empty() && busy_ == 0) return true;
@@ -103,17 +87,12 @@ void WorkerPool::run_one(Job& job, std::unique_ptr<SigningSession>& session) {
 
 void WorkerPool::work() {
   std::unique_ptr<SigningSession> session;
-  {
-    std::lock_guard lock(mu_);
-    ++spinning_;
-  }
   for (;;) {
     Job job;
     std::multiset<std::chrono::steady_clock::time_point>::iterator running;
     spin_until([this] { return queued_.load(std::memory_order_relaxed) > 0; }, spin_);
     {
       std::unique_lock lock(mu_);
-      --spinning_;  // from here a job needs a wake-up; the wait's predicate sees what came before
       cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
       if (queue_.empty()) {  // stopping and drained
         ++exited_;
@@ -131,7 +110,6 @@ void WorkerPool::work() {
     --busy_;
     running_deadlines_.erase(running);
     last_done_ = std::chrono::steady_clock::now();
-    ++spinning_;  // polls the queue next
   }
 }
 

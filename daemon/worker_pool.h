@@ -52,10 +52,6 @@ class WorkerPool {
   // `window`, and no running job is still inside its own deadline (key generation may rightly take
   // longer than the watchdog's window; a token call past its deadline is hung).
   bool making_progress(std::chrono::steady_clock::duration window) const;
-  // Workers polling the queue right now (spin-us), and how many times submit() woke a sleeping
-  // worker: a job that a polling worker will take wakes nobody.
-  unsigned spinning() const;
-  std::size_t wakeups() const;
 
  private:
   void work();
@@ -72,8 +68,6 @@ class WorkerPool {
   std::deque<Job> queue_;
   bool stopping_ = false;
   unsigned busy_ = 0;
-  unsigned spinning_ = 0;  // workers between their last job and cv_.wait: they take queued jobs
-  std::size_t wakeups_ = 0;
   std::multiset<std::chrono::steady_clock::time_point> running_deadlines_;
   std::chrono::steady_clock::time_point last_done_ = std::chrono::steady_clock::now();
   std::vector<std::thread> threads_;
