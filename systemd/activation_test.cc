@@ -102,6 +102,24 @@ class NotifySocket {
   int fd_ = -1;
 };
 
+// Whether a socket bound to `path` is listening, as /proc/net/unix shows it (flag __SO_ACCEPTCON),
+// without connecting: a connection would start the daemon. The socket file alone does not say it:
+// systemd-socket-activate binds (which makes the file) before it listens, and a connection in
+// between is refused.
+bool is_listening(const std::string& path) {
+  std::ifstream table("/proc/net/unix");
+  std::string line;
+  std::getline(table, line);  // the header
+  while (std::getline(table, line)) {
+    std::istringstream fields(line);
+    std::string num, refs, protocol, flags, type, state, inode, bound;
+    fields >> num >> refs >> protocol >> flags >> type >> state >> inode >> std::ws;
+    std::getline(fields, bound);
+    if (bound == path && (std::stoul(flags, nullptr, 16) & 0x10000U) != 0) return true;
+  }
+  return false;
+}
+
 std::string read_file(const std::string& path) {
   std::ifstream in(path);
   std::stringstream s;
@@ -152,9 +170,9 @@ class SocketActivationTest : public ::testing::Test {
     for (const std::string& variable : environment) args.insert(args.end(), {"-E", variable});
     args.insert(args.end(), {P11SIGND_BINARY, "--config", path("p11signd.conf")});
     activator_.spawn(args);
-    ASSERT_TRUE(activator_.wait_until([&] { return std::filesystem::exists(socket()); },
+    ASSERT_TRUE(activator_.wait_until([&] { return is_listening(socket()); },
                                       std::chrono::seconds(4)))
-        << "systemd-socket-activate made no socket";
+        << "systemd-socket-activate is not listening on " << socket();
   }
 
   int wait_exit() { return activator_.wait_for_exit(std::chrono::seconds(20)).value_or(-1); }
