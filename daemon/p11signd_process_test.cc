@@ -2,6 +2,7 @@
 // token, `--check-config` and its exit statuses, then a serving process that signs, reloads on
 // SIGHUP while clients sign, and exits 0 on SIGTERM without losing an answer.
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -127,6 +128,7 @@ TEST_F(P11signdProcessTest, CheckConfigExitStatusSaysWhetherToRetry) {
   EXPECT_NE(r.output.find("'missing'"), std::string::npos) << r.output;
 
   std::ofstream(path("wrong-pin")) << "0000\n";
+  ASSERT_EQ(::chmod(path("wrong-pin").c_str(), 0600), 0);  // a PIN file must be its owner's only
   write_config(key_section("shop"));
   std::string conf;
   {

@@ -1,12 +1,11 @@
 // Admin routes: key generation, import, self-signed certificates and CSRs on the token. Admin peers
 // only. Keys made here are named in this process only; the configuration file is never rewritten
 // (docs/api.md).
-#include <openssl/crypto.h>
-
 #include <boost/asio/post.hpp>
 
 #include "daemon/api.h"
 #include "daemon/audited_sign.h"
+#include "daemon/secret_member.h"
 
 namespace p11signd::daemon {
 namespace {
@@ -32,21 +31,6 @@ unsigned optional_unsigned(const nlohmann::json& body, const std::string& field,
                    "field '" + field + "' must be a positive integer");
   }
   return body[field].get<unsigned>();
-}
-
-// Moves a secret string field out of body into a holder that wipes it when it is released.
-std::shared_ptr<std::string> take_wiped_string(nlohmann::json& body, const std::string& field) {
-  if (!body.is_object() || !body.contains(field) || !body[field].is_string()) {
-    require_string(body, field);  // throws the 400 that names the field (no copy of a secret made)
-  }
-  std::shared_ptr<std::string> held(new std::string, [](std::string* s) {
-    OPENSSL_cleanse(s->data(), s->size());
-    delete s;
-  });
-  auto& in_json = body[field].get_ref<std::string&>();
-  *held = std::move(in_json);
-  OPENSSL_cleanse(in_json.data(), in_json.size());
-  return held;
 }
 
 std::string config_snippet(const KeySpec& spec) {
@@ -138,20 +122,23 @@ void Api::create_key(Call& call) {
 }
 
 void Api::import_key(Call& call) {
-  require_admin(call);
-  // The private key must not linger anywhere: the request body is wiped whether or not it parses,
-  // the PEM leaves the JSON at once, and its holder wipes it when the last user lets go (also when
-  // the work never runs: queue full, deadline, no session). The store wipes its own copy.
+  // The private key must not linger anywhere. Before any check, the PEM is decoded out of the raw
+  // body into memory that wipes itself and blanked in the body, so the JSON parser below never sees
+  // it (its lexer's buffers are not wiped); the body itself is wiped however this returns. The
+  // PEM's holder wipes it when the last user lets go (also when the work never runs: queue full,
+  // deadline, no session). The store wipes its own copy.
   std::string& raw = call.req.body();
-  nlohmann::json body;
-  try {
-    body = parse_json_object(raw);
-  } catch (...) {
-    OPENSSL_cleanse(raw.data(), raw.size());
-    throw;
+  struct BodyWiper {
+    std::string& body;
+    ~BodyWiper() { wipe_in_place(body); }
+  } wipe_body{raw};
+  const WipedString pem = take_secret_member(raw, "pem");
+  require_admin(call);
+  const auto body = parse_json_object(raw);
+  if (!pem) {
+    require_string(body, "pem");  // throws the 400 that names the field
+    throw ApiError(http::status::bad_request, "bad_field", "field 'pem' must be a string");
   }
-  OPENSSL_cleanse(raw.data(), raw.size());
-  const auto pem = take_wiped_string(body, "pem");
   KeySpec spec;
   spec.name = require_string(body, "name");
   spec.label = optional_string(body, "label", spec.name);

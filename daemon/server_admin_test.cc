@@ -84,6 +84,13 @@ TEST(ServerAdmin, ImportsAKeyAndNeverEchoesIt) {
   EXPECT_EQ(no_name.result_int(), 400u);
   EXPECT_NE(no_name.body().find("'name'"), std::string::npos) << no_name.body();
   EXPECT_EQ(no_name.body().find("PRIVATE"), std::string::npos);
+  const auto pem_number = c.post("/v1/keys/import", R"({"name":"x","pem":1})");
+  EXPECT_EQ(pem_number.result_int(), 400u);
+  EXPECT_NE(pem_number.body().find("'pem' must be a string"), std::string::npos)
+      << pem_number.body();
+  const auto two_pems = c.post("/v1/keys/import", R"({"name":"x","pem":"a","pem":"b"})");
+  EXPECT_EQ(two_pems.result_int(), 400u);
+  EXPECT_NE(two_pems.body().find("more than once"), std::string::npos) << two_pems.body();
   EXPECT_EQ(read_file(d.audit_path()).find("PRIVATE"), std::string::npos);
 }
 
