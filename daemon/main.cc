@@ -1,8 +1,12 @@
 // p11signd: parse flags, load the configuration, open the token, serve. Everything else lives in
 // the library.
 #include <signal.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 
 #include <boost/program_options.hpp>
+#include <cerrno>
+#include <cstring>
 #include <iostream>
 #include <optional>
 #include <variant>
@@ -127,11 +131,28 @@ Started start(Flags& flags) {
   }
 }
 
+// The process holds the PIN and, during an import, a private key: no core file may carry them off,
+// and no process of the same uid may read its memory through /proc or ptrace. fs.suid_dumpable can
+// still let the kernel dump a non-dumpable process, hence the core limit too. --dev keeps both, for
+// debugging a throwaway token.
+void keep_memory_private() {
+  if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) {
+    std::cerr << "p11signd: warning: cannot turn core dumps off (prctl PR_SET_DUMPABLE): "
+              << std::strerror(errno) << '\n';
+  }
+  const rlimit no_core{0, 0};
+  if (::setrlimit(RLIMIT_CORE, &no_core) != 0) {
+    std::cerr << "p11signd: warning: cannot set the core file size limit to 0: "
+              << std::strerror(errno) << '\n';
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   Flags flags;
   if (int code = parse_flags(argc, argv, flags); code >= 0) return code;
+  if (!flags.dev) keep_memory_private();
   signal(SIGPIPE, SIG_IGN);
   const Started started = start(flags);
   if (const int* code = std::get_if<int>(&started)) return *code;

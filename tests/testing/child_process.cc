@@ -76,6 +76,7 @@ void ChildProcess::signal(int signal_number) const {
 }
 
 int ChildProcess::stop() {
+  if (pid_ <= 0) return -1;  // never started, or already reaped: nothing to wait 10 s for
   signal(SIGTERM);
   return wait_for_exit(std::chrono::seconds(10)).value_or(-1);
 }
