@@ -139,6 +139,11 @@ void apply_daemon(Validator& v, const std::string& opt, const std::string& val, 
     d.socket = val;
   } else if (opt == "socket-mode") {
     v.number(where, val, d.socket_mode, 0, 0777, 8);
+  } else if (opt == "socket-group") {
+    std::vector<gid_t> gids;
+    v.gids(where, val, gids);
+    if (gids.size() == 1) d.socket_gid = gids.front();
+    if (split_list(val).size() != 1) v.problem(where, "must name exactly one group");
   } else if (opt == "workers") {
     v.number(where, val, d.workers, 0, 256);
   } else if (opt == "spin-us") {

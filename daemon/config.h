@@ -18,6 +18,9 @@ namespace p11signd::daemon {
 struct DaemonSettings {
   std::string socket = "/run/p11signd/p11signd.sock";
   unsigned socket_mode = 0660;
+  // The socket file's group, set before listen() like socket_mode; unset: the daemon's own group.
+  // The clients' group (p11signd-clients), never the daemon's: that one may read /etc/p11signd.
+  std::optional<gid_t> socket_gid;
   unsigned workers = 0;  // 0: one per CPU core (capped by KeyStore::max_sessions())
   unsigned queue_limit = 1024;
   // How long an idle worker keeps polling the queue before it sleeps (daemon/spin.h). 0: at once.

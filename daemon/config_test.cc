@@ -205,6 +205,22 @@ x = 1
   EXPECT_GE(r.problems.size(), 10u);
 }
 
+TEST(Config, SocketGroupNamesExactlyOneGroup) {
+  const std::string token = "[token]\nuri = pkcs11:token=t\npin-file = /p\n";
+  EXPECT_FALSE(parse_config_text(token).config.daemon.socket_gid) << "unset: the daemon's group";
+  const auto named = parse_config_text("[daemon]\nsocket-group = root\n" + token);
+  ASSERT_TRUE(named.ok()) << named.problems.front();
+  EXPECT_EQ(named.config.daemon.socket_gid, gid_t{0});
+  EXPECT_EQ(parse_config_text("[daemon]\nsocket-group = 65534\n" + token).config.daemon.socket_gid,
+            gid_t{65534});
+  for (const char* bad : {"root, 65534", "", "no-such-group-here"}) {
+    const auto r = parse_config_text(std::string("[daemon]\nsocket-group = ") + bad + "\n" + token);
+    ASSERT_FALSE(r.ok()) << "accepted socket-group = " << bad;
+    EXPECT_NE(r.problems.front().find("[daemon] socket-group"), std::string::npos)
+        << r.problems.front();
+  }
+}
+
 TEST(Config, MissingFileIsAProblemNotAnException) {
   auto r = load_config("/nonexistent/p11signd.conf");
   ASSERT_EQ(r.problems.size(), 1u);

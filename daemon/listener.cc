@@ -66,7 +66,15 @@ Listener open_listener(boost::asio::io_context& io, const DaemonSettings& settin
   boost::system::error_code ec;
   acceptor.bind(Protocol::endpoint(settings.socket), ec);
   if (ec) throw std::runtime_error("cannot create socket " + settings.socket + ": " + ec.message());
-  // Before listen(): nobody can connect yet, so there is no window with the wrong mode.
+  // Before listen(): nobody can connect yet, so there is no window with the wrong group or mode.
+  if (settings.socket_gid &&
+      chown(settings.socket.c_str(), static_cast<uid_t>(-1), *settings.socket_gid) != 0) {
+    const std::string why = std::strerror(errno);
+    unlink(settings.socket.c_str());
+    throw std::runtime_error("cannot give socket " + settings.socket + " to group " +
+                             std::to_string(*settings.socket_gid) + " (socket-group): " + why +
+                             "; the daemon's user must be a member of that group");
+  }
   if (chmod(settings.socket.c_str(), static_cast<mode_t>(settings.socket_mode)) != 0) {
     const std::string why = std::strerror(errno);
     unlink(settings.socket.c_str());

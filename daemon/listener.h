@@ -1,7 +1,7 @@
 #pragma once
 // The listening socket: adopted from systemd (socket activation), or created at the configured path
-// with socket-mode. A path that is a live socket of another process is never taken over; a stale
-// one is replaced.
+// with socket-group and socket-mode. A path that is a live socket of another process is never taken
+// over; a stale one is replaced.
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/local/stream_protocol.hpp>

@@ -11,6 +11,7 @@ std::vector<std::string> settings_needing_restart(const Config& running, const C
   const DaemonSettings& b = next.daemon;
   note(a.socket != b.socket, "socket");
   note(a.socket_mode != b.socket_mode, "socket-mode");
+  note(a.socket_gid != b.socket_gid, "socket-group");
   note(a.workers != b.workers, "workers");
   note(a.queue_limit != b.queue_limit, "queue-limit");
   note(a.spin != b.spin, "spin-us");

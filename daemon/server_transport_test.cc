@@ -2,9 +2,11 @@
 // the connection cap, the socket file itself.
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 
 #include "daemon/test_support.h"
@@ -164,6 +166,27 @@ TEST(ServerTransport, SocketFileHasTheConfiguredMode) {
   ASSERT_EQ(stat(d.socket().c_str(), &st), 0);
   EXPECT_TRUE(S_ISSOCK(st.st_mode));
   EXPECT_EQ(st.st_mode & 0777, 0666u);
+  EXPECT_EQ(st.st_gid, getegid()) << "without socket-group, the daemon's own group";
+}
+
+// socket-group gives the socket to the clients' group; root may name any group, anyone else one of
+// its own groups (a group other than its primary one, when it has one).
+TEST(ServerTransport, SocketFileHasTheConfiguredGroup) {
+  gid_t group = 65534;
+  if (geteuid() != 0) {
+    std::vector<gid_t> mine(static_cast<std::size_t>(getgroups(0, nullptr)));
+    mine.resize(static_cast<std::size_t>(getgroups(static_cast<int>(mine.size()), mine.data())));
+    const auto other =
+        std::find_if(mine.begin(), mine.end(), [](gid_t g) { return g != getegid(); });
+    if (other == mine.end()) GTEST_SKIP() << "this user has no group besides its primary one";
+    group = *other;
+  }
+  TestDaemon::Options options;
+  options.daemon_extra = "socket-group = " + std::to_string(group) + "\n";
+  TestDaemon d(options);
+  struct stat st {};
+  ASSERT_EQ(stat(d.socket().c_str(), &st), 0);
+  EXPECT_EQ(st.st_gid, group);
 }
 
 TEST(ServerTransport, RefusesToStartOnALiveSocket) {
