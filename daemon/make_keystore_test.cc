@@ -2,6 +2,8 @@
 // the exit status systemd acts on (exit_codes.h).
 #include "daemon/make_keystore.h"
 
+#include <sys/stat.h>
+
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -62,6 +64,7 @@ TEST_F(MakeKeystoreTest, WrongPinIsAConfigurationErrorNamingThePinCode) {
   Config c = config();
   const std::string wrong = hsm_.dir() / "wrong-pin";
   std::ofstream(wrong) << "0000\n";
+  ASSERT_EQ(::chmod(wrong.c_str(), 0600), 0);  // a PIN file must be its owner's only
   c.token.pin_file = wrong;
   EXPECT_EQ(exit_status(c), kExitConfig);
   EXPECT_NE(message_.find("CKR_PIN_INCORRECT"), std::string::npos) << message_;

@@ -4,6 +4,8 @@
 // daemon (the same process) signs again within 2 s of the fault clearing; /v1/health reports the
 // fault while it lasts; the audit log and /metrics count it. Figures are printed as "FIGURES" lines
 // (docs/reliability.md quotes them).
+#include <sys/stat.h>
+
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -296,6 +298,7 @@ TEST_F(FaultScenario, SessionCountExhausted) {
 
 TEST_F(FaultScenario, WrongPinAtStartIsOneLoginAndExit78) {
   std::ofstream(path("wrong-pin")) << "97531864\n";
+  ASSERT_EQ(::chmod(path("wrong-pin").c_str(), 0600), 0);  // a PIN file must be its owner's only
   write_config(path("wrong-pin"));
   daemon_.spawn({P11SIGND_BINARY, "--config", path("p11signd.conf")}, path("stderr"));
   EXPECT_EQ(daemon_.wait_for_exit(std::chrono::seconds(20)), daemon::kExitConfig);
