@@ -2,9 +2,10 @@
 # Installs, upgrades, removes and purges the .deb for real, in a throwaway copy of this machine: a private
 # mount namespace with an overlay over / (writes go to a tmpfs and vanish with the namespace), chrooted, so
 # the maintainer scripts run as they would on a server, without touching this machine. Checks what an
-# administrator relies on: the user and directories, the socket enabled but the service neither enabled nor
-# started, an upgrade restarting a running daemon and a removal stopping it (systemd stood in for by recording
-# stubs), configuration kept across an upgrade, and tokens, keys and the PIN never deleted, not even by purge.
+# administrator relies on: the user, the daemon's and the clients' groups (an old client moved to the latter
+# on upgrade), the directories, the socket enabled but the service neither enabled nor started, an upgrade
+# restarting a running daemon and a removal stopping it (systemd stood in for by recording stubs),
+# configuration kept across an upgrade, and tokens, keys and the PIN never deleted, not even by purge.
 # Exits 77 (skipped) where mount namespaces or overlays are not allowed (an unprivileged container).
 # usage: test_deb_install.sh BUILD_DIR VERSION
 set -euo pipefail
@@ -89,6 +90,9 @@ echo "install"
 dpkg_in_root -i /tmp/p11signd.deb
 in_root getent passwd p11signd | grep -q ':/usr/sbin/nologin$' || fail "no system user p11signd"
 in_root getent group p11signd >/dev/null || fail "no group p11signd"
+# The socket's group: the clients' own, made empty (nobody is a client until an administrator says so).
+[[ $(in_root getent group p11signd-clients | cut -d: -f4) == "" ]] ||
+  fail "group p11signd-clients is missing or has members: $(in_root getent group p11signd-clients)"
 expect_mode /etc/p11signd "750 root:p11signd"
 expect_mode /var/lib/p11signd "750 p11signd:p11signd"
 expect_mode /var/lib/p11signd/tokens "700 p11signd:p11signd"
@@ -112,8 +116,20 @@ echo "key material" >"$root/var/lib/p11signd/tokens/0a1b/token.object"
 echo "1234" >"$root/etc/p11signd/pin"
 echo "# edited by the administrator" >>"$root/etc/p11signd/p11signd.conf"
 
+# A host that had a package without the clients' group, where an application was given the daemon's group
+# p11signd to reach the socket: the upgrade adds it to p11signd-clients once, and says so.
+in_root groupdel p11signd-clients
+in_root gpasswd -a www-data p11signd >/dev/null
+
 echo "upgrade (the same version again)"
-dpkg_in_root -i /tmp/p11signd.deb
+if ! out=$(in_root env DEBIAN_FRONTEND=noninteractive dpkg -i /tmp/p11signd.deb 2>&1); then
+  echo "$out"
+  fail "dpkg -i (upgrade)"
+fi
+[[ $(in_root getent group p11signd-clients | cut -d: -f4) == www-data ]] ||
+  fail "upgrade did not move www-data to p11signd-clients: $(in_root getent group p11signd-clients)"
+grep -q "added to it: www-data" <<<"$out" || fail "upgrade did not say it added www-data: $out"
+grep -q "gpasswd -d USER p11signd" <<<"$out" || fail "upgrade did not say how to leave p11signd: $out"
 grep -q "edited by the administrator" "$root/etc/p11signd/p11signd.conf" || fail "upgrade lost the edited configuration"
 [[ -f "$root/var/lib/p11signd/tokens/0a1b/token.object" ]] || fail "upgrade lost the token"
 expect_mode /var/lib/p11signd/tokens/0a1b "700 p11signd:p11signd"

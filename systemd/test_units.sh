@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Checks the unit files: `systemd-analyze verify` must accept them without a single warning, and
 # `systemd-analyze security --offline=true` must score the service at or below a ceiling, alone and with each
-# drop-in; the sysusers and tmpfiles snippets must create the user, group and directories the units name.
+# drop-in; the socket's group must be the clients' own, not the daemon's; the sysusers and tmpfiles snippets
+# must create the user, groups and directories the units name.
 # Exits 77 (skipped) when systemd-analyze is not installed.
 # Every man page a unit's Documentation= names must be one the build makes (in MAN_DIR, as NAME.N.gz).
 # usage: test_units.sh SYSTEMD_DIR MAN_DIR
@@ -70,17 +71,30 @@ for unit in "$src/p11signd.service" "$src/p11signd.socket"; do
   done < <(grep '^Documentation=' "$unit" | grep -o 'man:[^ ]*' | sed 's/^man://')
 done
 
-# The sysusers snippet, applied to an empty root: it must create the user and the group the units name.
+# The socket's group is the clients' own, not the daemon's (which may read /etc/p11signd).
+unit_value() { sed -n "s/^$2=//p" "$src/$1" | tail -1; }
+socket_group=$(unit_value p11signd.socket SocketGroup)
+service_group=$(unit_value p11signd.service Group)
+if [[ "$socket_group" == p11signd-clients && "$service_group" == p11signd ]]; then
+  echo "ok   [groups] socket group $socket_group, daemon group $service_group"
+else
+  echo "FAIL the socket's group is '$socket_group' and the daemon's '$service_group':" \
+    "clients must get p11signd-clients, separate from the daemon's p11signd"
+  failures=$((failures + 1))
+fi
+
+# The sysusers snippet, applied to an empty root: it must create the user and the groups the units name.
 if command -v systemd-sysusers >/dev/null; then
   mkdir -p "$work/root/etc"
   if ! out=$(systemd-sysusers --root="$work/root" "$src/p11signd.sysusers.conf" 2>&1) ||
     ! grep -q '^p11signd:x:[0-9]*:[0-9]*:.*:/usr/sbin/nologin$' "$work/root/etc/passwd" ||
-    ! grep -q '^p11signd:x:' "$work/root/etc/group"; then
+    ! grep -q "^$service_group:x:" "$work/root/etc/group" ||
+    ! grep -q "^$socket_group:x:[0-9]*:$" "$work/root/etc/group"; then
     echo "FAIL sysusers snippet:"
     echo "$out"
     failures=$((failures + 1))
   else
-    echo "ok   [sysusers] user and group p11signd"
+    echo "ok   [sysusers] user p11signd, groups $service_group and $socket_group (no members)"
   fi
 fi
 
