@@ -81,6 +81,8 @@ expect=(
   "-rw-r--r-- ./usr/share/doc/p11signd/examples/p11signd.conf"
   "-rw-r--r-- ./usr/share/doc/p11signd/providers/mypos.md"
   "-rw-r--r-- ./usr/share/doc/p11signd/examples/mypos/purchase.php"
+  "-rw-r--r-- ./usr/share/doc/p11signd/examples/mypos/mypos.crt"
+  "-rw-r--r-- ./usr/share/doc/p11signd/examples/mypos/notification.form"
 )
 for e in "${expect[@]}"; do
   grep -qxF -- "$e" <<<"$contents" || fail "not in the package: $e"

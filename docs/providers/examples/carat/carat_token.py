@@ -30,9 +30,14 @@ class UnixHTTPConnection(http.client.HTTPConnection):
 
 
 def p11signd(method, route, body=None):
-    conn = UnixHTTPConnection(os.environ.get("P11SIGN_SOCKET", "/run/p11signd/p11signd.sock"))
-    conn.request(method, route, body=json.dumps(body) if body is not None else None,
-                 headers={"Content-Type": "application/json"})
+    path = os.environ.get("P11SIGN_SOCKET", "/run/p11signd/p11signd.sock")
+    conn = UnixHTTPConnection(path)
+    try:
+        conn.request(method, route, body=json.dumps(body) if body is not None else None,
+                     headers={"Content-Type": "application/json"})
+    except OSError as e:
+        raise SystemExit(f"cannot reach p11signd at {path} ({e.strerror}); set P11SIGN_SOCKET to the daemon's "
+                         "socket, e.g. .p11signd-dev/p11signd.sock for scripts/dev")
     response = conn.getresponse()
     answer = json.loads(response.read())
     if response.status != 200:

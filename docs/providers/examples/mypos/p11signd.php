@@ -23,7 +23,9 @@ function p11signd_call(string $method, string $path, ?array $body = null): array
     }
     $text = curl_exec($curl);
     if ($text === false) {
-        throw new RuntimeException('p11signd at ' . p11signd_socket() . ': ' . curl_error($curl));
+        // curl names localhost:80 even when it tried the socket: say which socket, and how to pick another.
+        throw new RuntimeException('cannot reach p11signd at ' . p11signd_socket() . ' (' . curl_error($curl)
+            . '); set P11SIGN_SOCKET to the daemon\'s socket, e.g. .p11signd-dev/p11signd.sock for scripts/dev');
     }
     $status = curl_getinfo($curl, CURLINFO_RESPONSE_CODE);
     $answer = json_decode($text, true);
