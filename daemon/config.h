@@ -66,8 +66,13 @@ struct Config {
   TokenSettings token;
   std::map<std::string, KeyConfig> keys;  // by API name, sorted
   std::map<std::string, PeerConfig> peers;
+  // Where the file set each section and option ("key.shop", "key.shop.schemes") for the first
+  // time, so that later checks can name the line.
+  std::map<std::string, std::size_t> lines;
 
   std::vector<KeySpec> key_specs() const;
+  // "PATH:LINE: " for a section or option the file set; "" for one it did not.
+  std::string location(const std::string& name) const;
 };
 
 struct ConfigResult {
