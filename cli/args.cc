@@ -5,6 +5,7 @@
 
 #include "cli/errors.h"
 #include "common/option_errors.h"
+#include "common/sign_alg.h"
 
 namespace p11signd::cli {
 
@@ -23,6 +24,13 @@ std::string ParsedArgs::positional(const std::string& name) const {
 std::optional<std::string> ParsedArgs::get(const std::string& option) const {
   if (!vm.count(option)) return std::nullopt;
   return vm[option].as<std::string>();
+}
+
+void check_alg(const std::string& alg) {
+  if (!parse_sign_alg(alg)) {
+    throw UsageError("--alg: " + std::string(to_string(SignAlg::kRsaPkcs1Sha256)) + " or " +
+                     std::string(to_string(SignAlg::kRsaPssSha256)) + ", not '" + alg + "'");
+  }
 }
 
 ParsedArgs parse_args(const Args& args, const po::options_description& options,
