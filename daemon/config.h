@@ -1,7 +1,7 @@
 #pragma once
-// The daemon's configuration: the INI file of interface.md, read with Boost.Program_options and
-// then validated by hand so that every problem is reported at once (one line each), not only the
-// first.
+// The daemon's configuration: the INI file of docs/configuration.md, read with
+// Boost.Program_options and then validated by hand so that every problem is reported at once (one
+// line each), not only the first.
 
 #include <sys/types.h>
 
@@ -24,8 +24,9 @@ struct DaemonSettings {
   std::chrono::microseconds spin{50};
   std::size_t max_request_bytes = 65536;
   std::chrono::milliseconds request_timeout{5000};
-  // Added where interface.md is silent: how long a client may take to send one request (408 after),
-  // how long an idle keep-alive connection is kept, and how many connections are served at once.
+  // Added to the original set of options: how long a client may take to send one request (408
+  // after), how long an idle keep-alive connection is kept, and how many connections are served at
+  // once.
   std::chrono::milliseconds read_timeout{10000};
   std::chrono::milliseconds idle_timeout{60000};
   unsigned max_connections = 1024;

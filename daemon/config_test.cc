@@ -100,8 +100,8 @@ TEST(Config, ALineHoldingBoostsPlaceholderIsReportedNotLoopedOn) {
       << r.problems[0];
 }
 
-// A file with only what is required gets interface.md's values (its example block), and those this
-// daemon adds where interface.md is silent (docs/api.md's table of added options).
+// A file with only what is required gets the defaults of docs/configuration.md, those of the
+// added options included (docs/api.md's table).
 TEST(Config, DefaultsAreThoseOfTheInterface) {
   auto r = parse_config_text(
       "[token]\nuri = pkcs11:token=payments\npin-file = /etc/p11signd/pin\n"

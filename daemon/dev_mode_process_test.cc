@@ -1,4 +1,4 @@
-// `p11signd --dev` as interface.md promises it ("Daemon start"), run as the real executable: it
+// `p11signd --dev` as README.md and operations.md describe it, run as the real executable: it
 // prints the socket path and a curl command that really signs, keeps the PIN in DIR/pin with mode
 // 0600, serves an RSA-2048 key named demo, reuses token and key on a second start, and defaults
 // DIR to ./.p11signd-dev.

@@ -206,8 +206,8 @@ class RawOnlySchemeRoutes final : public SchemeRoutes {
               const std::optional<Bytes>&) const override {
     throw ApiError(http::status::not_found, "scheme_not_found", "no such scheme");
   }
-  // The names interface.md promises, so that a configuration written for the full build passes here
-  // too.
+  // The names docs/configuration.md promises, so that a configuration written for the full build
+  // passes here too.
   SchemeCheck check(const Config& config) const override {
     static const std::vector<std::string> kPromised = {
         "alipay", "amazonpay", "carat", "jws", "mypos", "raw", "swifood", "wechatpay"};
