@@ -74,9 +74,9 @@ void print_new_key(Context& ctx, const HttpResponse& res, const ParsedArgs& p) {
       answer.is_object() && answer.contains("config") && answer["config"].is_string();
   if (p.vm["json"].as<bool>() || !has_section) return print_json(ctx, res);
   std::cerr << "p11sign: key '" << p.positional("name")
-            << "' is on the token; it serves requests until the daemon restarts or reloads. To "
-               "keep it, add this section to the configuration, with allow-uids or allow-groups "
-               "filled in, and reload:\n";
+            << "' is on the token. Add this section to the configuration, with allow-uids or "
+               "allow-groups filled in, and reload; until then only admins can use the key, and a "
+               "restart forgets its name:\n";
   ctx.out << key_comment(answer.value("key", Json::object()));
   const std::string section = answer["config"].get<std::string>();
   ctx.out << section << (section.ends_with('\n') ? "" : "\n");
