@@ -66,7 +66,7 @@ TEST_F(AdminTest, KeygenPrintsTheConfigurationSectionAsText) {
   const std::string comment = "# RSA-2048 key 'store2', SHA-256 fingerprint 3fa0\n";
   EXPECT_EQ(r.out, comment + section);
   EXPECT_THAT(r.err, HasSubstr("p11sign: key 'store2' is on the token"));
-  EXPECT_THAT(r.err, HasSubstr("add this section to the configuration"));
+  EXPECT_THAT(r.err, HasSubstr("Add this section to the configuration"));
   r = run({"keygen", "store2", "--bits", "2048", "--json"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(Json::parse(r.out)["config"], section);
