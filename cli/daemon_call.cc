@@ -23,26 +23,6 @@ void print_with_newline(const Context& ctx, const std::string& text) {
   if (!text.empty() && text.back() != '\n') ctx.out << '\n';
 }
 
-// The dead ends of a first try: the packaged daemon is not running, the path is another daemon's,
-// or the user is not in the socket's group.
-std::string connect_hint(const Context& ctx, int err) {
-  if (err == EACCES) {
-    return "the socket is for the daemon's client group: `ls -l " + ctx.socket_path +
-           "` names it; an admin adds you (then log in again)";
-  }
-  switch (ctx.socket_origin) {
-    case SocketOrigin::kDefault:
-      return "is the service running (`systemctl status p11signd`)? For another daemon, such as "
-             "`p11signd --dev`, pass --socket PATH or set P11SIGN_SOCKET";
-    case SocketOrigin::kEnvironment:
-      return "the path is $P11SIGN_SOCKET's: is a p11signd listening there (`p11signd --dev` "
-             "prints its socket once it listens)? --socket PATH overrides it";
-    case SocketOrigin::kFlag:
-      break;
-  }
-  return "is a p11signd listening there (`p11signd --dev` prints its socket once it listens)?";
-}
-
 }  // namespace
 
 std::string path_segment(std::string_view s) {
@@ -77,6 +57,24 @@ std::string describe_error(const HttpResponse& res) {
   }
   if (res.body.empty()) return status + " " + res.reason;
   return status + " " + res.reason + ": " + first_line(res.body);
+}
+
+std::string connect_hint(const Context& ctx, int err) {
+  if (err == EACCES) {
+    return "the socket is for the daemon's client group: `ls -l " + ctx.socket_path +
+           "` names it; an admin adds you (then log in again)";
+  }
+  switch (ctx.socket_origin) {
+    case SocketOrigin::kDefault:
+      return "is the service running (`systemctl status p11signd`)? For another daemon, such as "
+             "`p11signd --dev`, pass --socket PATH or set P11SIGN_SOCKET";
+    case SocketOrigin::kEnvironment:
+      return "the path is $P11SIGN_SOCKET's: is a p11signd listening there (`p11signd --dev` "
+             "prints its socket once it listens)? --socket PATH overrides it";
+    case SocketOrigin::kFlag:
+      break;
+  }
+  return "is a p11signd listening there (`p11signd --dev` prints its socket once it listens)?";
 }
 
 HttpResponse ask_daemon(const Context& ctx, std::string_view method, std::string_view target,

@@ -19,6 +19,11 @@ std::string key_path(std::string_view name, std::string_view suffix = {});
 // otherwise.
 std::string describe_error(const HttpResponse& res);
 
+// What to try when connect() failed with connect_errno, for the dead ends of a first try: the
+// packaged daemon is not running, the path is another daemon's, or the user is not in the
+// socket's group.
+std::string connect_hint(const Context& ctx, int connect_errno);
+
 // Sends one request and returns whatever the daemon answered; a transport error becomes a
 // Failure, with a hint on where the socket path came from when nothing answers there.
 HttpResponse ask_daemon(const Context& ctx, std::string_view method, std::string_view target,

@@ -10,6 +10,7 @@
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/errors.h"
+#include "common/nearest_name.h"
 #include "common/option_errors.h"
 
 namespace p11signd::cli {
@@ -175,7 +176,11 @@ int run(int argc, char** argv) {
   if (line.words.empty()) throw UsageError("missing COMMAND");
   const std::string& name = line.words.front();
   const Command* command = find_command(name);
-  if (!command) throw UsageError("unknown command '" + name + "'");
+  if (!command) {
+    std::vector<std::string> names;
+    for (const Command& c : commands()) names.emplace_back(c.name);
+    throw UsageError("unknown command '" + name + "'" + did_you_mean(name, names));
+  }
   const Args args(line.words.begin() + 1, line.words.end());
   if (wants_help(args)) return print_command_usage(std::cout, command->usage), 0;
   const Socket socket = socket_path(vm);

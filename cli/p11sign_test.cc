@@ -466,6 +466,18 @@ TEST_F(P11signTest, UsageErrors) {
   EXPECT_THAT(daemon_.requests(), IsEmpty());
 }
 
+TEST_F(P11signTest, AMisspeltCommandOrOptionGetsTheNearest) {
+  RunResult r = run({"key"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("p11sign: unknown command 'key' (did you mean 'keys'?)\n"));
+  r = run({"verify", "demo", "--sigature", "c2ln"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("'--sigature' (did you mean '--signature'?)\n"));
+  r = run({"frobnicate"});
+  EXPECT_THAT(r.err, HasSubstr("p11sign: unknown command 'frobnicate'\n"));
+  EXPECT_THAT(daemon_.requests(), IsEmpty());
+}
+
 TEST_F(P11signTest, HelpListsEveryCommand) {
   const RunResult r = run_p11sign({"--help"});
   EXPECT_EQ(r.exit_code, 0);
