@@ -37,6 +37,12 @@ std::optional<std::string> nearest_name(std::string_view typed,
   std::optional<std::string> best;
   std::size_t best_distance = allowed + 1;
   for (const std::string& candidate : candidates) {
+    // The lengths alone may put it out of reach: then the quadratic distance is not worth it (a
+    // hostile configuration can hold a name of megabytes).
+    const std::size_t length_gap = typed.size() > candidate.size()
+                                       ? typed.size() - candidate.size()
+                                       : candidate.size() - typed.size();
+    if (length_gap >= best_distance) continue;
     const std::size_t d = edit_distance(typed, candidate);
     if (d == 0) return std::nullopt;
     if (d < best_distance) {

@@ -28,6 +28,10 @@ TEST(NearestName, SuggestsTheNearestWhenItIsNearEnough) {
   EXPECT_EQ(nearest_name("paypal", kSchemes), std::nullopt);
 }
 
+TEST(NearestName, AHugeNameIsAnsweredAtOnce) {
+  EXPECT_EQ(nearest_name(std::string(1 << 22, 'a'), kSchemes), std::nullopt);
+}
+
 TEST(NearestName, PhrasesTheSuggestion) {
   const std::vector<std::string> options = {"allow-uids", "allow-groups", "label"};
   EXPECT_EQ(did_you_mean("allow-group", options), " (did you mean 'allow-groups'?)");

@@ -1,5 +1,6 @@
 #include "daemon/config_lines.h"
 
+#include <algorithm>
 #include <sstream>
 
 namespace p11signd::daemon {
@@ -56,11 +57,14 @@ std::string line_prefix(const std::string& path, std::size_t number) {
 }
 
 std::string numbers_list(const std::vector<std::size_t>& numbers) {
+  constexpr std::size_t kShown = 10;  // a file of nothing but "[daemon]" lines gets one short line
+  const std::size_t shown = std::min(numbers.size(), kShown);
   std::string out;
-  for (std::size_t i = 0; i < numbers.size(); ++i) {
+  for (std::size_t i = 0; i < shown; ++i) {
     if (i > 0) out += i + 1 == numbers.size() ? " and " : ", ";
     out += std::to_string(numbers[i]);
   }
+  if (numbers.size() > shown) out += " and " + std::to_string(numbers.size() - shown) + " more";
   return out;
 }
 
