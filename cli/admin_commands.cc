@@ -1,6 +1,7 @@
 // The admin commands: they create or change things on the token, and the daemon allows them only to
 // admin-uids/admin-groups. The client checks arguments; the daemon decides.
 
+#include <iostream>
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
@@ -43,26 +44,66 @@ SecretString import_body(const std::string& name, const std::string& label,
   return body;
 }
 
+po::options_description json_option() {
+  po::options_description opts;
+  opts.add_options()("json", po::bool_switch());
+  return opts;
+}
+
+// "# RSA-3072 key 'shop', SHA-256 fingerprint 3f:..." - a comment, so that the output stays a
+// valid piece of configuration.
+std::string key_comment(const Json& key) {
+  if (!key.is_object()) return "";
+  std::string line = "# ";
+  if (key.contains("bits") && key["bits"].is_number()) {
+    line += "RSA-" + std::to_string(key["bits"].get<unsigned>()) + " ";
+  }
+  line += "key '" + key.value("name", std::string()) + "'";
+  if (key.contains("fingerprint_sha256") && key["fingerprint_sha256"].is_string()) {
+    line += ", SHA-256 fingerprint " + key["fingerprint_sha256"].get<std::string>();
+  }
+  return line + "\n";
+}
+
+// A new key's answer: the [key.NAME] section it needs in the configuration, as text on standard
+// output (so that `>> p11signd.conf` works), and what to do with it on standard error; the
+// daemon's whole JSON answer with --json, or when it carries no section.
+void print_new_key(Context& ctx, const HttpResponse& res, const ParsedArgs& p) {
+  const Json answer = Json::parse(res.body, nullptr, false);
+  const bool has_section =
+      answer.is_object() && answer.contains("config") && answer["config"].is_string();
+  if (p.vm["json"].as<bool>() || !has_section) return print_json(ctx, res);
+  std::cerr << "p11sign: key '" << p.positional("name")
+            << "' is on the token. Add this section to the configuration, with allow-uids or "
+               "allow-groups filled in, and reload; until then only admins can use the key, and a "
+               "restart forgets its name:\n";
+  ctx.out << key_comment(answer.value("key", Json::object()));
+  const std::string section = answer["config"].get<std::string>();
+  ctx.out << section << (section.ends_with('\n') ? "" : "\n");
+}
+
 }  // namespace
 
 int keygen_command(const Args& args, Context& ctx) {
   po::options_description opts = label_option();
+  opts.add(json_option());
   opts.add_options()("bits", po::value<unsigned>());
   const ParsedArgs p = parse_args(args, opts, {"name"});
   const std::string name = p.positional("name");
   if (!p.has("bits")) throw UsageError("missing --bits N (2048, 3072 or 4096)");
   const unsigned bits = p.vm["bits"].as<unsigned>();
-  // The sizes interface.md allows: anything else would only come back from the daemon as a 422.
+  // The sizes the daemon allows: anything else would only come back from the daemon as a 422.
   if (bits != 2048 && bits != 3072 && bits != 4096) {
     throw UsageError("--bits: 2048, 3072 or 4096, not " + std::to_string(bits));
   }
   const Json body = {{"name", name}, {"label", p.get("label").value_or(name)}, {"bits", bits}};
-  print_json(ctx, call_daemon(ctx, "POST", "/v1/keys", body.dump()));
+  print_new_key(ctx, call_daemon(ctx, "POST", "/v1/keys", body.dump()), p);
   return 0;
 }
 
 int import_command(const Args& args, Context& ctx) {
   po::options_description opts = label_option();
+  opts.add(json_option());
   opts.add_options()("in", po::value<std::string>());
   const ParsedArgs p = parse_args(args, opts, {"name"});
   const std::string name = p.positional("name");
@@ -75,7 +116,7 @@ int import_command(const Args& args, Context& ctx) {
     const SecretString body = import_body(name, p.get("label").value_or(name), pem);
     res = call_daemon(ctx, "POST", "/v1/keys/import", {body.data(), body.size()});
   }  // pem and body are wiped here, before anything is printed
-  print_json(ctx, res);
+  print_new_key(ctx, res, p);
   return 0;
 }
 
@@ -88,8 +129,16 @@ int certificate_command(const Args& args, Context& ctx) {
   if (!p.vm["self-sign"].as<bool>()) {
     if (p.has("subject") || p.has("days"))
       throw UsageError("--subject and --days need --self-sign");
-    print_document(ctx, call_daemon(ctx, "GET", key_path(name, "/certificate")),
-                   {"certificate", "pem"});
+    const HttpResponse res = ask_daemon(ctx, "GET", key_path(name, "/certificate"));
+    if (error_code(res) == "certificate_not_found") {
+      throw Failure(describe_error(res),
+                    "an admin makes a self-signed one with `p11sign certificate " + name +
+                        " --self-sign --subject \"CN=...\"`, or a request for a CA with "
+                        "`p11sign csr " +
+                        name + " --subject \"CN=...\"`");
+    }
+    if (!res.ok()) throw Failure(describe_error(res));
+    print_document(ctx, res, {"certificate", "pem"});
     return 0;
   }
   if (!p.has("subject")) throw UsageError("missing --subject S (e.g. \"CN=payments\")");

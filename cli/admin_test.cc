@@ -54,6 +54,29 @@ TEST_F(AdminTest, KeygenLabelDefaultsToTheName) {
   EXPECT_THAT(r.out, HasSubstr("\"bits\": 3072"));
 }
 
+// The section goes to standard output as it would stand in p11signd.conf, what to do with it to
+// standard error; --json gives the daemon's answer.
+TEST_F(AdminTest, KeygenPrintsTheConfigurationSectionAsText) {
+  const std::string section =
+      "[key.store2]\nlabel = store2\nallow-uids =\nallow-groups =\nschemes = raw\n";
+  const Json key = {{"name", "store2"}, {"bits", 2048}, {"fingerprint_sha256", "3fa0"}};
+  daemon_.respond({201, Json({{"key", key}, {"config", section}}).dump()});
+  RunResult r = run({"keygen", "store2", "--bits", "2048"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  const std::string comment = "# RSA-2048 key 'store2', SHA-256 fingerprint 3fa0\n";
+  EXPECT_EQ(r.out, comment + section);
+  EXPECT_THAT(r.err, HasSubstr("p11sign: key 'store2' is on the token"));
+  EXPECT_THAT(r.err, HasSubstr("Add this section to the configuration"));
+  r = run({"keygen", "store2", "--bits", "2048", "--json"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(Json::parse(r.out)["config"], section);
+  EXPECT_THAT(r.err, IsEmpty());
+  const std::string pem = write_file("key.pem", kPem);
+  r = run({"import", "store2", "--in", pem});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, comment + section);
+}
+
 TEST_F(AdminTest, KeygenWithLabel) {
   EXPECT_EQ(run({"keygen", "k", "--bits", "2048", "--label", "payments-k"}).exit_code, 0);
   EXPECT_EQ(Json::parse(only_request().body)["label"], "payments-k");

@@ -4,11 +4,25 @@
 #include <cctype>
 
 #include "cli/errors.h"
+#include "common/nearest_name.h"
 #include "common/option_errors.h"
+#include "common/sign_alg.h"
 
 namespace p11signd::cli {
 
 namespace po = boost::program_options;
+
+namespace {
+
+// " (did you mean '--signature'?)" for "--sigature", among the command's options.
+std::string nearest_option(const std::string& typed, const po::options_description& options) {
+  if (holds_option_placeholder(typed)) return "";
+  std::vector<std::string> names;
+  for (const auto& option : options.options()) names.push_back("--" + option->long_name());
+  return did_you_mean(typed, names);
+}
+
+}  // namespace
 
 std::string ParsedArgs::positional(const std::string& name) const {
   if (!vm.count(name)) {
@@ -23,6 +37,13 @@ std::string ParsedArgs::positional(const std::string& name) const {
 std::optional<std::string> ParsedArgs::get(const std::string& option) const {
   if (!vm.count(option)) return std::nullopt;
   return vm[option].as<std::string>();
+}
+
+void check_alg(const std::string& alg) {
+  if (!parse_sign_alg(alg)) {
+    throw UsageError("--alg: " + std::string(to_string(SignAlg::kRsaPkcs1Sha256)) + " or " +
+                     std::string(to_string(SignAlg::kRsaPssSha256)) + ", not '" + alg + "'");
+  }
 }
 
 ParsedArgs parse_args(const Args& args, const po::options_description& options,
@@ -40,6 +61,8 @@ ParsedArgs parse_args(const Args& args, const po::options_description& options,
         po::command_line_parser(args).options(all).positional(positional).style(kOptionStyle).run(),
         parsed.vm);
     po::notify(parsed.vm);
+  } catch (const po::unknown_option& e) {
+    throw UsageError(describe_option_error(e, args) + nearest_option(e.get_option_name(), options));
   } catch (const po::error& e) {
     throw UsageError(describe_option_error(e, args));
   }

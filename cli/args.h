@@ -25,6 +25,9 @@ struct ParsedArgs {
 constexpr int kOptionStyle = boost::program_options::command_line_style::default_style &
                              ~boost::program_options::command_line_style::allow_guessing;
 
+// Throws a UsageError unless alg is one of the algorithms the daemon signs with.
+void check_alg(const std::string& alg);
+
 ParsedArgs parse_args(const Args& args, const boost::program_options::options_description& options,
                       const std::vector<std::string>& positional_names);
 

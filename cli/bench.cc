@@ -108,6 +108,7 @@ BenchPlan make_plan(const ParsedArgs& p) {
   BenchRequest& r = plan.request;
   r.key = p.positional("name");
   r.alg = *p.get("alg");
+  check_alg(r.alg);
   r.size = p.vm["size"].as<std::size_t>();
   // A scheme chooses its own algorithm: an --alg beside it would be ignored without a word.
   if (p.has("scheme") && !p.vm["alg"].defaulted()) {
@@ -119,7 +120,7 @@ BenchPlan make_plan(const ParsedArgs& p) {
   }
   if (p.has("scheme")) r.scheme = *p.get("scheme");
   if (p.has("in") && !r.scheme) throw UsageError("--in needs --scheme");
-  if (p.has("in")) r.input = read_input(*p.get("in"));
+  if (p.has("in")) r.input = read_input(*p.get("in"), "the JSON input");
   if (r.size > (1u << 20)) throw UsageError("--size: at most 1048576 bytes");
   plan.target = make_bench_target(r);
   plan.concurrency = either<unsigned>(p, "concurrency", "connections");

@@ -3,11 +3,13 @@
 #include <algorithm>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <vector>
 
 #include "cli/daemon_call.h"
 #include "cli/errors.h"
 #include "cli/input.h"
 #include "common/encoding.h"
+#include "common/nearest_name.h"
 
 namespace p11signd::cli {
 namespace {
@@ -75,11 +77,19 @@ po::options_description data_options() {
   return opts;
 }
 
+// --alg as the daemon would take it; any other is the caller's mistake, caught before a request.
+std::string checked_alg(const ParsedArgs& p) {
+  const std::string alg = *p.get("alg");
+  check_alg(alg);
+  return alg;
+}
+
 int sign_command(const Args& args, Context& ctx) {
   const ParsedArgs p = parse_args(args, data_options(), {"name"});
   const std::string name = p.positional("name");
-  const std::string data = read_input(*p.get("in"));
-  const Json body = {{"alg", *p.get("alg")}, {"data", base64_encode(as_bytes(data))}};
+  const std::string alg = checked_alg(p);
+  const std::string data = read_input(*p.get("in"), "the data to sign");
+  const Json body = {{"alg", alg}, {"data", base64_encode(as_bytes(data))}};
   const HttpResponse res = call_daemon(ctx, "POST", key_path(name, "/sign"), body.dump());
   const Json answer = Json::parse(res.body, nullptr, false);
   if (!answer.is_object() || !answer.contains("signature") || !answer["signature"].is_string()) {
@@ -95,16 +105,62 @@ int verify_command(const Args& args, Context& ctx) {
   const ParsedArgs p = parse_args(args, opts, {"name"});
   const std::string name = p.positional("name");
   if (!p.has("signature")) throw UsageError("missing --signature BASE64");
-  const std::string data = read_input(*p.get("in"));
-  const Json body = {{"alg", *p.get("alg")},
-                     {"data", base64_encode(as_bytes(data))},
-                     {"signature", *p.get("signature")}};
+  const std::string alg = checked_alg(p);
+  const std::string data = read_input(*p.get("in"), "the signed data");
+  const Json body = {
+      {"alg", alg}, {"data", base64_encode(as_bytes(data))}, {"signature", *p.get("signature")}};
   return print_verdict(ctx, call_daemon(ctx, "POST", key_path(name, "/verify"), body.dump()));
 }
 
 bool is_action_name(const std::string& s) {
   return !s.empty() &&
          std::all_of(s.begin(), s.end(), [](char c) { return (c >= 'a' && c <= 'z') || c == '-'; });
+}
+
+// The actions a scheme's entry in GET /v1/schemes offers: sign and verify, and its own.
+std::vector<std::string> actions_of(const Json& entry) {
+  std::vector<std::string> actions = {"sign", "verify"};
+  if (entry.contains("actions") && entry["actions"].is_object()) {
+    for (const auto& [name, _] : entry["actions"].items()) actions.push_back(name);
+  }
+  return actions;
+}
+
+// An action other than sign and verify is looked up in the daemon's list of schemes (one read-only
+// request), so that a misspelt one is named as such - a usage error - instead of being sent.
+void check_scheme_action(const Context& ctx, const std::string& scheme, const std::string& action) {
+  const Json answer = Json::parse(call_daemon(ctx, "GET", "/v1/schemes").body, nullptr, false);
+  if (!answer.is_object() || !answer.contains("schemes") || !answer["schemes"].is_array()) return;
+  std::vector<std::string> names;
+  for (const Json& entry : answer["schemes"]) {
+    if (!entry.is_object() || !entry.contains("name") || !entry["name"].is_string()) continue;
+    names.push_back(entry["name"].get<std::string>());
+    if (names.back() != scheme) continue;
+    const std::vector<std::string> actions = actions_of(entry);
+    if (std::find(actions.begin(), actions.end(), action) != actions.end()) return;
+    throw UsageError("scheme " + scheme + " has no action '" + action + "'" +
+                     did_you_mean(action, actions) + "; its actions are " + comma_list(actions));
+  }
+  throw UsageError("the daemon has no scheme '" + scheme + "'" + did_you_mean(scheme, names) +
+                   "; its schemes are " + comma_list(names));
+}
+
+// The input is JSON, or the Failure says where it stops being JSON.
+void check_json(const std::string& input, const std::string& path) {
+  const std::string name = path == "-" ? "standard input" : path;
+  if (input.find_first_not_of(" \t\r\n") == std::string::npos) {
+    throw Failure(name +
+                  ": empty; the scheme's JSON input goes there (or in a file given with --in)");
+  }
+  try {
+    if (Json::parse(input).is_discarded()) return;  // never: parse throws instead
+  } catch (const Json::parse_error& e) {
+    // "[json.exception.parse_error.101] parse error at line 1, column 2: ..." without its tag.
+    std::string why = e.what();
+    const std::string at = "parse error at ";
+    if (const auto pos = why.find(at); pos != std::string::npos) why = why.substr(pos + at.size());
+    throw Failure(name + ": not valid JSON: " + why);
+  }
 }
 
 // The input goes to the daemon byte for byte: field order can be part of a signature (mypos), so it
@@ -117,8 +173,10 @@ int scheme_command(const Args& args, Context& ctx) {
   const std::string action = p.positional("action");
   if (!is_action_name(action))
     throw UsageError("ACTION must be sign, verify or another scheme action");
-  const std::string input = read_input(*p.get("in"));
-  if (!Json::accept(input)) throw Failure(*p.get("in") + ": not valid JSON");
+  // Before the input is read: a misspelt action must not first wait for input, then fail on it.
+  if (action != "sign" && action != "verify") check_scheme_action(ctx, scheme, action);
+  const std::string input = read_input(*p.get("in"), "the JSON input");
+  check_json(input, *p.get("in"));
   const std::string target = "/v1/schemes/" + path_segment(scheme) + "/" + action;
   const HttpResponse res = call_daemon(ctx, "POST", target, input);
   if (action == "verify") return print_verdict(ctx, res);
@@ -135,9 +193,9 @@ constexpr Command kCommands[] = {
      certificate_command},
     {"sign", "sign NAME [--alg RSA-SHA256|RSA-PSS-SHA256] [--in FILE]", sign_command},
     {"verify", "verify NAME --signature BASE64 [--alg A] [--in FILE]", verify_command},
-    {"scheme", "scheme SCHEME sign|verify [--in FILE.json]", scheme_command},
-    {"keygen", "keygen NAME --bits 2048|3072|4096 [--label L]", keygen_command},
-    {"import", "import NAME --in KEY.pem [--label L]", import_command},
+    {"scheme", "scheme SCHEME sign|verify|ACTION [--in FILE.json]", scheme_command},
+    {"keygen", "keygen NAME --bits 2048|3072|4096 [--label L] [--json]", keygen_command},
+    {"import", "import NAME --in KEY.pem [--label L] [--json]", import_command},
     {"csr", "csr NAME --subject S", csr_command},
     {"bench",
      "bench NAME [--alg A | --scheme S [--in INPUT.json]] [--duration S] [--count N]\n"

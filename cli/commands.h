@@ -1,5 +1,5 @@
 #pragma once
-// The p11sign commands of interface.md, one small function each, found by name from main().
+// The p11sign commands of docs/client.md, one small function each, found by name from main().
 
 #include <chrono>
 #include <ostream>
@@ -11,8 +11,12 @@
 
 namespace p11signd::cli {
 
+// Where the socket path came from, for the hint when nothing answers there.
+enum class SocketOrigin { kFlag, kEnvironment, kDefault };
+
 struct Context {
   std::string socket_path;
+  SocketOrigin socket_origin;
   std::chrono::milliseconds timeout;  // per request: connect, send, answer
   std::ostream& out;
 };

@@ -1,6 +1,7 @@
 #include "cli/daemon_call.h"
 
 #include <cctype>
+#include <cerrno>
 #include <nlohmann/json.hpp>
 
 #include "cli/errors.h"
@@ -58,17 +59,45 @@ std::string describe_error(const HttpResponse& res) {
   return status + " " + res.reason + ": " + first_line(res.body);
 }
 
-HttpResponse call_daemon(const Context& ctx, std::string_view method, std::string_view target,
-                         std::string_view body) {
-  HttpResponse res;
+std::string connect_hint(const Context& ctx, int err) {
+  if (err == EACCES) {
+    return "the socket is for the daemon's client group: `ls -l " + ctx.socket_path +
+           "` names it; an admin adds you (then log in again)";
+  }
+  switch (ctx.socket_origin) {
+    case SocketOrigin::kDefault:
+      return "is the service running (`systemctl status p11signd`)? For another daemon, such as "
+             "`p11signd --dev`, pass --socket PATH or set P11SIGN_SOCKET";
+    case SocketOrigin::kEnvironment:
+      return "the path is $P11SIGN_SOCKET's: is a p11signd listening there (`p11signd --dev` "
+             "prints its socket once it listens)? --socket PATH overrides it";
+    case SocketOrigin::kFlag:
+      break;
+  }
+  return "is a p11signd listening there (`p11signd --dev` prints its socket once it listens)?";
+}
+
+HttpResponse ask_daemon(const Context& ctx, std::string_view method, std::string_view target,
+                        std::string_view body) {
   try {
     HttpClient client(ctx.socket_path, ctx.timeout);
-    res = client.request(method, target, body);
+    return client.request(method, target, body);
   } catch (const TransportError& e) {
-    throw Failure(e.what());
+    throw Failure(e.what(), e.connect_errno() ? connect_hint(ctx, e.connect_errno()) : "");
   }
+}
+
+HttpResponse call_daemon(const Context& ctx, std::string_view method, std::string_view target,
+                         std::string_view body) {
+  HttpResponse res = ask_daemon(ctx, method, target, body);
   if (!res.ok()) throw Failure(describe_error(res));
   return res;
+}
+
+std::string error_code(const HttpResponse& res) {
+  const Json body = parse_or_null(res.body);
+  if (!body.is_object() || !body.contains("error") || !body["error"].is_object()) return "";
+  return body["error"].value("code", "");
 }
 
 void print_json(const Context& ctx, const HttpResponse& res) {

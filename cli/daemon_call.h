@@ -19,9 +19,20 @@ std::string key_path(std::string_view name, std::string_view suffix = {});
 // otherwise.
 std::string describe_error(const HttpResponse& res);
 
-// Sends one request; a transport error or a non-2xx answer becomes a Failure.
+// What to try when connect() failed with connect_errno, for the dead ends of a first try: the
+// packaged daemon is not running, the path is another daemon's, or the user is not in the
+// socket's group.
+std::string connect_hint(const Context& ctx, int connect_errno);
+
+// Sends one request and returns whatever the daemon answered; a transport error becomes a
+// Failure, with a hint on where the socket path came from when nothing answers there.
+HttpResponse ask_daemon(const Context& ctx, std::string_view method, std::string_view target,
+                        std::string_view body = {});
+// The same, and a non-2xx answer becomes a Failure.
 HttpResponse call_daemon(const Context& ctx, std::string_view method, std::string_view target,
                          std::string_view body = {});
+// The "code" of an error answer ({"error":{"code":...}}); empty when it has none.
+std::string error_code(const HttpResponse& res);
 
 // JSON answers pretty-printed in the daemon's field order; anything else as it came.
 void print_json(const Context& ctx, const HttpResponse& res);

@@ -135,7 +135,8 @@ TEST_F(DaemonE2eTest, CertificateLifecycle) {
 TEST_F(DaemonE2eTest, KeygenThenSign) {
   const RunResult made = run({"keygen", "fresh", "--bits", "2048"});
   ASSERT_EQ(made.exit_code, 0) << made.err;
-  EXPECT_THAT(made.out, HasSubstr("\"name\": \"fresh\""));
+  EXPECT_THAT(made.out, StartsWith("# RSA-2048 key 'fresh', SHA-256 fingerprint "));
+  EXPECT_THAT(made.out, HasSubstr("\n[key.fresh]\nlabel = fresh\n"));
   const RunResult sig = run({"sign", "fresh"}, with_stdin("hello"));
   ASSERT_EQ(sig.exit_code, 0) << sig.err;
   EXPECT_TRUE(

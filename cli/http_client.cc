@@ -93,7 +93,7 @@ TransportError HttpClient::timeout_error(const char* what) const {
 }
 
 TransportError HttpClient::connect_error(int err) const {
-  return TransportError("cannot connect to " + socket_path_ + ": " + std::strerror(err));
+  return TransportError("cannot connect to " + socket_path_ + ": " + std::strerror(err), err);
 }
 
 void HttpClient::limit_to(int option, Clock::time_point deadline, const char* what) {

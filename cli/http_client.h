@@ -29,7 +29,13 @@ struct HttpResponse {
 // answered.
 class TransportError : public std::runtime_error {
  public:
-  using std::runtime_error::runtime_error;
+  explicit TransportError(const std::string& message, int connect_errno = 0)
+      : std::runtime_error(message), connect_errno_(connect_errno) {}
+  // The errno of a connect() that failed (ENOENT, ECONNREFUSED, EACCES...); 0 for other failures.
+  int connect_errno() const { return connect_errno_; }
+
+ private:
+  int connect_errno_;
 };
 
 class HttpClient {

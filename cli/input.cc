@@ -8,6 +8,7 @@
 #include <array>
 #include <cerrno>
 #include <cstring>
+#include <iostream>
 #include <span>
 
 #include "cli/errors.h"
@@ -74,8 +75,12 @@ void WipingAllocator<T>::deallocate(T* p, std::size_t n) {
 }
 template struct WipingAllocator<char>;
 
-std::string read_input(const std::string& path) {
+std::string read_input(const std::string& path, std::string_view what) {
   const FdCloser file{open_input(path)};
+  if (path == "-" && ::isatty(STDIN_FILENO)) {
+    std::cerr << "p11sign: reading " << what
+              << " from standard input (end with Ctrl-D); or pass --in FILE\n";
+  }
   std::string data;
   std::array<char, 65536> chunk;
   read_all(file, path, data.max_size(), chunk, data);

@@ -25,8 +25,10 @@ struct WipingAllocator {
 using SecretString = std::basic_string<char, std::char_traits<char>, WipingAllocator<char>>;
 
 // What --in names, "-" meaning standard input. Throws Failure naming the file when it cannot be
-// read or is a directory, and UsageError when the name is empty.
-std::string read_input(const std::string& path);
+// read or is a directory, and UsageError when the name is empty. When standard input is a
+// terminal, says on stderr that `what` ("the data to sign") is being read from it and how to end
+// it: a command waiting silently looks hung.
+std::string read_input(const std::string& path, std::string_view what);
 
 // Reads a private key file with read(2) straight into wiped memory (no stdio buffer keeps a copy).
 // Throws as read_input does, and Failure when the file is larger than max_bytes.

@@ -76,17 +76,18 @@ std::string failure_of(const std::function<void()>& read) {
 
 TEST(ReadInput, NamesADirectory) {
   const std::string dir = std::filesystem::temp_directory_path().string();
-  EXPECT_EQ(failure_of([&] { read_input(dir); }), "Failure: " + dir + ": is a directory");
+  EXPECT_EQ(failure_of([&] { read_input(dir, "the input"); }),
+            "Failure: " + dir + ": is a directory");
   EXPECT_EQ(failure_of([&] { read_secret_file(dir); }), "Failure: " + dir + ": is a directory");
 }
 
 TEST(ReadInput, AnEmptyNameIsAUsageError) {
-  EXPECT_EQ(failure_of([] { read_input(""); }), "UsageError: --in needs a file name");
+  EXPECT_EQ(failure_of([] { read_input("", "the input"); }), "UsageError: --in needs a file name");
   EXPECT_EQ(failure_of([] { read_secret_file(""); }), "UsageError: --in needs a file name");
 }
 
 TEST(ReadInput, NamesAMissingFile) {
-  EXPECT_EQ(failure_of([] { read_input("/nonexistent/in.bin"); }),
+  EXPECT_EQ(failure_of([] { read_input("/nonexistent/in.bin", "the input"); }),
             "Failure: /nonexistent/in.bin: No such file or directory");
 }
 
@@ -94,7 +95,7 @@ TEST_F(SecretFileTest, ReadInputReadsTheWholeFileByteForByte) {
   std::string content(200000, '\0');
   for (std::size_t i = 0; i < content.size(); ++i) content[i] = static_cast<char>(i * 7);
   std::ofstream(path_, std::ios::binary) << content;
-  EXPECT_EQ(read_input(path_), content);
+  EXPECT_EQ(read_input(path_, "the input"), content);
 }
 
 TEST(PathSegment, EncodesEverythingButUnreservedCharacters) {

@@ -1,14 +1,16 @@
-// p11sign: the command-line client of p11signd. Global options come before the command; everything
-// after the command name belongs to the command. Exit status: 0 success, 1 refused or failed, 2
-// usage error.
+// p11sign: the command-line client of p11signd. Global options (--socket, --timeout) may come
+// anywhere; every other word after the command name belongs to the command. Exit status: 0
+// success, 1 refused or failed, 2 usage error.
 
 #include <chrono>
 #include <cstdlib>
 #include <iostream>
+#include <optional>
 
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/errors.h"
+#include "common/nearest_name.h"
 #include "common/option_errors.h"
 
 namespace p11signd::cli {
@@ -34,9 +36,11 @@ void print_usage(std::ostream& os) {
   for (const Command& c : commands()) {
     for_each_line(c.usage, [&os](std::string_view line) { os << "  " << line << '\n'; });
   }
-  os << "\n--socket defaults to $P11SIGN_SOCKET, else " << kDefaultSocket
-     << "; --timeout (per request) to " << kDefaultTimeoutSeconds
-     << ".\nExit status: 0 success, 1 refused or failed (the daemon's message on stderr), 2 "
+  os << "\n--socket and --timeout may also follow the command. --socket defaults to "
+        "$P11SIGN_SOCKET, else "
+     << kDefaultSocket << "; --timeout (per request) to " << kDefaultTimeoutSeconds
+     << " seconds.\nExit status: 0 success, 1 refused or failed (the daemon's message on stderr), "
+        "2 "
         "usage.\n";
 }
 
@@ -46,41 +50,57 @@ void print_command_usage(std::ostream& os, std::string_view usage) {
   });
 }
 
-std::string default_socket() {
-  const char* env = std::getenv("P11SIGN_SOCKET");
-  return env && *env ? env : kDefaultSocket;
+constexpr const char* kGlobalOptions[] = {"socket", "timeout"};
+
+// "--socket PATH", "--socket=PATH" (and the same for --timeout) at the front of tokens, as the
+// option with its value; nothing when the tokens start otherwise. An empty value is kept, to be
+// judged like any other: Boost would look the empty word up as an option name, which every option
+// matches ("option is ambiguous"), or complain about the equal sign.
+std::optional<po::option> take_global_option(std::vector<std::string>& tokens, std::size_t at) {
+  for (const std::string name : kGlobalOptions) {
+    const std::string flag = "--" + name;
+    std::size_t used = 0;
+    po::option opt(name, {});
+    if (tokens[at] == flag) {  // without a next word, Boost says the value is missing
+      if (at + 1 < tokens.size()) opt.value.push_back(tokens[at + 1]);
+      used = opt.value.size() + 1;
+    } else if (tokens[at].starts_with(flag + "=")) {
+      opt.value.push_back(tokens[at].substr(flag.size() + 1));
+      used = 1;
+    } else {
+      continue;
+    }
+    opt.original_tokens.assign(tokens.begin() + at, tokens.begin() + at + used);
+    tokens.erase(tokens.begin() + at, tokens.begin() + at + used);
+    return opt;
+  }
+  return std::nullopt;
 }
 
-// Global options end at the command name: from there on every token (options included) is handed to
-// the command untouched, so `p11sign sign demo --in -` never has its "--in" judged as a global
-// option.
+// From the command name on, every token is the command's (options included, so that
+// `p11sign sign demo --in -` never has its "--in" judged as a global option), except the global
+// options, which may come anywhere: `p11sign keys --socket X` is what people type.
 std::vector<po::option> rest_after_command(std::vector<std::string>& tokens) {
   std::vector<po::option> rest;
   if (tokens.empty() || tokens.front().starts_with('-')) return rest;
-  for (std::string& token : tokens) {
-    po::option opt;
-    opt.value.push_back(token);
-    opt.original_tokens.push_back(token);
-    rest.push_back(std::move(opt));
+  while (!tokens.empty()) {
+    if (auto global = take_global_option(tokens, 0)) {
+      rest.push_back(std::move(*global));
+      continue;
+    }
+    po::option word;
+    word.value.push_back(tokens.front());
+    word.original_tokens.push_back(tokens.front());
+    rest.push_back(std::move(word));
+    tokens.erase(tokens.begin());
   }
-  tokens.clear();
   return rest;
 }
 
-// "--socket ''" and "--socket=" are taken here, as the option with an empty value, to be judged
-// like any other value: Boost would look the empty word up as an option name, which every option
-// matches ("option is ambiguous"), or complain about the equal sign.
 std::vector<po::option> option_with_empty_value(std::vector<std::string>& tokens) {
-  for (const std::string name : {"socket", "timeout"}) {
-    const bool separate = tokens.size() >= 2 && tokens[0] == "--" + name && tokens[1].empty();
-    const bool joined = tokens[0] == "--" + name + "=";
-    if (!separate && !joined) continue;
-    const std::size_t used = separate ? 2 : 1;
-    po::option opt(name, {""});
-    opt.original_tokens.assign(tokens.begin(), tokens.begin() + used);
-    tokens.erase(tokens.begin(), tokens.begin() + used);
-    return {opt};
-  }
+  const bool empty_value = (tokens.size() >= 2 && tokens[1].empty()) || tokens[0].ends_with('=');
+  if (!empty_value) return {};
+  if (auto global = take_global_option(tokens, 0)) return {std::move(*global)};
   return {};
 }
 
@@ -118,11 +138,20 @@ CommandLine parse_global(int argc, char** argv) {
   return line;
 }
 
-std::string socket_path(const po::variables_map& vm) {
-  if (!vm.count("socket")) return default_socket();
+struct Socket {
+  std::string path;
+  SocketOrigin origin;
+};
+
+Socket socket_path(const po::variables_map& vm) {
+  if (!vm.count("socket")) {
+    const char* env = std::getenv("P11SIGN_SOCKET");
+    if (env && *env) return {env, SocketOrigin::kEnvironment};
+    return {kDefaultSocket, SocketOrigin::kDefault};
+  }
   const std::string path = vm["socket"].as<std::string>();
   if (path.empty()) throw UsageError("--socket needs a PATH");
-  return path;
+  return {path, SocketOrigin::kFlag};
 }
 
 std::chrono::milliseconds request_timeout(const po::variables_map& vm) {
@@ -147,10 +176,15 @@ int run(int argc, char** argv) {
   if (line.words.empty()) throw UsageError("missing COMMAND");
   const std::string& name = line.words.front();
   const Command* command = find_command(name);
-  if (!command) throw UsageError("unknown command '" + name + "'");
+  if (!command) {
+    std::vector<std::string> names;
+    for (const Command& c : commands()) names.emplace_back(c.name);
+    throw UsageError("unknown command '" + name + "'" + did_you_mean(name, names));
+  }
   const Args args(line.words.begin() + 1, line.words.end());
   if (wants_help(args)) return print_command_usage(std::cout, command->usage), 0;
-  Context ctx{socket_path(vm), request_timeout(vm), std::cout};
+  const Socket socket = socket_path(vm);
+  Context ctx{socket.path, socket.origin, request_timeout(vm), std::cout};
   try {
     return command->run(args, ctx);
   } catch (const UsageError& e) {
@@ -175,8 +209,11 @@ int main(int argc, char** argv) {
       print_command_usage(std::cerr, e.usage());
     }
     return 2;
-  } catch (
-      const std::exception& e) {  // Failure, and anything unexpected: the operation did not happen
+  } catch (const Failure& e) {
+    std::cerr << "p11sign: " << e.what() << '\n';
+    if (!e.hint().empty()) std::cerr << "p11sign: " << e.hint() << '\n';
+    return 1;
+  } catch (const std::exception& e) {  // anything unexpected: the operation did not happen
     std::cerr << "p11sign: " << e.what() << '\n';
     return 1;
   }

@@ -1,6 +1,7 @@
 // The client's read and sign commands, run as the real binary against a fake daemon: what goes over
 // the socket, what is printed, and the exit status.
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <gmock/gmock.h>
@@ -84,14 +85,38 @@ TEST_F(P11signTest, SocketFallsBackToTheSystemDaemonsPath) {
   const RunResult r = run_p11sign({"keys"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(r.err, HasSubstr("p11sign: cannot connect to " + fallback + ":"));
+  // The service may not run, or the user meant another daemon.
+  EXPECT_THAT(r.err, HasSubstr("\np11sign: is the service running (`systemctl status p11signd`)? "
+                               "For another daemon, such as `p11signd --dev`, pass --socket PATH "
+                               "or set P11SIGN_SOCKET\n"));
   EXPECT_THAT(daemon_.requests(), IsEmpty());
 }
 
 TEST_F(P11signTest, UnreachableSocketIsAFailure) {
-  const RunResult r = run_p11sign({"--socket", daemon_.dir() + "/nothing.sock", "keys"});
+  const std::string nothing = daemon_.dir() + "/nothing.sock";
+  RunResult r = run_p11sign({"--socket", nothing, "keys"});
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_THAT(r.err, HasSubstr("p11sign: cannot connect to " + daemon_.dir() + "/nothing.sock"));
+  EXPECT_THAT(r.err, HasSubstr("p11sign: cannot connect to " + nothing));
+  EXPECT_THAT(r.err, HasSubstr("\np11sign: is a p11signd listening there"));
   EXPECT_THAT(r.out, IsEmpty());
+  r = run_p11sign({"keys"}, with_env("P11SIGN_SOCKET", nothing));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("\np11sign: the path is $P11SIGN_SOCKET's: is a p11signd listening "
+                               "there"));
+}
+
+// A socket the user may not open: the hint is the group, not the path.
+TEST_F(P11signTest, ASocketThatRefusesTheUserNamesTheGroup) {
+  if (::geteuid() == 0) GTEST_SKIP() << "root opens any socket";
+  const std::string locked_dir = daemon_.dir() + "/locked";
+  ASSERT_EQ(::mkdir(locked_dir.c_str(), 0700), 0);
+  ASSERT_EQ(::symlink(daemon_.socket_path().c_str(), (locked_dir + "/p.sock").c_str()), 0);
+  ASSERT_EQ(::chmod(locked_dir.c_str(), 0), 0);
+  const RunResult r = run_p11sign({"--socket", locked_dir + "/p.sock", "keys"});
+  ::chmod(locked_dir.c_str(), 0700);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("Permission denied\np11sign: the socket is for the daemon's client "
+                               "group"));
 }
 
 TEST_F(P11signTest, ADaemonThatDoesNotAnswerInTimeIsAFailure) {
@@ -180,13 +205,19 @@ TEST_F(P11signTest, UnknownFormatIsAUsageErrorAndSendsNothing) {
   EXPECT_THAT(daemon_.requests(), IsEmpty());
 }
 
-TEST_F(P11signTest, MissingCertificateShowsTheDaemonsError) {
-  daemon_.respond(
-      {404, R"({"error":{"code":"not_found","message":"no certificate for key 'demo'"}})"});
+TEST_F(P11signTest, MissingCertificateShowsTheDaemonsErrorAndHowToMakeOne) {
+  daemon_.respond({404, R"({"error":{"code":"certificate_not_found",)"
+                        R"("message":"no certificate is stored beside key 'demo'"}})"});
   const RunResult r = run({"certificate", "demo"});
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_EQ(r.err, "p11sign: 404 not_found: no certificate for key 'demo'\n");
+  EXPECT_EQ(r.err,
+            "p11sign: 404 certificate_not_found: no certificate is stored beside key 'demo'\n"
+            "p11sign: an admin makes a self-signed one with `p11sign certificate demo --self-sign "
+            "--subject \"CN=...\"`, or a request for a CA with `p11sign csr demo --subject "
+            "\"CN=...\"`\n");
   EXPECT_EQ(only_request().target, "/v1/keys/demo/certificate");
+  daemon_.respond({404, R"({"error":{"code":"key_not_found","message":"no key 'demo'"}})"});
+  EXPECT_EQ(run({"certificate", "demo"}).err, "p11sign: 404 key_not_found: no key 'demo'\n");
 }
 
 TEST_F(P11signTest, SignReadsRawBytesFromStdin) {
@@ -310,10 +341,105 @@ TEST_F(P11signTest, SchemeVerifyValidExitsZero) {
   EXPECT_EQ(run({"scheme", "carat", "verify"}, with_stdin("{}")).exit_code, 0);
 }
 
+// Where the JSON goes wrong, by line and column.
 TEST_F(P11signTest, SchemeInputThatIsNotJsonIsNotSent) {
-  const RunResult r = run({"scheme", "mypos", "sign"}, with_stdin("{not json"));
+  const RunResult r = run({"scheme", "mypos", "sign"}, with_stdin("{\"key\": \"k\",\n not json"));
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_EQ(r.err, "p11sign: -: not valid JSON\n");
+  EXPECT_THAT(r.err, HasSubstr("p11sign: standard input: not valid JSON: line 2, column 3: "));
+  const RunResult empty = run({"scheme", "mypos", "sign"});
+  EXPECT_EQ(empty.exit_code, 1);
+  EXPECT_THAT(empty.err, HasSubstr("p11sign: standard input: empty; the scheme's JSON input"));
+  const std::string path = write_file("bad.json", "[1,]");
+  const RunResult file = run({"scheme", "mypos", "sign", "--in", path});
+  EXPECT_THAT(file.err, HasSubstr("p11sign: " + path + ": not valid JSON: line 1, column 4: "));
+  EXPECT_THAT(daemon_.requests(), IsEmpty());
+}
+
+// An action other than sign and verify is checked against the daemon's list before any input is
+// read: a typo is a usage error naming the action, not "not valid JSON" after a silent wait.
+TEST_F(P11signTest, AnUnknownSchemeActionIsNamedAsSuch) {
+  daemon_.respond_with([](const RecordedRequest& req) -> CannedResponse {
+    if (req.target == "/v1/schemes") {
+      return {200, R"({"schemes":[{"name":"amazonpay","actions":{"button-signature":{}}},)"
+                   R"({"name":"mypos","sign":{}}]})"};
+    }
+    return {200, R"({"signature":"AAAA"})"};
+  });
+  RunResult r = run({"scheme", "mypos", "frobnicate"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err,
+              HasSubstr("p11sign: scheme mypos has no action 'frobnicate'; its actions are sign, "
+                        "verify\nusage: p11sign [--socket PATH] scheme SCHEME"));
+  r = run({"scheme", "amazonpay", "button-signatur"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("no action 'button-signatur' (did you mean 'button-signature'?); "
+                               "its actions are sign, verify, button-signature"));
+  r = run({"scheme", "amazon-pay", "button-signature"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("p11sign: the daemon has no scheme 'amazon-pay' (did you mean "
+                               "'amazonpay'?); its schemes are amazonpay, mypos"));
+  for (const RecordedRequest& req : daemon_.requests()) EXPECT_EQ(req.target, "/v1/schemes");
+  r = run({"scheme", "amazonpay", "button-signature"}, with_stdin(R"({"key":"k"})"));
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(daemon_.requests().back().target, "/v1/schemes/amazonpay/button-signature");
+}
+
+// Typed by hand, the command would otherwise wait silently: it says what it reads and how to end.
+TEST_F(P11signTest, ACommandReadingATerminalSaysSo) {
+  daemon_.respond({200, R"({"signature":"AAAA"})"});
+  RunOptions terminal = with_stdin("abc\n\x04");
+  terminal.stdin_terminal = true;
+  RunResult r = run({"sign", "demo"}, terminal);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err,
+            "p11sign: reading the data to sign from standard input (end with Ctrl-D); or pass --in "
+            "FILE\n");
+  EXPECT_EQ(nlohmann::json::parse(only_request().body)["data"], "YWJjCg==");
+  terminal.stdin_data = "{}\n\x04";
+  r = run({"scheme", "mypos", "sign"}, terminal);
+  EXPECT_THAT(r.err, HasSubstr("p11sign: reading the JSON input from standard input"));
+  // From a pipe or a file: nothing to say.
+  r = run({"sign", "demo"}, with_stdin("abc"));
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_THAT(r.err, IsEmpty());
+}
+
+TEST_F(P11signTest, GlobalOptionsMayFollowTheCommand) {
+  daemon_.respond({200, R"({"signature":"AAAA"})"});
+  const std::string socket = daemon_.socket_path();
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+           {"keys", "--socket", socket},
+           {"sign", "demo", "--socket=" + socket, "--alg", "RSA-PSS-SHA256"},
+           {"--timeout", "5", "sign", "--socket", socket, "demo"}}) {
+    const RunResult r = run_p11sign(args, with_stdin("x"));
+    EXPECT_EQ(r.exit_code, 0) << ::testing::PrintToString(args) << r.err;
+  }
+  EXPECT_THAT(daemon_.requests(), SizeIs(3));
+  RunResult r = run_p11sign({"keys", "--socket"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("'--socket' is missing"));
+  r = run_p11sign({"keys", "--socket", ""});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("p11sign: --socket needs a PATH"));
+  r = run({"health", "--timeout", "0"});
+  EXPECT_EQ(r.exit_code, 2);
+  r = run({"--timeout", "5", "health", "--timeout=9"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("'--timeout' cannot be specified more than once"));
+  EXPECT_THAT(daemon_.requests(), SizeIs(3));
+}
+
+// The daemon would refuse these too, but only after the input was read and a request made.
+TEST_F(P11signTest, ABadAlgorithmIsAUsageErrorBeforeAnyRequest) {
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+           {"sign", "demo", "--alg", "RSA-PSS"},
+           {"verify", "demo", "--signature", "c2ln", "--alg", "rsa-sha256"},
+           {"bench", "demo", "--alg", "ES256"}}) {
+    const RunResult r = run(args, with_stdin("x"));
+    EXPECT_EQ(r.exit_code, 2) << ::testing::PrintToString(args);
+    EXPECT_THAT(r.err, HasSubstr("p11sign: --alg: RSA-SHA256 or RSA-PSS-SHA256, not '"));
+    EXPECT_THAT(r.err, HasSubstr("usage: p11sign [--socket PATH] " + args[0]));
+  }
   EXPECT_THAT(daemon_.requests(), IsEmpty());
 }
 
@@ -337,6 +463,18 @@ TEST_F(P11signTest, UsageErrors) {
     EXPECT_EQ(r.exit_code, 2) << ::testing::PrintToString(args);
     EXPECT_THAT(r.err, HasSubstr("usage: p11sign")) << ::testing::PrintToString(args);
   }
+  EXPECT_THAT(daemon_.requests(), IsEmpty());
+}
+
+TEST_F(P11signTest, AMisspeltCommandOrOptionGetsTheNearest) {
+  RunResult r = run({"key"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("p11sign: unknown command 'key' (did you mean 'keys'?)\n"));
+  r = run({"verify", "demo", "--sigature", "c2ln"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("'--sigature' (did you mean '--signature'?)\n"));
+  r = run({"frobnicate"});
+  EXPECT_THAT(r.err, HasSubstr("p11sign: unknown command 'frobnicate'\n"));
   EXPECT_THAT(daemon_.requests(), IsEmpty());
 }
 

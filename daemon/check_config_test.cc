@@ -44,6 +44,28 @@ TEST(CheckConfig, ListsEveryProblemOnItsOwnLine) {
   EXPECT_EQ(lines, 5) << r.output;
 }
 
+// The lines name the file and line, so that an editor can jump there; a section pasted twice is
+// one line, not one per option.
+TEST(CheckConfig, NamesTheFileAndLineAndSuggests) {
+  testing::TempDir dir;
+  const std::string conf = dir.file("p11signd.conf");
+  const std::string key = "[key.shop]\nlabel = shop\nallow-uids = 0\nschemes = raw\n";
+  std::ofstream(conf) << "[token]\nuri = pkcs11:token=t\npin-file = " + conf + "\n" + key +
+                             "allow-group = 0\n" + key;
+  Outcome r = run_p11signd("--check-config --config " + conf);
+  EXPECT_EQ(r.exit_code, kExitConfig) << r.output;
+  EXPECT_EQ(
+      r.output,
+      "p11signd: " + conf +
+          ":4: [key.shop]: the section is written twice, on lines 4 and 9; write each section "
+          "once (merge them)\n"
+          "p11signd: " +
+          conf +
+          ":8: [key.shop]: unknown option 'allow-group' (did you mean 'allow-groups'?); "
+          "[key.shop] takes label, id, allow-uids, allow-groups, schemes, allow-extractable "
+          "and SCHEME.SETTING\n");
+}
+
 TEST(CheckConfig, MissingFileAndBadFlags) {
   EXPECT_EQ(run_p11signd("--check-config --config /nonexistent.conf").exit_code, kExitConfig);
   EXPECT_EQ(run_p11signd("--no-such-flag").exit_code, kExitUsage);

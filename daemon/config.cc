@@ -1,6 +1,8 @@
 #include "daemon/config.h"
 
+#include "common/nearest_name.h"
 #include "common/option_errors.h"
+#include "daemon/config_lines.h"
 
 #include <grp.h>
 #include <pwd.h>
@@ -19,10 +21,30 @@ namespace {
 
 namespace po = boost::program_options;
 
-// Scheme setting prefixes a [key.NAME] section may carry (interface.md); the scheme registry checks
-// values.
-const std::set<std::string> kSchemeSettingPrefixes = {"mypos",     "swifood", "carat",    "jws",
-                                                      "amazonpay", "alipay",  "wechatpay"};
+// The options of each section, for "did you mean" and the list of valid ones; a test holds them
+// to the handlers below and to docs/configuration.md.
+const std::vector<std::string> kDaemonOptions = {"socket",
+                                                 "socket-mode",
+                                                 "socket-group",
+                                                 "workers",
+                                                 "spin-us",
+                                                 "queue-limit",
+                                                 "max-request-bytes",
+                                                 "request-timeout-ms",
+                                                 "read-timeout-ms",
+                                                 "idle-timeout-ms",
+                                                 "max-connections",
+                                                 "audit-log",
+                                                 "admin-uids",
+                                                 "admin-groups",
+                                                 "health-key"};
+const std::vector<std::string> kTokenOptions = {"module", "uri", "pin-file", "pin-credential",
+                                                "max-sessions"};
+// Besides these, a key takes SCHEME.SETTING options, which the scheme registry checks.
+const std::vector<std::string> kKeyOptions = {"label",        "id",      "allow-uids",
+                                              "allow-groups", "schemes", "allow-extractable"};
+const std::vector<std::string> kPeerOptions = {"scheme", "certificate", "public-key"};
+const std::vector<std::string> kSections = {"daemon", "token", "key", "peer"};
 
 std::vector<std::string> split_list(const std::string& value) {
   std::vector<std::string> out;
@@ -75,7 +97,21 @@ class Validator {
   explicit Validator(std::vector<std::string>& problems) : problems_(problems) {}
 
   void problem(const std::string& where, const std::string& what) {
-    problems_.push_back(where + ": " + what);
+    problems_.push_back(location_ + where + ": " + what);
+  }
+
+  // For a problem that every option of a section would raise: the first one reports it.
+  void problem_once(const std::string& where, const std::string& what) {
+    if (said_.insert(where + what).second) problem(where, what);
+  }
+
+  // Where the next problems are: "PATH:LINE: ", or "" when the line is not known.
+  void at(std::string location) { location_ = std::move(location); }
+
+  void unknown_option(const std::string& section, const std::string& opt,
+                      const std::vector<std::string>& known, const std::string& also = "") {
+    problem(section, "unknown option '" + opt + "'" + did_you_mean(opt, known) + "; " + section +
+                         " takes " + comma_list(known) + also);
   }
 
   template <typename T>
@@ -130,6 +166,8 @@ class Validator {
 
  private:
   std::vector<std::string>& problems_;
+  std::string location_;
+  std::set<std::string> said_;
 };
 
 void apply_daemon(Validator& v, const std::string& opt, const std::string& val, DaemonSettings& d) {
@@ -172,7 +210,7 @@ void apply_daemon(Validator& v, const std::string& opt, const std::string& val, 
   } else if (opt == "health-key") {
     d.health_key = val;
   } else {
-    v.problem("[daemon]", "unknown option '" + opt + "'");
+    v.unknown_option("[daemon]", opt, kDaemonOptions);
   }
 }
 
@@ -190,7 +228,7 @@ void apply_token(Validator& v, const std::string& opt, const std::string& val, T
   } else if (opt == "max-sessions") {
     v.number(where, val, t.max_sessions, 0, 1024);
   } else {
-    v.problem("[token]", "unknown option '" + opt + "'");
+    v.unknown_option("[token]", opt, kTokenOptions);
   }
 }
 
@@ -213,11 +251,10 @@ void apply_key(Validator& v, const std::string& opt, const std::string& val, Key
     k.schemes = split_list(val);
   } else if (opt == "allow-extractable") {
     v.boolean(where, val, k.spec.allow_extractable);
-  } else if (auto dot = opt.find('.');
-             dot != std::string::npos && kSchemeSettingPrefixes.count(opt.substr(0, dot))) {
-    k.settings[opt] = val;
+  } else if (opt.find('.') != std::string::npos) {
+    k.settings[opt] = val;  // SCHEME.SETTING: the scheme registry knows the names and checks them
   } else {
-    v.problem("[key." + k.spec.name + "]", "unknown option '" + opt + "'");
+    v.unknown_option("[key." + k.spec.name + "]", opt, kKeyOptions, " and SCHEME.SETTING");
   }
 }
 
@@ -229,7 +266,7 @@ void apply_peer(Validator& v, const std::string& opt, const std::string& val, Pe
   } else if (opt == "public-key") {
     p.public_key = val;
   } else {
-    v.problem("[peer." + p.name + "]", "unknown option '" + opt + "'");
+    v.unknown_option("[peer." + p.name + "]", opt, kPeerOptions);
   }
 }
 
@@ -243,6 +280,8 @@ void apply(Validator& v, const std::string& full, const std::string& val, Config
     apply_daemon(v, rest, val, c.daemon);
   } else if (section == "token") {
     apply_token(v, rest, val, c.token);
+  } else if ((section == "key" || section == "peer") && rest.find('.') == std::string::npos) {
+    v.problem_once("[" + section + "]", "needs a name: [" + section + ".NAME]");
   } else if (section == "key" || section == "peer") {
     const auto dot2 = rest.find('.');
     const std::string name = rest.substr(0, dot2);
@@ -257,55 +296,41 @@ void apply(Validator& v, const std::string& full, const std::string& val, Config
       apply_peer(v, opt, val, p);
     }
   } else {
-    v.problem("[" + section + "]", "unknown section");
+    // Reported once, not for each of its options; named as written, up to the option.
+    v.problem_once("[" + full.substr(0, full.rfind('.')) + "]",
+                   "unknown section" + did_you_mean(section, kSections) +
+                       "; the sections are [daemon], [token], [key.NAME] and [peer.NAME]");
   }
 }
 
 void check_sections(Validator& v, Config& c) {
   for (auto& [name, k] : c.keys) {
     const std::string where = "[key." + name + "]";
+    v.at(c.location("key." + name));
     if (!valid_name(name)) v.problem(where, "the name may only hold letters, digits, '-' and '_'");
     if (k.spec.label.empty() && k.spec.id_hex.empty()) v.problem(where, "needs label or id");
   }
   for (auto& [name, p] : c.peers) {
     const std::string where = "[peer." + name + "]";
+    v.at(c.location("peer." + name));
     if (!valid_name(name)) v.problem(where, "the name may only hold letters, digits, '-' and '_'");
     if (p.scheme.empty()) v.problem(where, "needs scheme");
     if (p.certificate.empty() == p.public_key.empty()) {
       v.problem(where, "needs exactly one of certificate or public-key");
     }
   }
+  v.at(c.location("token"));
   if (c.token.uri.empty()) v.problem("[token] uri", "missing");
   if (c.token.pin_file.empty() == c.token.pin_credential.empty()) {
     v.problem("[token]", "needs exactly one of pin-file or pin-credential");
   }
+  v.at(c.location("daemon.health-key"));
   if (!c.daemon.health_key.empty() && !c.keys.count(c.daemon.health_key)) {
     v.problem("[daemon] health-key", "no [key." + c.daemon.health_key + "] section");
   }
 }
 
 bool readable(const std::string& path) { return access(path.c_str(), R_OK) == 0; }
-
-// A line as Boost's config parser sees it: cut at the first '#', blanks trimmed at both ends.
-std::string as_boost_reads(const std::string& line) {
-  constexpr const char* kBlanks = " \t\r\n";
-  const std::string content = line.substr(0, line.find('#'));
-  const auto first = content.find_first_not_of(kBlanks);
-  if (first == std::string::npos) return "";
-  return content.substr(first, content.find_last_not_of(kBlanks) - first + 1);
-}
-
-// Number of the first line that Boost reads as exactly bad_line; 0 if none does. Boost reports
-// the line's content only, and the same text may be part of an earlier, valid line.
-std::size_t line_number_of(const std::string& text, const std::string& bad_line) {
-  std::istringstream lines(text);
-  std::size_t number = 0;
-  for (std::string line; std::getline(lines, line);) {
-    ++number;
-    if (as_boost_reads(line) == bad_line) return number;
-  }
-  return 0;
-}
 
 // The line Boost could not read, by its number in the text, shortened for the log.
 std::string syntax_problem(const std::string& text, const std::string& bad_line) {
@@ -317,7 +342,50 @@ std::string syntax_problem(const std::string& text, const std::string& bad_line)
   return where + " '" + shown + "' is not 'name = value', a [section] or a # comment";
 }
 
+// Each section and option by its first line.
+void remember_lines(const ConfigLayout& layout, std::map<std::string, std::size_t>& lines) {
+  for (const ConfigLine& s : layout.sections) lines.emplace(s.section, s.number);
+  for (const ConfigLine& o : layout.options) lines.emplace(o.key(), o.number);
+}
+
+// A section written twice (often a block pasted again at the end) is one problem naming its lines,
+// not one "set more than once" per option. Returns the names of such sections.
+std::set<std::string> report_repeated_sections(Validator& v, const ConfigLayout& layout,
+                                               const std::string& path) {
+  std::map<std::string, std::vector<std::size_t>> numbers;
+  for (const ConfigLine& s : layout.sections) numbers[s.section].push_back(s.number);
+  std::set<std::string> repeated;
+  for (const auto& [section, lines] : numbers) {
+    if (lines.size() < 2) continue;
+    repeated.insert(section);
+    v.at(line_prefix(path, lines.front()));
+    v.problem(
+        "[" + section + "]",
+        "the section is written " +
+            (lines.size() == 2 ? std::string("twice") : std::to_string(lines.size()) + " times") +
+            ", on lines " + numbers_list(lines) + "; write each section once (merge them)");
+  }
+  return repeated;
+}
+
+// "[token] uri", or the option as Boost named it when its line is not known.
+std::string option_name(const ConfigLine& line) {
+  if (line.number == 0) return line.option;
+  return line.section.empty() ? line.option : "[" + line.section + "] " + line.option;
+}
+
+std::string more_than_once(const Config& c, const ConfigLine& line) {
+  const auto first = c.lines.find(line.key());
+  if (line.number == 0 || first == c.lines.end()) return "set more than once";
+  return "set more than once (first on line " + std::to_string(first->second) + ")";
+}
+
 }  // namespace
+
+std::string Config::location(const std::string& name) const {
+  const auto it = lines.find(name);
+  return it == lines.end() ? "" : line_prefix(path, it->second);
+}
 
 std::vector<KeySpec> Config::key_specs() const {
   std::vector<KeySpec> out;
@@ -346,14 +414,24 @@ ConfigResult parse_config_text(const std::string& text, const std::string& path)
               holds_option_placeholder(text) ? "not readable as INI" : e.what());
     return result;
   }
+  const ConfigLayout layout = scan_config_lines(text);
+  remember_lines(layout, result.config.lines);
+  const std::set<std::string> repeated = report_repeated_sections(v, layout, path);
   std::set<std::string> seen;
-  for (const auto& opt : parsed.options) {
-    const std::string value = opt.value.empty() ? "" : opt.value.front();
+  for (std::size_t i = 0; i < parsed.options.size(); ++i) {
+    const po::option& opt = parsed.options[i];
+    // The scan reads the lines Boost read, in its order; should they ever disagree, the messages
+    // go without a line number rather than with a wrong one.
+    const bool located = i < layout.options.size() && layout.options[i].key() == opt.string_key;
+    const ConfigLine line = located ? layout.options[i] : ConfigLine{"", opt.string_key, 0};
+    v.at(line_prefix(path, line.number));
     if (!seen.insert(opt.string_key).second) {
-      v.problem(opt.string_key, "set more than once");
+      // Within a section written twice, that section's own problem says it all.
+      if (!repeated.count(line.section))
+        v.problem(option_name(line), more_than_once(result.config, line));
       continue;
     }
-    apply(v, opt.string_key, value, result.config);
+    apply(v, opt.string_key, opt.value.empty() ? "" : opt.value.front(), result.config);
   }
   check_sections(v, result.config);
   return result;
@@ -362,12 +440,14 @@ ConfigResult parse_config_text(const std::string& text, const std::string& path)
 std::vector<std::string> check_referenced_files(const Config& c) {
   std::vector<std::string> problems;
   if (!c.token.pin_file.empty() && !readable(c.token.pin_file)) {
-    problems.push_back("[token] pin-file: cannot read " + c.token.pin_file);
+    problems.push_back(c.location("token.pin-file") + "[token] pin-file: cannot read " +
+                       c.token.pin_file);
   }
   if (!c.token.pin_credential.empty()) {
     const char* dir = std::getenv("CREDENTIALS_DIRECTORY");
     if (!dir || !readable(std::string(dir) + "/" + c.token.pin_credential)) {
-      problems.push_back("[token] pin-credential: no readable $CREDENTIALS_DIRECTORY/" +
+      problems.push_back(c.location("token.pin-credential") +
+                         "[token] pin-credential: no readable $CREDENTIALS_DIRECTORY/" +
                          c.token.pin_credential);
     }
   }
@@ -376,14 +456,14 @@ std::vector<std::string> check_referenced_files(const Config& c) {
     const auto slash = audit.find_last_of('/');
     const std::string dir = slash == std::string::npos ? "." : audit.substr(0, slash + 1);
     if (access(audit.c_str(), F_OK) == 0 || access(dir.c_str(), W_OK) != 0) {
-      problems.push_back("[daemon] audit-log: cannot write " + audit +
-                         " (signing would be refused: the audit trail fails closed)");
+      problems.push_back(c.location("daemon.audit-log") + "[daemon] audit-log: cannot write " +
+                         audit + " (signing would be refused: the audit trail fails closed)");
     }
   }
   for (const auto& [name, p] : c.peers) {
     const std::string& file = p.certificate.empty() ? p.public_key : p.certificate;
     if (!file.empty() && !readable(file)) {
-      problems.push_back("[peer." + name + "]: cannot read " + file);
+      problems.push_back(c.location("peer." + name) + "[peer." + name + "]: cannot read " + file);
     }
   }
   return problems;

@@ -1,7 +1,7 @@
 #pragma once
-// The daemon's configuration: the INI file of interface.md, read with Boost.Program_options and
-// then validated by hand so that every problem is reported at once (one line each), not only the
-// first.
+// The daemon's configuration: the INI file of docs/configuration.md, read with
+// Boost.Program_options and then validated by hand so that every problem is reported at once (one
+// line each), not only the first.
 
 #include <sys/types.h>
 
@@ -27,8 +27,9 @@ struct DaemonSettings {
   std::chrono::microseconds spin{50};
   std::size_t max_request_bytes = 65536;
   std::chrono::milliseconds request_timeout{5000};
-  // Added where interface.md is silent: how long a client may take to send one request (408 after),
-  // how long an idle keep-alive connection is kept, and how many connections are served at once.
+  // Added to the original set of options: how long a client may take to send one request (408
+  // after), how long an idle keep-alive connection is kept, and how many connections are served at
+  // once.
   std::chrono::milliseconds read_timeout{10000};
   std::chrono::milliseconds idle_timeout{60000};
   unsigned max_connections = 1024;
@@ -69,8 +70,13 @@ struct Config {
   TokenSettings token;
   std::map<std::string, KeyConfig> keys;  // by API name, sorted
   std::map<std::string, PeerConfig> peers;
+  // Where the file set each section and option ("key.shop", "key.shop.schemes") for the first
+  // time, so that later checks can name the line.
+  std::map<std::string, std::size_t> lines;
 
   std::vector<KeySpec> key_specs() const;
+  // "PATH:LINE: " for a section or option the file set; "" for one it did not.
+  std::string location(const std::string& name) const;
 };
 
 struct ConfigResult {

@@ -100,8 +100,8 @@ TEST(Config, ALineHoldingBoostsPlaceholderIsReportedNotLoopedOn) {
       << r.problems[0];
 }
 
-// A file with only what is required gets interface.md's values (its example block), and those this
-// daemon adds where interface.md is silent (docs/api.md's table of added options).
+// A file with only what is required gets the defaults of docs/configuration.md, those of the
+// added options included (docs/api.md's table).
 TEST(Config, DefaultsAreThoseOfTheInterface) {
   auto r = parse_config_text(
       "[token]\nuri = pkcs11:token=payments\npin-file = /etc/p11signd/pin\n"
@@ -221,6 +221,118 @@ TEST(Config, SocketGroupNamesExactlyOneGroup) {
   }
 }
 
+TEST(Config, UnknownOptionSuggestsTheNearestAndListsTheValidOnes) {
+  auto r = parse_config_text(
+      "[token]\nuri = pkcs11:token=x\npin-file = /p\n[key.k]\nlabel = k\nallow-group = www-data\n"
+      "[daemon]\nworker = 2\n[peer.p]\nscheme = mypos\ncert = /c.pem\n");
+  ASSERT_EQ(r.problems.size(), 4u) << r.problems.front();
+  EXPECT_EQ(r.problems[0],
+            "line 6: [key.k]: unknown option 'allow-group' (did you mean 'allow-groups'?); [key.k] "
+            "takes label, id, allow-uids, allow-groups, schemes, allow-extractable and "
+            "SCHEME.SETTING");
+  EXPECT_EQ(r.problems[1].substr(0, 70),
+            "line 8: [daemon]: unknown option 'worker' (did you mean 'workers'?); [");
+  EXPECT_NE(r.problems[1].find("takes socket, socket-mode, socket-group, workers,"), std::string::npos);
+  EXPECT_EQ(r.problems[2],
+            "line 11: [peer.p]: unknown option 'cert'; [peer.p] takes scheme, certificate, "
+            "public-key");
+  EXPECT_EQ(r.problems[3], "line 9: [peer.p]: needs exactly one of certificate or public-key");
+}
+
+TEST(Config, AnUnknownSectionIsOneProblemWithASuggestion) {
+  auto r = parse_config_text("[keys.shop]\nlabel = shop\nallow-uids = 0\n[daemon]\n", "/e/p.conf");
+  std::vector<std::string> about_section;
+  for (const auto& p : r.problems) {
+    if (p.find("unknown section") != std::string::npos) about_section.push_back(p);
+  }
+  EXPECT_EQ(about_section,
+            std::vector<std::string>{"/e/p.conf:2: [keys.shop]: unknown section (did you mean "
+                                     "'key'?); the sections are [daemon], [token], [key.NAME] "
+                                     "and [peer.NAME]"});
+  auto unnamed = parse_config_text("[key]\nlabel = shop\nallow-uids = 0\n");
+  ASSERT_FALSE(unnamed.ok());
+  EXPECT_EQ(unnamed.problems.front(), "line 2: [key]: needs a name: [key.NAME]");
+}
+
+// Every problem found in the file names its line: the option's, or the section's when the problem
+// is about the whole section.
+TEST(Config, ProblemsCarryTheFilesLineNumber) {
+  auto r = parse_config_text(
+      "# payments\n[daemon]\nworkers = many\n\n[token]\nuri = pkcs11:token=x\n"
+      "pin-file = /nonexistent/pin\n[key.a]\nallow-uids = 0\n",
+      "/etc/p11signd/p11signd.conf");
+  ASSERT_EQ(r.problems.size(), 2u);
+  EXPECT_EQ(r.problems[0].substr(0, 49), "/etc/p11signd/p11signd.conf:3: [daemon] workers: ");
+  EXPECT_EQ(r.problems[1], "/etc/p11signd/p11signd.conf:8: [key.a]: needs label or id");
+  EXPECT_EQ(check_referenced_files(r.config),
+            std::vector<std::string>{
+                "/etc/p11signd/p11signd.conf:7: [token] pin-file: cannot read /nonexistent/pin"});
+}
+
+// A block pasted in a second time is one problem naming both places, not one per option.
+TEST(Config, ASectionWrittenTwiceIsOneProblemNamingBothLines) {
+  const std::string twice = std::string(kGood) +
+                            "\n[key.mypos-store1]\nlabel = mypos-store1\n"
+                            "allow-uids = 33, 0\nallow-groups = root\nschemes = mypos raw\n"
+                            "mypos.sid = 000000000000010\n";
+  auto r = parse_config_text(twice);
+  EXPECT_EQ(r.problems, std::vector<std::string>{
+                            "line 18: [key.mypos-store1]: the section is written twice, on lines "
+                            "18 and 29; write each section once (merge them)"});
+  auto thrice = parse_config_text("[daemon]\nworkers = 1\n[daemon]\n[daemon]\nworkers = 2\n");
+  EXPECT_EQ(thrice.problems.front(),
+            "line 1: [daemon]: the section is written 3 times, on lines 1, 3 and 4; write each "
+            "section once (merge them)");
+}
+
+// What the messages list is what the parser takes and what docs/configuration.md documents.
+std::vector<std::string> options_listed_for(const std::string& section) {
+  const auto r = parse_config_text(section + "\nno-such-option-here = 1\n");
+  const std::string& message = r.problems.at(0);
+  const std::string takes = " takes ";
+  std::string list = message.substr(message.find(takes) + takes.size());
+  std::vector<std::string> out;
+  for (std::size_t at = 0; at < list.size();) {
+    std::size_t end = std::min(list.find(", ", at), list.find(" and ", at));
+    if (end == std::string::npos) end = list.size();
+    out.push_back(list.substr(at, end - at));
+    at = end == list.size() ? end : list.find(' ', end + 1) + 1;
+  }
+  return out;
+}
+
+std::set<std::string> documented_options(const std::string& section) {
+  std::ifstream in(std::string(P11SIGND_DOCS_DIR) + "/configuration.md");
+  std::set<std::string> out;
+  const std::regex row("^\\| `([a-z-]+|SCHEME\\.SETTING)` \\|");
+  bool inside = false;  // the section's first table (a key's scheme settings have their own)
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("## ", 0) == 0) inside = line == "## " + section;
+    if (inside && !out.empty() && line.rfind("|", 0) != 0) break;
+    std::smatch m;
+    if (inside && std::regex_search(line, m, row)) out.insert(m[1]);
+  }
+  return out;
+}
+
+TEST(Config, EveryListedOptionIsTakenAndDocumented) {
+  for (const std::string section : {"[daemon]", "[token]", "[key.NAME]", "[peer.NAME]"}) {
+    const std::string header = section == "[key.NAME]"    ? "[key.k]"
+                               : section == "[peer.NAME]" ? "[peer.p]"
+                                                          : section;
+    const auto listed = options_listed_for(header);
+    EXPECT_GE(listed.size(), 3u) << section;
+    for (const auto& option : listed) {
+      if (option == "SCHEME.SETTING") continue;
+      for (const auto& p : parse_config_text(header + "\n" + option + " = 1\n").problems) {
+        EXPECT_EQ(p.find("unknown option"), std::string::npos) << option << ": " << p;
+      }
+    }
+    EXPECT_EQ(std::set<std::string>(listed.begin(), listed.end()), documented_options(section))
+        << section;
+  }
+}
+
 TEST(Config, MissingFileIsAProblemNotAnException) {
   auto r = load_config("/nonexistent/p11signd.conf");
   ASSERT_EQ(r.problems.size(), 1u);
@@ -245,10 +357,10 @@ TEST(Config, UnwritableAuditLogIsReported) {
   EXPECT_NE(problems[0].find("audit-log"), std::string::npos);
 }
 
-TEST(Config, DuplicateOptionIsReported) {
+TEST(Config, DuplicateOptionIsReportedWithBothLines) {
   auto r = parse_config_text("[token]\nuri = pkcs11:token=x\nuri = pkcs11:token=y\npin-file=/p\n");
-  ASSERT_FALSE(r.ok());
-  EXPECT_NE(r.problems[0].find("more than once"), std::string::npos);
+  EXPECT_EQ(r.problems,
+            std::vector<std::string>{"line 3: [token] uri: set more than once (first on line 2)"});
 }
 
 #if P11SIGND_HAVE_SCHEMES
@@ -264,12 +376,48 @@ TEST(ConfigSchemes, MisspelledSettingNamesKeySettingAndTheKnownOnes) {
   EXPECT_EQ(scheme_problems("[key.shop]\nlabel = shop\nschemes = mypos\nmypos.sid = 1\n"
                             "mypos.wallet_number = 61938166610\n"),
             std::vector<std::string>{
-                "[key.shop] mypos.wallet_number: not a setting of scheme mypos (its settings: "
-                "mypos.sid, mypos.wallet-number, mypos.key-index)"});
+                "line 8: [key.shop] mypos.wallet_number: not a setting of scheme mypos; did you "
+                "mean 'mypos.wallet-number'? (its settings: mypos.sid, mypos.wallet-number, "
+                "mypos.key-index)"});
   // Also when the key does not (yet) list the scheme: a misspelling is never meant.
   EXPECT_EQ(scheme_problems("[key.shop]\nlabel = shop\nschemes = raw\njws.key-id = a\n"),
             std::vector<std::string>{
-                "[key.shop] jws.key-id: not a setting of scheme jws (its settings: jws.kid)"});
+                "line 7: [key.shop] jws.key-id: not a setting of scheme jws; did you mean "
+                "'jws.kid'? (its settings: jws.kid)"});
+}
+
+// The names come from the scheme registry: the nearest is suggested, and all are listed.
+TEST(ConfigSchemes, UnknownSchemeSuggestsTheNearestAndListsThemAll) {
+  const std::string all =
+      "; the schemes are alipay, amazonpay, carat, jws, mypos, raw, swifood, "
+      "wechatpay";
+  EXPECT_EQ(scheme_problems("[key.shop]\nlabel = shop\nschemes = raw, amazon-pay\n"),
+            std::vector<std::string>{"line 6: [key.shop] schemes: unknown scheme 'amazon-pay' "
+                                     "(did you mean 'amazonpay'?)" +
+                                     all});
+  EXPECT_EQ(scheme_problems("[key.shop]\nlabel = shop\nschemes = paypal\n"),
+            std::vector<std::string>{"line 6: [key.shop] schemes: unknown scheme 'paypal'" + all});
+  auto r = parse_config_text(
+      "[token]\nuri = pkcs11:token=x\npin-file = /p\n[peer.p]\nscheme = my-pos\n"
+      "public-key = /p.pem\n",
+      "/etc/p.conf");
+  ASSERT_TRUE(r.ok()) << r.problems.front();
+  const auto problems = make_scheme_routes()->check(r.config).problems;
+  ASSERT_FALSE(problems.empty());
+  EXPECT_EQ(
+      problems.front(),
+      "/etc/p.conf:5: [peer.p] scheme: unknown scheme 'my-pos' (did you mean 'mypos'?)" + all);
+}
+
+// A setting under a name that is no scheme: the nearest of all schemes' settings is suggested.
+TEST(ConfigSchemes, SettingOfNoSchemeSuggestsTheNearestSetting) {
+  EXPECT_EQ(scheme_problems("[key.shop]\nlabel = shop\nschemes = amazonpay\n"
+                            "amazonpay.public-key-id = K\namazonpay.region = eu\n"
+                            "amazon-pay.algorithm = AMZN-PAY-RSASSA-PSS-V2\n"),
+            std::vector<std::string>{
+                "line 9: [key.shop] amazon-pay.algorithm: unknown option (did you mean "
+                "'amazonpay.algorithm'?); a SCHEME.SETTING names one of the schemes: alipay, "
+                "amazonpay, carat, jws, mypos, raw, swifood, wechatpay"});
 }
 
 // The settings the docs list, read from the docs themselves: every one is accepted, and every

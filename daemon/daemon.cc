@@ -119,7 +119,8 @@ int Daemon::run() {
   if (auto interval = notify::watchdog_interval()) arm_watchdog(*interval);
   const std::string where =
       listener->from_systemd ? "the socket systemd passed" : config_.daemon.socket;
-  log("listening on " + where + "; " + summary(config_, pool_.size()));
+  log("listening on " + where + " (pid " + std::to_string(::getpid()) + "); " +
+      summary(config_, pool_.size()));
   notify::ready(summary(config_, pool_.size()));
   set_listening(true);
   if (options_.on_listening) options_.on_listening();

@@ -168,6 +168,10 @@ std::string dev_banner(const DevEnvironment& env, const std::string& sock) {
          "  socket:    " +
          sock +
          "\n"
+         "  pid:       " +
+         std::to_string(::getpid()) + " (kill -HUP " + std::to_string(::getpid()) + " re-reads " +
+         env.config_path.string() +
+         "; Ctrl-C stops)\n"
          "  token:     pkcs11:token=" +
          kDevTokenLabel + " (SoftHSM, PIN in " + (env.dir / "pin").string() +
          ")\n"

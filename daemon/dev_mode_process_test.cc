@@ -1,4 +1,4 @@
-// `p11signd --dev` as interface.md promises it ("Daemon start"), run as the real executable: it
+// `p11signd --dev` as README.md and operations.md describe it, run as the real executable: it
 // prints the socket path and a curl command that really signs, keeps the PIN in DIR/pin with mode
 // 0600, serves an RSA-2048 key named demo, reuses token and key on a second start, and defaults
 // DIR to ./.p11signd-dev.
@@ -111,10 +111,38 @@ class DevModeProcessTest : public ::testing::Test {
   p11signd::testing::ChildProcess daemon_;
 };
 
+// The dev directory's configuration checked without --dev: SoftHSM looks elsewhere and sees no
+// token; the messages say why and what to run instead.
+TEST_F(DevModeProcessTest, CheckingTheDevConfigurationWithoutDevPointsAtSoftHsm2Conf) {
+  start();
+  ASSERT_EQ(daemon_.stop(), kExitOk);
+  const std::string conf = dev_dir() + "/p11signd.conf";
+  const std::string out = shell_output("env -u SOFTHSM2_CONF " + std::string(P11SIGND_BINARY) +
+                                       " --check-config --config " + conf + " 2>&1");
+  EXPECT_NE(out.find("(tokens present: none; SoftHSM reads its token directory from the file "
+                     "SOFTHSM2_CONF names, unset here, so /etc/softhsm/softhsm2.conf"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("run with SOFTHSM2_CONF=" + dev_dir() +
+                     "/softhsm2.conf, or check a --dev "
+                     "directory with p11signd --dev --dev-dir " +
+                     dev_dir() + " --check-config\n"),
+            std::string::npos)
+      << out;
+  const std::string dev = shell_output(std::string(P11SIGND_BINARY) + " --dev --dev-dir " +
+                                       dev_dir() + " --check-config 2>&1");
+  EXPECT_NE(dev.find(" is valid: "), std::string::npos) << dev;
+}
+
 TEST_F(DevModeProcessTest, PrintsTheSocketAndACurlCommandThatSigns) {
   start();
   const std::string banner = read_all(log_path());
   EXPECT_EQ(line_after(banner, "  socket:    "), socket()) << banner;
+  // The process to send SIGHUP to after editing the file.
+  EXPECT_EQ(
+      line_after(banner, "  pid:       ").rfind(std::to_string(daemon_.pid()) + " (kill -HUP ", 0),
+      0u)
+      << banner;
   const std::string curl = line_after(banner, "  curl ");
   ASSERT_FALSE(curl.empty()) << "no curl example in:\n" << banner;
   EXPECT_NE(curl.find(socket()), std::string::npos) << curl;

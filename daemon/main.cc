@@ -6,7 +6,9 @@
 
 #include <boost/program_options.hpp>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <iostream>
 #include <optional>
 #include <variant>
@@ -89,6 +91,19 @@ std::optional<StartFailure> problems_in(const std::vector<std::string>& problems
   return StartFailure{kExitConfig, joined(problems)};
 }
 
+// A configuration that `p11signd --dev` wrote, read without --dev: its token is only found with
+// the softhsm2.conf beside it.
+void print_dev_token_hint(const std::string& config_path) {
+  const auto dir = std::filesystem::absolute(config_path).parent_path();
+  const auto softhsm_conf = dir / "softhsm2.conf";
+  const char* env = std::getenv("SOFTHSM2_CONF");
+  if (!std::filesystem::exists(softhsm_conf) || (env && softhsm_conf == env)) return;
+  std::cerr << "p11signd: " << softhsm_conf.string()
+            << " is beside the configuration: run with SOFTHSM2_CONF=" << softhsm_conf.string()
+            << ", or check a --dev directory with p11signd --dev --dev-dir " << dir.string()
+            << " --check-config\n";
+}
+
 // Loads the configuration, opens the token and serves. The token is closed again by the time this
 // returns, whatever happened.
 Started start(Flags& flags) {
@@ -107,7 +122,9 @@ Started start(Flags& flags) {
   try {
     store = make_keystore(loaded.config);
   } catch (const StoreError& e) {
-    return failed(e.what(), exit_code_for(e));
+    StartFailure failure = failed(e.what(), exit_code_for(e));
+    if (!flags.dev && failure.code == kExitUnavailable) print_dev_token_hint(flags.config);
+    return failure;
   }
   try {
     SchemeCheck checked = check_with_store(loaded.config, *store);

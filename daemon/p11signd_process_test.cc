@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <boost/asio/error.hpp>
@@ -154,10 +155,13 @@ TEST_F(P11signdProcessTest, CheckConfigRefusesAMisspelledSchemeSetting) {
   write_config(key_section("shop") + "mypos.sid = 000000000000010\nmypos.wallet_number = 1\n");
   const Outcome r = check_config();
   EXPECT_EQ(r.exit_code, kExitConfig) << r.output;
-  EXPECT_EQ(
-      r.output,
-      "p11signd: [key.shop] mypos.wallet_number: not a setting of scheme mypos (its settings: "
-      "mypos.sid, mypos.wallet-number, mypos.key-index)\n");
+  const std::string conf = path("p11signd.conf");
+  const std::string rest =
+      ": [key.shop] mypos.wallet_number: not a setting of scheme mypos; did you mean "
+      "'mypos.wallet-number'? (its settings: mypos.sid, mypos.wallet-number, mypos.key-index)\n";
+  EXPECT_TRUE(r.output.starts_with("p11signd: " + conf + ":")) << r.output;
+  EXPECT_TRUE(r.output.ends_with(rest)) << r.output;
+  EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
 }
 #endif
 

@@ -2,8 +2,10 @@
 // only.
 #include <unistd.h>
 
+#include <algorithm>
 #include <set>
 
+#include "common/nearest_name.h"
 #include "daemon/http.h"
 #include "daemon/routes_schemes.h"
 
@@ -17,18 +19,38 @@ namespace {
 
 using Json = SchemeRoutes::Json;
 
-// What both variants check: scheme names on keys, peers naming a known scheme.
-template <typename Known>
-std::vector<std::string> check_names(const Config& config, Known known) {
+// What both variants check: scheme names on keys and peers, and that each key's SCHEME.SETTING
+// names a scheme. A wrong name lists the right ones and suggests the nearest.
+std::vector<std::string> check_names(const Config& config, const std::vector<std::string>& known,
+                                     const std::vector<std::string>& known_settings) {
+  const auto is_known = [&known](const std::string& s) {
+    return std::find(known.begin(), known.end(), s) != known.end();
+  };
+  const auto unknown = [&known](const std::string& s) {
+    return "unknown scheme '" + s + "'" + did_you_mean(s, known) + "; the schemes are " +
+           comma_list(known);
+  };
   std::vector<std::string> problems;
   for (const auto& [name, k] : config.keys) {
+    const std::string section = "key." + name;
     for (const auto& s : k.schemes) {
-      if (!known(s)) problems.push_back("[key." + name + "] schemes: unknown scheme '" + s + "'");
+      if (!is_known(s)) {
+        problems.push_back(config.location(section + ".schemes") + "[" + section +
+                           "] schemes: " + unknown(s));
+      }
+    }
+    for (const auto& [setting, value] : k.settings) {
+      const std::string scheme = setting.substr(0, setting.find('.'));
+      if (is_known(scheme)) continue;
+      problems.push_back(config.location(section + "." + setting) + "[" + section + "] " + setting +
+                         ": unknown option" + did_you_mean(setting, known_settings) +
+                         "; a SCHEME.SETTING names one of the schemes: " + comma_list(known));
     }
   }
   for (const auto& [name, p] : config.peers) {
-    if (!p.scheme.empty() && !known(p.scheme)) {
-      problems.push_back("[peer." + name + "] scheme: unknown scheme '" + p.scheme + "'");
+    if (!p.scheme.empty() && !is_known(p.scheme)) {
+      problems.push_back(config.location("peer." + name + ".scheme") + "[peer." + name +
+                         "] scheme: " + unknown(p.scheme));
     }
   }
   return problems;
@@ -106,18 +128,27 @@ class RegistrySchemeRoutes final : public SchemeRoutes {
   }
 
   SchemeCheck check(const Config& config) const override {
-    auto problems = check_names(config, [this](const std::string& s) { return knows(s); });
+    std::vector<std::string> names, settings;
+    for (const auto* scheme : registry_.list()) {
+      names.push_back(scheme->name());
+      for (auto& setting : scheme->known_settings()) settings.push_back(std::move(setting));
+    }
+    auto problems = check_names(config, names, settings);
     for (const auto& [name, k] : config.keys) {
+      const std::string section = "key." + name;
       // Every setting, whether or not the key lists its scheme: a misspelling is never meant.
-      for (const auto* scheme : registry_.list()) {
-        for (const auto& p : scheme->unknown_settings(k.settings)) {
-          problems.push_back("[key." + name + "] " + p);
+      for (const auto& setting : k.settings) {
+        for (const auto* scheme : registry_.list()) {
+          for (const auto& p : scheme->unknown_settings({setting})) {
+            problems.push_back(config.location(section + "." + setting.first) + "[" + section +
+                               "] " + p);
+          }
         }
       }
       for (const auto& s : k.schemes) {
         if (const auto* scheme = registry_.find(s)) {
           for (const auto& p : scheme->check_settings(k.settings)) {
-            problems.push_back("[key." + name + "] " + p);
+            problems.push_back(setting_location(config, section, p) + "[" + section + "] " + p);
           }
         }
       }
@@ -127,7 +158,7 @@ class RegistrySchemeRoutes final : public SchemeRoutes {
       try {
         loaded->peers.emplace(name, std::pair{p.scheme, load_peer(p)});
       } catch (const std::exception& e) {
-        problems.push_back("[peer." + name + "]: " + e.what());
+        problems.push_back(config.location("peer." + name) + "[peer." + name + "]: " + e.what());
       }
     }
     return {std::move(problems), std::move(loaded)};
@@ -138,6 +169,15 @@ class RegistrySchemeRoutes final : public SchemeRoutes {
   }
 
  private:
+  // A scheme's problem starts with the setting it is about ("mypos.sid: ..."): that setting's
+  // line, or the section's when the setting is missing.
+  static std::string setting_location(const Config& config, const std::string& section,
+                                      const std::string& problem) {
+    const std::string setting = problem.substr(0, problem.find(':'));
+    const std::string at = config.location(section + "." + setting);
+    return at.empty() ? config.location(section) : at;
+  }
+
   static schemes::PeerKey load_peer(const PeerConfig& p) {
     return schemes::PeerKey::from_file(p.certificate.empty() ? p.public_key : p.certificate);
   }
@@ -166,13 +206,12 @@ class RawOnlySchemeRoutes final : public SchemeRoutes {
               const std::optional<Bytes>&) const override {
     throw ApiError(http::status::not_found, "scheme_not_found", "no such scheme");
   }
-  // The names interface.md promises, so that a configuration written for the full build passes here
-  // too.
+  // The names docs/configuration.md promises, so that a configuration written for the full build
+  // passes here too.
   SchemeCheck check(const Config& config) const override {
-    static const std::set<std::string> kPromised = {"raw", "mypos",     "swifood", "carat",
-                                                    "jws", "amazonpay", "alipay",  "wechatpay"};
-    return {check_names(config, [](const std::string& s) { return kPromised.count(s) > 0; }),
-            nullptr};
+    static const std::vector<std::string> kPromised = {
+        "alipay", "amazonpay", "carat", "jws", "mypos", "raw", "swifood", "wechatpay"};
+    return {check_names(config, kPromised, {}), nullptr};
   }
   void set_peers(std::shared_ptr<const LoadedPeers>) override {}
 };

@@ -1,6 +1,7 @@
 #include "pkcs11/token.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <utility>
 
 namespace p11signd::pkcs11 {
@@ -23,6 +24,17 @@ bool is_recoverable(ErrorCategory c) {
 }
 
 namespace {
+
+// SoftHSM seeing no token at all is nearly always SoftHSM looking in another directory: it reads
+// the token directory from the file $SOFTHSM2_CONF names.
+std::string where_softhsm_looks(const std::string& module_path) {
+  if (module_path.find("softhsm") == std::string::npos) return "";
+  const char* conf = std::getenv("SOFTHSM2_CONF");
+  return std::string("; SoftHSM reads its token directory from the file SOFTHSM2_CONF names, ") +
+         (conf && *conf ? std::string("here ") + conf
+                        : "unset here, so /etc/softhsm/softhsm2.conf") +
+         ": point SOFTHSM2_CONF at the softhsm2.conf of the token's directory";
+}
 
 // Returns the one slot whose token matches uri; the error lists what is there when none or several
 // match.
@@ -51,8 +63,9 @@ CK_SLOT_ID select_slot(const Module& module, const TokenUri& uri, TokenDescripti
   }
   if (matches.empty()) {
     throw Error(ErrorCategory::kTokenLost,
-                "no token matches '" + uri.text() + "' in " + module.path() +
-                    " (tokens present: " + (present.empty() ? "none" : present) + ")");
+                "no token matches '" + uri.text() + "' in " + module.path() + " (tokens present: " +
+                    (present.empty() ? "none" + where_softhsm_looks(module.path()) : present) +
+                    ")");
   }
   if (matches.size() > 1) {
     throw Error(ErrorCategory::kBadInput, "'" + uri.text() + "' matches " +

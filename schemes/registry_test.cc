@@ -55,11 +55,13 @@ TEST(SchemeRegistry, UnknownSettingsNameTheKnownOnes) {
                                 {"mypos.key-index", "1"},
                                 {"swifood.appid", "3"}};
   EXPECT_EQ(registry.find("mypos")->unknown_settings(settings),
-            std::vector<std::string>{"mypos.wallet_number: not a setting of scheme mypos (its "
-                                     "settings: mypos.sid, mypos.wallet-number, mypos.key-index)"});
+            std::vector<std::string>{"mypos.wallet_number: not a setting of scheme mypos; did "
+                                     "you mean 'mypos.wallet-number'? (its settings: mypos.sid, "
+                                     "mypos.wallet-number, mypos.key-index)"});
   EXPECT_EQ(registry.find("swifood")->unknown_settings(settings),
-            std::vector<std::string>{"swifood.appid: not a setting of scheme swifood (its "
-                                     "settings: swifood.app-id, swifood.store-key)"});
+            std::vector<std::string>{"swifood.appid: not a setting of scheme swifood; did you "
+                                     "mean 'swifood.app-id'? (its settings: swifood.app-id, "
+                                     "swifood.store-key)"});
   EXPECT_EQ(registry.find("raw")->unknown_settings({{"raw.alg", "x"}}),
             std::vector<std::string>{"raw.alg: not a setting of scheme raw (it has none)"});
   EXPECT_TRUE(registry.find("jws")->unknown_settings(settings).empty());

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "common/nearest_name.h"
+
 namespace p11signd::schemes {
 
 std::vector<std::string> Scheme::check_settings(const KeySettings&) const { return {}; }
@@ -15,7 +17,9 @@ std::vector<std::string> Scheme::unknown_settings(const KeySettings& settings) c
   for (const auto& [setting, value] : settings) {
     if (setting.rfind(prefix, 0) != 0) continue;
     if (std::find(known.begin(), known.end(), setting) != known.end()) continue;
+    const auto nearest = nearest_name(setting, known);
     problems.push_back(setting + ": not a setting of scheme " + name() +
+                       (nearest ? "; did you mean '" + *nearest + "'?" : "") +
                        (list.empty() ? " (it has none)" : " (its settings: " + list + ")"));
   }
   return problems;

@@ -4,12 +4,14 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstring>
 #include <stdexcept>
+#include <utility>
 
 extern char** environ;
 
@@ -18,6 +20,7 @@ namespace {
 
 struct Pipe {
   int fds[2] = {-1, -1};
+  explicit Pipe(int) {}
   Pipe() {
     if (::pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error("pipe2 failed");
   }
@@ -26,6 +29,18 @@ struct Pipe {
       if (fd >= 0) ::close(fd);
     }
   }
+  // fds[0] the terminal the child reads, fds[1] the side that types into it.
+  static Pipe terminal() {
+    Pipe p(0);
+    p.fds[1] = ::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (p.fds[1] < 0 || ::grantpt(p.fds[1]) != 0 || ::unlockpt(p.fds[1]) != 0) {
+      throw std::runtime_error("posix_openpt failed");
+    }
+    p.fds[0] = ::open(::ptsname(p.fds[1]), O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (p.fds[0] < 0) throw std::runtime_error("opening the pseudo-terminal failed");
+    return p;
+  }
+  Pipe(Pipe&& other) noexcept { std::swap(fds, other.fds); }
   void close_end(int i) {
     if (fds[i] >= 0) ::close(fds[i]);
     fds[i] = -1;
@@ -77,21 +92,28 @@ pid_t spawn(std::vector<std::string> argv, std::vector<std::string> env, Pipe& i
 
 // Feeds stdin and drains stdout/stderr together, so that neither side can block the other on a full
 // pipe.
+// A terminal stays open until the child is done: closing it would hang it up and drop what was
+// typed but not yet read.
 bool pump(Pipe& in, Pipe& out, Pipe& err, const std::string& input, RunResult& result,
-          int timeout_ms) {
+          int timeout_ms, bool terminal) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   std::size_t written = 0;
-  if (input.empty()) in.close_end(1);
+  bool typing = !input.empty() || terminal;
+  if (!typing) in.close_end(1);
   while (out.fds[0] >= 0 || err.fds[0] >= 0) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) return false;
-    pollfd fds[3] = {{out.fds[0], POLLIN, 0}, {err.fds[0], POLLIN, 0}, {in.fds[1], POLLOUT, 0}};
+    pollfd fds[3] = {
+        {out.fds[0], POLLIN, 0}, {err.fds[0], POLLIN, 0}, {typing ? in.fds[1] : -1, POLLOUT, 0}};
     if (::poll(fds, 3, static_cast<int>(left.count())) < 0) continue;
     if (fds[2].revents & (POLLOUT | POLLERR | POLLHUP)) {
       const ssize_t n = ::write(in.fds[1], input.data() + written, input.size() - written);
       if (n > 0) written += static_cast<std::size_t>(n);
-      if (n < 0 || written == input.size()) in.close_end(1);
+      if (n < 0 || written == input.size()) {
+        typing = false;
+        if (!terminal) in.close_end(1);
+      }
     }
     for (int i = 0; i < 2; ++i) {
       if (!(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
@@ -111,7 +133,8 @@ bool pump(Pipe& in, Pipe& out, Pipe& err, const std::string& input, RunResult& r
 
 RunResult run_p11sign(const std::vector<std::string>& args, const RunOptions& options) {
   ::signal(SIGPIPE, SIG_IGN);  // a child that exits before reading its stdin must not kill the test
-  Pipe in, out, err;
+  Pipe in = options.stdin_terminal ? Pipe::terminal() : Pipe();
+  Pipe out, err;
   std::vector<std::string> argv{"p11sign"};
   argv.insert(argv.end(), args.begin(), args.end());
   const pid_t pid = spawn(argv, child_environment(options.env), in, out, err);
@@ -119,7 +142,8 @@ RunResult run_p11sign(const std::vector<std::string>& args, const RunOptions& op
   out.close_end(1);
   err.close_end(1);
   RunResult result;
-  const bool finished = pump(in, out, err, options.stdin_data, result, options.timeout_ms);
+  const bool finished =
+      pump(in, out, err, options.stdin_data, result, options.timeout_ms, options.stdin_terminal);
   if (!finished) ::kill(pid, SIGKILL);
   int status = 0;
   ::waitpid(pid, &status, 0);

@@ -21,6 +21,9 @@ struct RunOptions {
   // always removed unless given here, so that the developer's own setting cannot leak into a test.
   std::map<std::string, std::string> env;
   int timeout_ms = 20000;
+  // Standard input is a terminal (a pseudo-terminal whose other end gets stdin_data), as when a
+  // user runs the command by hand; end stdin_data with "\x04" (Ctrl-D) to end the input.
+  bool stdin_terminal = false;
 };
 
 inline RunOptions with_stdin(std::string data) {
