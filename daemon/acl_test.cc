@@ -22,7 +22,8 @@ Peer peer(uid_t uid, std::vector<gid_t> groups) {
 }
 
 TEST(Policy, UidAndSupplementaryGroupsGrantAccess) {
-  Policy policy(config_with("[key.k]\nlabel = k\nallow-uids = 33\nallow-groups = 4242\n"), {});
+  Policy policy(
+      config_with("[key.k]\nlabel = k\nallow-uids = 33\nallow-groups = 4242\nschemes = raw\n"), {});
   EXPECT_FALSE(policy.deny_key(peer(33, {33}), "k", "raw"));
   EXPECT_FALSE(policy.deny_key(peer(1000, {1000, 4242}), "k", "raw"));  // supplementary group
   auto denial = policy.deny_key(peer(1000, {1000}), "k", "raw");
