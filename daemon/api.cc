@@ -65,9 +65,9 @@ void Api::apply_config(const Config& config, std::shared_ptr<const LoadedPeers> 
   schemes_->set_peers(std::move(peers));
   std::set<std::string> runtime;
   for (const auto& [name, spec] : runtime_keys_) runtime.insert(name);
-  // The store published these keys before the reload came back to the loop (or a key creation
-  // before add_runtime_key): from now on requests are admitted by these rules and sign with these
-  // keys, and a request admitted before keeps the previous pair (docs/architecture.md).
+  // The store published these keys before the reload came back to the loop: from now on requests
+  // are admitted by these rules and sign with these keys, and a request admitted before keeps the
+  // previous pair (docs/architecture.md, "Reload atomicity").
   policy_ = std::make_shared<const Policy>(config, runtime, s_.store.keys());
 }
 

@@ -118,11 +118,16 @@ void Api::check_new_name(const std::string& name) const {
   }
 }
 
+// The other keys stay as the current Policy has them: a reload may have published its keys in the
+// store already, and they must not reach requests before its rules do (Api::apply_config).
 void Api::add_runtime_key(const KeySpec& spec) {
   runtime_keys_[spec.name] = spec;
   std::set<std::string> names = policy_->runtime_keys();
   names.insert(spec.name);
-  policy_ = std::make_shared<const Policy>(policy_->config(), names, s_.store.keys());
+  std::vector<KeyInfo> keys;
+  for (const auto& [name, info] : policy_->keys()) keys.push_back(info);
+  if (auto made = s_.store.key(spec.name)) keys.push_back(std::move(*made));
+  policy_ = std::make_shared<const Policy>(policy_->config(), names, std::move(keys));
 }
 
 void Api::create_key(Call& call) {
