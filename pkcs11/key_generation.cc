@@ -99,7 +99,7 @@ void create_hardened(const Module& module, std::string_view function, const std:
     module.log(std::string("pkcs11: ") + std::string(function) + " refused " + rv_name(rv) +
                " for key '" + label +
                "' with CKA_ALLOWED_MECHANISMS, CKA_SIGN_RECOVER = false and CKA_MODIFIABLE = "
-               "false; created without them (the token's defaults apply)");
+               "false; trying without them (the token's defaults apply)");
     rv = create(false);
   }
   if (rv != CKR_OK) module.fail(function, rv);

@@ -114,13 +114,32 @@ TEST_F(TokenTest, KeyCreationFallsBackWhenTheTokenRefusesTheHardening) {
   int said = 0;
   for (const auto& line : *lines) {
     if (line.find("CKR_ATTRIBUTE_TYPE_INVALID") != std::string::npos &&
-        line.find("created without them") != std::string::npos) {
+        line.find("trying without them") != std::string::npos) {
       ++said;
     }
   }
   // One for the generated pair, one for the imported private key (its public key object carries
   // no CKA_ALLOWED_MECHANISMS).
   EXPECT_EQ(said, 2);
+}
+
+// An import whose public key object the token refuses leaves nothing behind: the private key
+// object, made CKA_MODIFIABLE = false, is still destroyed (modifiable is not destroyable).
+TEST_F(TokenTest, AFailedImportLeavesNoHardenedPrivateKeyBehind) {
+  open();
+  faults::refused_attribute = CKA_VERIFY;  // only the public key template holds it
+  EXPECT_THROW(pkcs11::import_key(*token_, "half", {"half", {}},
+                                  pkcs11::Secret(read_file(testdata("swifood/private_key.pem")))),
+               Error);
+  faults::refused_attribute = 0;
+  const auto left = token_->with_admin_session([&](const pkcs11::Module& m, CK_SESSION_HANDLE s) {
+    pkcs11::Template query;
+    query.add_string(CKA_LABEL, "half");
+    return pkcs11::find_objects(m, s, query).size();
+  });
+  EXPECT_EQ(left, 0u);
+  import("half", testdata("swifood/private_key.pem"));  // and the same key imports afterwards
+  expect_hardened(*token_, key("half"));
 }
 
 TEST_F(TokenTest, GeneratedKeyNeverLeavesTheToken) {
