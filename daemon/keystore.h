@@ -71,6 +71,7 @@ struct TokenStatus {
 // when the access rule was checked. A reload may give the name another key meanwhile; the session
 // then refuses (StoreError kConflict) rather than sign with a key the rule was not checked for.
 struct KeyRef {
+  // Implicit from a name: callers that want no check (health, tools, tests) pass the name alone.
   KeyRef(std::string key_name, std::string fingerprint = {})
       : name(std::move(key_name)), fingerprint_sha256(std::move(fingerprint)) {}
   KeyRef(const char* key_name) : name(key_name) {}
