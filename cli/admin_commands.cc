@@ -123,12 +123,12 @@ int import_command(const Args& args, Context& ctx) {
 int certificate_command(const Args& args, Context& ctx) {
   po::options_description opts;
   opts.add_options()("self-sign", po::bool_switch())("subject", po::value<std::string>())(
-      "days", po::value<int>());
+      "days", po::value<int>())("replace", po::bool_switch());
   const ParsedArgs p = parse_args(args, opts, {"name"});
   const std::string name = p.positional("name");
   if (!p.vm["self-sign"].as<bool>()) {
-    if (p.has("subject") || p.has("days"))
-      throw UsageError("--subject and --days need --self-sign");
+    if (p.has("subject") || p.has("days") || p.vm["replace"].as<bool>())
+      throw UsageError("--subject, --days and --replace need --self-sign");
     const HttpResponse res = ask_daemon(ctx, "GET", key_path(name, "/certificate"));
     if (error_code(res) == "certificate_not_found") {
       throw Failure(describe_error(res),
@@ -144,7 +144,9 @@ int certificate_command(const Args& args, Context& ctx) {
   if (!p.has("subject")) throw UsageError("missing --subject S (e.g. \"CN=payments\")");
   const int days = p.has("days") ? p.vm["days"].as<int>() : kDefaultCertificateDays;
   if (days <= 0) throw UsageError("--days must be positive");
-  const Json body = {{"subject", *p.get("subject")}, {"days", days}};
+  Json body = {{"subject", *p.get("subject")}, {"days", days}};
+  // Without it the daemon keeps a stored certificate (it may be the one a provider issued): 409.
+  if (p.vm["replace"].as<bool>()) body["replace"] = true;
   print_document(ctx, call_daemon(ctx, "POST", key_path(name, "/certificate"), body.dump()),
                  {"certificate", "pem"});
   return 0;

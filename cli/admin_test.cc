@@ -162,9 +162,17 @@ TEST_F(AdminTest, SelfSignDefaultsToAYear) {
   EXPECT_EQ(Json::parse(only_request().body)["days"], 365);
 }
 
+TEST_F(AdminTest, SelfSignReplacesOnlyWithReplace) {
+  daemon_.respond({201, kCertificate, "application/x-pem-file"});
+  EXPECT_EQ(run({"certificate", "demo", "--self-sign", "--subject", "CN=x", "--replace"}).exit_code,
+            0);
+  EXPECT_EQ(Json::parse(only_request().body)["replace"], true);
+}
+
 TEST_F(AdminTest, SelfSignArgumentsAreChecked) {
   EXPECT_EQ(run({"certificate", "demo", "--self-sign"}).exit_code, 2);
   EXPECT_EQ(run({"certificate", "demo", "--subject", "CN=x"}).exit_code, 2);
+  EXPECT_EQ(run({"certificate", "demo", "--replace"}).exit_code, 2);
   EXPECT_EQ(
       run({"certificate", "demo", "--self-sign", "--subject", "CN=x", "--days", "0"}).exit_code, 2);
   EXPECT_THAT(daemon_.requests(), IsEmpty());

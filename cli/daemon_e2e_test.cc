@@ -132,11 +132,22 @@ TEST_F(DaemonE2eTest, CertificateLifecycle) {
   EXPECT_THAT(csr.out, StartsWith("-----BEGIN CERTIFICATE REQUEST-----"));
 }
 
+// A key made through the API signs for no scheme until the configuration names it.
+void configure(TestDaemon& daemon, const std::string& name) {
+  const TestDaemon::Options o = options_for_this_user();
+  daemon.write_config(o.sections + "[key." + name + "]\nlabel = " + name +
+                          "\nallow-uids = " + std::to_string(::getuid()) + "\nschemes = raw\n",
+                      o.daemon_extra);
+  ASSERT_TRUE(daemon.daemon().reload_now().empty());
+}
+
 TEST_F(DaemonE2eTest, KeygenThenSign) {
   const RunResult made = run({"keygen", "fresh", "--bits", "2048"});
   ASSERT_EQ(made.exit_code, 0) << made.err;
   EXPECT_THAT(made.out, StartsWith("# RSA-2048 key 'fresh', SHA-256 fingerprint "));
   EXPECT_THAT(made.out, HasSubstr("\n[key.fresh]\nlabel = fresh\n"));
+  EXPECT_NE(run({"sign", "fresh"}, with_stdin("hello")).exit_code, 0);
+  configure(daemon_, "fresh");
   const RunResult sig = run({"sign", "fresh"}, with_stdin("hello"));
   ASSERT_EQ(sig.exit_code, 0) << sig.err;
   EXPECT_TRUE(
@@ -156,6 +167,8 @@ TEST_F(DaemonE2eTest, ImportThenSignWithTheImportedKey) {
   std::remove(path.c_str());
   ASSERT_EQ(imported.exit_code, 0) << imported.err;
   EXPECT_THAT(imported.out, ::testing::Not(HasSubstr("PRIVATE KEY")));
+  EXPECT_NE(run({"sign", "brought"}, with_stdin("hello")).exit_code, 0);
+  configure(daemon_, "brought");
   const RunResult sig = run({"sign", "brought"}, with_stdin("hello"));
   ASSERT_EQ(sig.exit_code, 0) << sig.err;
   EXPECT_TRUE(verifies(key.get(), "hello", trimmed(sig.out), false));

@@ -94,9 +94,13 @@ std::optional<Peer> identify_peer(int fd) {
   return peer;
 }
 
-Policy::Policy(const Config& config, std::set<std::string> runtime_keys)
+Policy::Policy(const Config& config, std::set<std::string> runtime_keys, std::vector<KeyInfo> keys)
     : config_(config), runtime_keys_(std::move(runtime_keys)) {
   for (const auto& [name, k] : config_.keys) runtime_keys_.erase(name);
+  for (auto& info : keys) {
+    std::string name = info.name;
+    keys_.emplace(std::move(name), std::move(info));
+  }
 }
 
 bool Policy::is_admin(const Peer& peer) const {
@@ -104,11 +108,11 @@ bool Policy::is_admin(const Peer& peer) const {
          any_group_in(peer, config_.daemon.admin_gids);
 }
 
-std::optional<std::string> Policy::deny_admin(const Peer& peer) const {
+std::optional<Denial> Policy::deny_admin(const Peer& peer) const {
   if (is_admin(peer)) return std::nullopt;
-  return "peer uid " + std::to_string(peer.uid) +
-         " is not an admin (admin-uids = " + join(config_.daemon.admin_uids) +
-         "; admin-groups = " + join(config_.daemon.admin_gids) + ")";
+  const std::string message = "peer uid " + std::to_string(peer.uid) + " is not an admin";
+  return Denial{message, message + " (admin-uids = " + join(config_.daemon.admin_uids) +
+                             "; admin-groups = " + join(config_.daemon.admin_gids) + ")"};
 }
 
 bool Policy::knows_key(const std::string& key) const {
@@ -118,27 +122,40 @@ bool Policy::knows_key(const std::string& key) const {
 std::vector<std::string> Policy::schemes_of(const std::string& key) const {
   auto it = config_.keys.find(key);
   if (it != config_.keys.end()) return it->second.schemes;
-  return {"raw"};
+  return {};
 }
 
-std::optional<std::string> Policy::deny_key(const Peer& peer, const std::string& key,
-                                            const std::string& scheme) const {
+const KeyInfo* Policy::key(const std::string& name) const {
+  auto it = keys_.find(name);
+  return it == keys_.end() ? nullptr : &it->second;
+}
+
+std::optional<Denial> Policy::deny_key(const Peer& peer, const std::string& key,
+                                       const std::string& scheme) const {
   auto it = config_.keys.find(key);
   if (it == config_.keys.end()) {
-    if (runtime_keys_.count(key) && is_admin(peer)) return std::nullopt;
-    return "key '" + key + "' has no [key." + key +
-           "] section yet: only admin peers may use it until the configuration names it";
+    if (runtime_keys_.count(key) && is_admin(peer) && scheme.empty()) return std::nullopt;
+    const std::string message =
+        "key '" + key + "' has no [key." + key +
+        "] section yet: until the configuration names it, it signs for no scheme and only admin "
+        "peers may make its certificate or CSR";
+    return Denial{message, message};
   }
   const KeyConfig& k = it->second;
   if (!contains(k.allow_uids, peer.uid) && !any_group_in(peer, k.allow_gids)) {
-    return "peer uid " + std::to_string(peer.uid) + " may not use key '" + key +
-           "' (allow-uids = " + join(k.allow_uids) + "; allow-groups = " + join(k.allow_gids) + ")";
+    const std::string message =
+        "peer uid " + std::to_string(peer.uid) + " may not use key '" + key + "'";
+    return Denial{message, message + " (allow-uids = " + join(k.allow_uids) +
+                               "; allow-groups = " + join(k.allow_gids) + ")"};
   }
   if (!scheme.empty() && !contains(k.schemes, scheme)) {
+    // The peer may use this key, so the schemes it allows are no secret to it (GET /v1/keys shows
+    // them).
     std::string list;
     for (const auto& s : k.schemes) list += (list.empty() ? "" : ",") + s;
-    return "key '" + key + "' may not be used with scheme '" + scheme + "' (schemes = " + list +
-           ")";
+    const std::string message = "key '" + key + "' may not be used with scheme '" + scheme +
+                                "' (schemes = " + (list.empty() ? "(none)" : list) + ")";
+    return Denial{message, message};
   }
   return std::nullopt;
 }

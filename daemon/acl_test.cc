@@ -22,12 +22,16 @@ Peer peer(uid_t uid, std::vector<gid_t> groups) {
 }
 
 TEST(Policy, UidAndSupplementaryGroupsGrantAccess) {
-  Policy policy(config_with("[key.k]\nlabel = k\nallow-uids = 33\nallow-groups = 4242\n"), {});
+  Policy policy(
+      config_with("[key.k]\nlabel = k\nallow-uids = 33\nallow-groups = 4242\nschemes = raw\n"), {});
   EXPECT_FALSE(policy.deny_key(peer(33, {33}), "k", "raw"));
   EXPECT_FALSE(policy.deny_key(peer(1000, {1000, 4242}), "k", "raw"));  // supplementary group
   auto denial = policy.deny_key(peer(1000, {1000}), "k", "raw");
   ASSERT_TRUE(denial);
-  EXPECT_EQ(*denial, "peer uid 1000 may not use key 'k' (allow-uids = 33; allow-groups = 4242)");
+  // The peer learns it is refused, not who is allowed; the audit line keeps the rule.
+  EXPECT_EQ(denial->message, "peer uid 1000 may not use key 'k'");
+  EXPECT_EQ(denial->audit_reason,
+            "peer uid 1000 may not use key 'k' (allow-uids = 33; allow-groups = 4242)");
 }
 
 TEST(Policy, SchemesRestrictTheKey) {
@@ -35,7 +39,18 @@ TEST(Policy, SchemesRestrictTheKey) {
   EXPECT_FALSE(policy.deny_key(peer(33, {33}), "k", "mypos"));
   auto denial = policy.deny_key(peer(33, {33}), "k", "raw");
   ASSERT_TRUE(denial);
-  EXPECT_NE(denial->find("schemes = mypos"), std::string::npos);
+  EXPECT_NE(denial->message.find("schemes = mypos"), std::string::npos);
+}
+
+TEST(Policy, AKeyWithoutSchemesSignsForNone) {
+  Policy policy(config_with("[key.k]\nlabel = k\nallow-uids = 33\n"), {});
+  EXPECT_TRUE(policy.schemes_of("k").empty());
+  for (const char* scheme : {"raw", "mypos", "jws"}) {
+    auto denial = policy.deny_key(peer(33, {33}), "k", scheme);
+    ASSERT_TRUE(denial) << scheme;
+    EXPECT_NE(denial->message.find("(schemes = (none))"), std::string::npos) << denial->message;
+  }
+  EXPECT_FALSE(policy.deny_key(peer(33, {33}), "k", ""));  // the public key, a certificate
 }
 
 TEST(Policy, AdminsByUidOrGroup) {
@@ -44,14 +59,31 @@ TEST(Policy, AdminsByUidOrGroup) {
   EXPECT_TRUE(policy.is_admin(peer(5, {5, 4000})));
   auto denial = policy.deny_admin(peer(5, {5}));
   ASSERT_TRUE(denial);
-  EXPECT_EQ(*denial, "peer uid 5 is not an admin (admin-uids = 0; admin-groups = 4000)");
+  EXPECT_EQ(denial->message, "peer uid 5 is not an admin");
+  EXPECT_EQ(denial->audit_reason,
+            "peer uid 5 is not an admin (admin-uids = 0; admin-groups = 4000)");
 }
 
-TEST(Policy, RuntimeKeysAreForAdminsOnlyUntilConfigured) {
+// A key made through the API signs for no scheme until a [key.NAME] section names it: admins may
+// read it and make its certificate or CSR (scheme ""), nobody may sign with it.
+TEST(Policy, RuntimeKeysSignNothingUntilConfigured) {
   Policy policy(config_with("[daemon]\nadmin-uids = 0\n"), {"fresh"});
   EXPECT_TRUE(policy.knows_key("fresh"));
-  EXPECT_FALSE(policy.deny_key(peer(0, {0}), "fresh", "raw"));
+  EXPECT_TRUE(policy.schemes_of("fresh").empty());
+  EXPECT_FALSE(policy.deny_key(peer(0, {0}), "fresh", ""));
+  EXPECT_TRUE(policy.deny_key(peer(0, {0}), "fresh", "raw"));
+  EXPECT_TRUE(policy.deny_key(peer(33, {33}), "fresh", ""));
   EXPECT_TRUE(policy.deny_key(peer(33, {33}), "fresh", "raw"));
+}
+
+TEST(Policy, KeepsTheKeysItWasPublishedWith) {
+  KeyInfo info;
+  info.name = "k";
+  info.fingerprint_sha256 = "ab";
+  Policy policy(config_with("[key.k]\nlabel = k\nallow-uids = 33\n"), {}, {info});
+  ASSERT_NE(policy.key("k"), nullptr);
+  EXPECT_EQ(policy.key("k")->fingerprint_sha256, "ab");
+  EXPECT_EQ(policy.key("other"), nullptr);
 }
 
 TEST(Peer, GroupsOfRootIncludeItsPrimaryGroup) {

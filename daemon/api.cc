@@ -65,7 +65,10 @@ void Api::apply_config(const Config& config, std::shared_ptr<const LoadedPeers> 
   schemes_->set_peers(std::move(peers));
   std::set<std::string> runtime;
   for (const auto& [name, spec] : runtime_keys_) runtime.insert(name);
-  policy_ = std::make_shared<const Policy>(config, runtime);
+  // The store published these keys before the reload came back to the loop: from now on requests
+  // are admitted by these rules and sign with these keys, and a request admitted before keeps the
+  // previous pair (docs/architecture.md, "Reload atomicity").
+  policy_ = std::make_shared<const Policy>(config, runtime, s_.store.keys());
 }
 
 Api::~Api() = default;
@@ -184,15 +187,21 @@ void Api::require_key_access(const Call& call, const std::string& key,
     throw ApiError(http::status::not_found, "key_not_found", "no key named '" + key + "'");
   }
   if (auto denial = call.policy->deny_key(call.peer, key, scheme)) {
-    audit_denial(call, key, *denial);
-    throw ApiError(http::status::forbidden, "forbidden", *denial);
+    audit_denial(call, key, denial->audit_reason);
+    throw ApiError(http::status::forbidden, "forbidden", denial->message);
   }
+}
+
+KeyRef Api::admitted_key(const Call& call, const std::string& key) const {
+  const KeyInfo* info = call.policy->key(key);
+  if (!info) throw ApiError(http::status::not_found, "key_not_found", "no key named '" + key + "'");
+  return {key, info->fingerprint_sha256};
 }
 
 void Api::require_admin(const Call& call) const {
   if (auto denial = call.policy->deny_admin(call.peer)) {
-    audit_denial(call, call.route.key, *denial);
-    throw ApiError(http::status::forbidden, "forbidden", *denial);
+    audit_denial(call, call.route.key, denial->audit_reason);
+    throw ApiError(http::status::forbidden, "forbidden", denial->message);
   }
 }
 

@@ -66,8 +66,9 @@ class Api {
   // each, and the peers it read. Safe on any thread: a reload runs it off the event loop.
   SchemeCheck check_config(const Config& config) const;
   // Swaps in the keys' access rules and the peers (from check_config()) of a configuration that
-  // passed check_config() and KeyStore::set_keys(). No I/O. Connections and queued work are
-  // untouched.
+  // passed check_config() and KeyStore::set_keys(), together with the keys the store now holds.
+  // No I/O. Connections and queued work are untouched: a request already admitted signs with the
+  // key it was admitted for or not at all (KeyRef).
   void apply_config(const Config& config, std::shared_ptr<const LoadedPeers> peers);
 
   // Runs work on a worker with the request deadline; the reply comes back on the event loop: the
@@ -94,6 +95,9 @@ class Api {
   void require_key_access(const Call& call, const std::string& key,
                           const std::string& scheme) const;
   void require_admin(const Call& call) const;
+  // The key as the call's Policy knows it, for the worker to sign with exactly that key; 404 when
+  // the store had no such key when the Policy was made.
+  KeyRef admitted_key(const Call& call, const std::string& key) const;
   void audit_denial(const Call& call, const std::string& key, const std::string& message) const;
 
   // routes_keys.cc

@@ -25,7 +25,7 @@ Bytes audited_sign(const SignContext& ctx, const SignRequest& req, ByteView data
   const auto start = std::chrono::steady_clock::now();
   Bytes signature;
   try {
-    signature = ctx.session.sign(ctx.key, req, data);
+    signature = ctx.session.sign({ctx.key, ctx.key_fingerprint}, req, data);
   } catch (const std::exception& e) {
     rec.result = std::string("error: ") + e.what();
     rec.latency = std::chrono::duration_cast<std::chrono::microseconds>(

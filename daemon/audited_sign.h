@@ -26,6 +26,8 @@ struct SignContext {
   // The request's answer: a signature made after its deadline answered 504 is audited as withheld.
   // Null when nobody waits on a deadline (tests, tools).
   AnswerClaim* claim = nullptr;
+  // The fingerprint of the key the request was admitted for (KeyRef); empty: no such check.
+  std::string key_fingerprint = {};
 };
 
 // Throws ApiError(503 audit_unavailable) when the audit log cannot be written, StoreError from the

@@ -66,6 +66,23 @@ TEST(CheckConfig, NamesTheFileAndLineAndSuggests) {
           "and SCHEME.SETTING\n");
 }
 
+// Warnings do not fail the check; they come before the token is opened (here: a module that
+// does not exist, so the start fails after them).
+TEST(CheckConfig, WarnsAboutAKeyWithoutSchemes) {
+  testing::TempDir dir;
+  const std::string conf = dir.file("p11signd.conf");
+  std::ofstream(dir.file("pin")) << "1234\n";
+  std::ofstream(conf) << "[daemon]\naudit-log = " << dir.file("audit.log")
+                      << "\n[token]\nmodule = " << dir.file("no-such-module.so")
+                      << "\nuri = pkcs11:token=t\npin-file = " << dir.file("pin")
+                      << "\n[key.k]\nlabel = k\nallow-uids = 0\n";
+  Outcome r = run_p11signd("--check-config --config " + conf);
+  EXPECT_NE(r.output.find("p11signd: warning: [key.k] has no 'schemes =' line: the key signs for "
+                          "no scheme"),
+            std::string::npos)
+      << r.output;
+}
+
 TEST(CheckConfig, MissingFileAndBadFlags) {
   EXPECT_EQ(run_p11signd("--check-config --config /nonexistent.conf").exit_code, kExitConfig);
   EXPECT_EQ(run_p11signd("--no-such-flag").exit_code, kExitUsage);

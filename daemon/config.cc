@@ -67,8 +67,20 @@ std::optional<unsigned long> parse_number(const std::string& s, int base = 10) {
   return v;
 }
 
+// The largest id a user or group can have: (uid_t)-1 means "no id" to chown(2) and setreuid(2).
+constexpr unsigned long kMaxId = 4'294'967'294ul;
+static_assert(sizeof(uid_t) == 4 && sizeof(gid_t) == 4);
+
+// A number, with or without a sign: never a user or group name (useradd refuses names that are
+// all digits), so it is an id or an error, never looked up.
+bool looks_numeric(const std::string& s) {
+  const std::size_t digits_from = !s.empty() && (s[0] == '-' || s[0] == '+') ? 1 : 0;
+  return s.size() > digits_from && std::all_of(s.begin() + static_cast<long>(digits_from), s.end(),
+                                               [](char c) { return c >= '0' && c <= '9'; });
+}
+
 std::optional<uid_t> resolve_uid(const std::string& s) {
-  if (auto n = parse_number(s)) return static_cast<uid_t>(*n);
+  if (auto n = parse_number(s)) return static_cast<uid_t>(*n);  // range checked by the caller
   std::vector<char> buf(16384);
   passwd pw{};
   passwd* res = nullptr;
@@ -132,9 +144,19 @@ class Validator {
     if (ms > 0) out = std::chrono::milliseconds(ms);
   }
 
+  // A numeric id out of range would wrap when stored (4294967296 would become 0, root).
+  bool id_in_range(const std::string& where, const std::string& item, const char* what) {
+    if (!looks_numeric(item)) return true;
+    const auto n = parse_number(item);
+    if (n && *n <= kMaxId) return true;
+    problem(where, "'" + item + "' is not a " + what + " id (0 to " + std::to_string(kMaxId) + ")");
+    return false;
+  }
+
   void uids(const std::string& where, const std::string& v, std::vector<uid_t>& out) {
     out.clear();
     for (const auto& item : split_list(v)) {
+      if (!id_in_range(where, item, "user")) continue;
       if (auto uid = resolve_uid(item)) {
         out.push_back(*uid);
       } else {
@@ -146,6 +168,7 @@ class Validator {
   void gids(const std::string& where, const std::string& v, std::vector<gid_t>& out) {
     out.clear();
     for (const auto& item : split_list(v)) {
+      if (!id_in_range(where, item, "group")) continue;
       if (auto gid = resolve_gid(item)) {
         out.push_back(*gid);
       } else {
@@ -467,6 +490,22 @@ std::vector<std::string> check_referenced_files(const Config& c) {
     }
   }
   return problems;
+}
+
+std::vector<std::string> config_warnings(const Config& c) {
+  std::vector<std::string> warnings;
+  for (const auto& [name, k] : c.keys) {
+    const std::string where = "[key." + name + "]";
+    if (k.schemes.empty()) {
+      warnings.push_back(where +
+                         " has no 'schemes =' line: the key signs for no scheme (list "
+                         "them, e.g. 'schemes = mypos'; 'raw' signs any bytes)");
+    }
+    if (k.allow_uids.empty() && k.allow_gids.empty()) {
+      warnings.push_back(where + " allows no uid and no group: no peer may sign with it");
+    }
+  }
+  return warnings;
 }
 
 ConfigResult load_config(const std::string& path) {

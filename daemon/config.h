@@ -52,7 +52,9 @@ struct KeyConfig {
   KeySpec spec;
   std::vector<uid_t> allow_uids;
   std::vector<gid_t> allow_gids;
-  std::vector<std::string> schemes{"raw"};
+  // The schemes the key signs for. None unless listed: "raw" signs any bytes at all, so it is
+  // never assumed.
+  std::vector<std::string> schemes;
   // Scheme settings such as "mypos.sid", kept verbatim for the scheme registry.
   std::map<std::string, std::string> settings;
 };
@@ -92,5 +94,8 @@ ConfigResult parse_config_text(const std::string& text, const std::string& path 
 ConfigResult load_config(const std::string& path);
 // File checks alone: the PIN file and peer certificates/public keys are readable.
 std::vector<std::string> check_referenced_files(const Config& config);
+// What is allowed but probably not meant, one line each: a key that lists no scheme or no peer
+// signs nothing. Printed at start, on reload and by --check-config; never a reason to refuse.
+std::vector<std::string> config_warnings(const Config& config);
 
 }  // namespace p11signd::daemon

@@ -123,6 +123,7 @@ TEST(Config, DefaultsAreThoseOfTheInterface) {
   EXPECT_EQ(d.idle_timeout, std::chrono::milliseconds(60000));
   EXPECT_EQ(d.max_connections, 1024u);
   EXPECT_EQ(d.health_key, "");
+  EXPECT_TRUE(r.config.keys.at("k").schemes.empty());
   EXPECT_EQ(r.config.token.max_sessions, 0u);
   EXPECT_FALSE(r.config.keys.at("k").spec.allow_extractable);
 }
@@ -331,6 +332,46 @@ TEST(Config, EveryListedOptionIsTakenAndDocumented) {
     EXPECT_EQ(std::set<std::string>(listed.begin(), listed.end()), documented_options(section))
         << section;
   }
+}
+
+// uid_t is 32 bits: 4294967296 stored as a uid would be 0 (root), and (uid_t)-1 is "no uid".
+TEST(Config, AnIdOutOfRangeIsAProblemNotAWrappedId) {
+  const std::string head = "[token]\nuri = pkcs11:token=t\npin-file = /p\n";
+  for (const char* bad : {"4294967296", "4294967295", "18446744073709551616", "-1", "+0", "-0"}) {
+    for (const std::string option :
+         {"[daemon]\nadmin-uids", "[daemon]\nadmin-groups", "[key.k]\nlabel = k\nallow-uids",
+          "[key.k]\nlabel = k\nallow-groups"}) {
+      auto r = parse_config_text(head + option + " = 33, " + bad + "\n");
+      ASSERT_EQ(r.problems.size(), 1u) << option << " = " << bad;
+      EXPECT_NE(r.problems[0].find(std::string("'") + bad + "' is not a"), std::string::npos)
+          << r.problems[0];
+      EXPECT_NE(r.problems[0].find("0 to 4294967294"), std::string::npos) << r.problems[0];
+    }
+  }
+  auto r = parse_config_text(head +
+                             "[daemon]\nadmin-uids = 4294967294\n[key.k]\nlabel = k\n"
+                             "allow-groups = 4294967294\n");
+  ASSERT_TRUE(r.ok()) << r.problems.front();
+  EXPECT_EQ(r.config.daemon.admin_uids, (std::vector<uid_t>{4294967294u}));
+  EXPECT_EQ(r.config.keys.at("k").allow_gids, (std::vector<gid_t>{4294967294u}));
+}
+
+// A key without "schemes =" signs for none (raw is never assumed); the configuration is valid,
+// and the warning says why such a key signs nothing.
+TEST(Config, AKeyWithoutSchemesSignsForNoneAndIsWarnedAbout) {
+  auto r = parse_config_text(
+      "[token]\nuri = pkcs11:token=t\npin-file = /p\n"
+      "[key.bare]\nlabel = bare\nallow-uids = 33\n"
+      "[key.nobody]\nlabel = nobody\nschemes = raw\n"
+      "[key.full]\nlabel = full\nallow-uids = 33\nschemes = raw\n");
+  ASSERT_TRUE(r.ok()) << r.problems.front();
+  EXPECT_TRUE(r.config.keys.at("bare").schemes.empty());
+  const auto warnings = config_warnings(r.config);
+  ASSERT_EQ(warnings.size(), 2u);
+  EXPECT_NE(warnings[0].find("[key.bare] has no 'schemes =' line"), std::string::npos)
+      << warnings[0];
+  EXPECT_NE(warnings[1].find("[key.nobody] allows no uid and no group"), std::string::npos)
+      << warnings[1];
 }
 
 TEST(Config, MissingFileIsAProblemNotAnException) {

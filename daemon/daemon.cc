@@ -250,6 +250,7 @@ void Daemon::apply_reload(const PreparedReload& prepared) {
     log("reload: " + names + " changed; these take effect at the next restart");
   }
   api_->apply_config(next, prepared.peers);
+  for (const auto& w : config_warnings(next)) log("warning: " + w);
   config_.keys = next.keys;
   config_.peers = next.peers;
   config_.daemon.admin_uids = next.daemon.admin_uids;

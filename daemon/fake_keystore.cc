@@ -17,8 +17,8 @@ namespace {
 class FakeSession final : public SigningSession {
  public:
   explicit FakeSession(FakeKeyStore& store) : store_(store) {}
-  Bytes sign(const std::string& key_name, const SignRequest& req, ByteView data) override {
-    return store_.sign(key_name, req, data);
+  Bytes sign(const KeyRef& key, const SignRequest& req, ByteView data) override {
+    return store_.sign(key, req, data);
   }
 
  private:
@@ -104,6 +104,19 @@ const FakeKeyStore::TokenKey& FakeKeyStore::named_locked(const std::string& name
   return token_[it->second];
 }
 
+// As the real store does (pkcs11::Signer): never sign with a key other than the one admitted.
+const FakeKeyStore::TokenKey& FakeKeyStore::admitted_locked(const KeyRef& ref) const {
+  const TokenKey& k = named_locked(ref.name);
+  if (!ref.fingerprint_sha256.empty() &&
+      sha256_hex(spki_der(k.pkey.get())) != ref.fingerprint_sha256) {
+    throw StoreError(StoreErrorKind::kConflict,
+                     "key '" + ref.name +
+                         "' was given another key by a reload after this request was admitted; "
+                         "send it again");
+  }
+  return k;
+}
+
 KeyInfo FakeKeyStore::info_locked(const std::string& name, const TokenKey& k) const {
   KeyInfo info;
   info.name = name;
@@ -150,12 +163,12 @@ std::optional<std::string> FakeKeyStore::certificate_pem(const std::string& name
   return named_locked(name).certificate;
 }
 
-Bytes FakeKeyStore::sign(const std::string& key_name, const SignRequest& req, ByteView data) {
+Bytes FakeKeyStore::sign(const KeyRef& ref, const SignRequest& req, ByteView data) {
   EvpPkeyPtr key;
   {
     std::lock_guard lock(mu_);
     throw_if_down_locked();
-    key = named_locked(key_name).pkey;
+    key = admitted_locked(ref).pkey;
   }
   ++signs_started_;
   if (const long ms = sign_delay_ms_; ms > 0) {
@@ -221,13 +234,16 @@ KeyInfo FakeKeyStore::import_key(const std::string& name, const std::string& lab
   return add_named(name, label, EvpPkeyPtr(key, EVP_PKEY_free), false);
 }
 
-std::string FakeKeyStore::make_certificate(const std::string& name, const std::string& subject,
-                                           unsigned days) {
+std::string FakeKeyStore::make_certificate(const KeyRef& ref, const std::string& subject,
+                                           unsigned days, bool replace) {
   auto subj = parse_subject(subject);
   std::lock_guard lock(mu_);
   throw_if_down_locked();
-  named_locked(name);  // throws kNotFound for an unknown name
-  auto& k = token_[names_.at(name)];
+  admitted_locked(ref);  // throws kNotFound for an unknown name
+  auto& k = token_[names_.at(ref.name)];
+  if (k.certificate && !replace) {
+    throw StoreError(StoreErrorKind::kConflict, certificate_exists(ref.name));
+  }
   std::unique_ptr<X509, decltype(&X509_free)> cert(X509_new(), X509_free);
   X509_set_version(cert.get(), 2);
   ASN1_INTEGER_set(X509_get_serialNumber(cert.get()), 1);
@@ -243,11 +259,11 @@ std::string FakeKeyStore::make_certificate(const std::string& name, const std::s
   return *k.certificate;
 }
 
-std::string FakeKeyStore::make_csr(const std::string& name, const std::string& subject) {
+std::string FakeKeyStore::make_csr(const KeyRef& ref, const std::string& subject) {
   auto subj = parse_subject(subject);
   std::lock_guard lock(mu_);
   throw_if_down_locked();
-  const auto& k = named_locked(name);
+  const auto& k = admitted_locked(ref);
   std::unique_ptr<X509_REQ, decltype(&X509_REQ_free)> req(X509_REQ_new(), X509_REQ_free);
   X509_REQ_set_subject_name(req.get(), subj.get());
   X509_REQ_set_pubkey(req.get(), k.pkey.get());

@@ -52,14 +52,14 @@ class FakeKeyStore final : public KeyStore {
   std::optional<std::string> certificate_pem(const std::string& name) const override;
   KeyInfo generate_key(const std::string& name, const std::string& label, unsigned bits) override;
   KeyInfo import_key(const std::string& name, const std::string& label, std::string& pem) override;
-  std::string make_certificate(const std::string& name, const std::string& subject,
-                               unsigned days) override;
-  std::string make_csr(const std::string& name, const std::string& subject) override;
+  std::string make_certificate(const KeyRef& key, const std::string& subject, unsigned days,
+                               bool replace) override;
+  std::string make_csr(const KeyRef& key, const std::string& subject) override;
   TokenStatus status() const override;
   void set_keys(const std::vector<KeySpec>& specs) override;
 
   // Used by the fake session.
-  Bytes sign(const std::string& key_name, const SignRequest& req, ByteView data);
+  Bytes sign(const KeyRef& key, const SignRequest& req, ByteView data);
 
  private:
   struct TokenKey {
@@ -72,6 +72,8 @@ class FakeKeyStore final : public KeyStore {
   };
   KeyInfo info_locked(const std::string& name, const TokenKey& k) const;
   const TokenKey& named_locked(const std::string& name) const;
+  // named_locked(), refusing a key whose fingerprint is not the one ref asks for.
+  const TokenKey& admitted_locked(const KeyRef& ref) const;
   void throw_if_down_locked() const;
   KeyInfo add_named(const std::string& name, const std::string& label, EvpPkeyPtr key, bool local);
 

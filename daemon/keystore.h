@@ -9,6 +9,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/bytes.h"
@@ -66,14 +67,33 @@ struct TokenStatus {
       0;  // times the store re-initialised the token (metrics); added by the daemon work
 };
 
+// The key a request was admitted for: its name, and the fingerprint the key under that name had
+// when the access rule was checked. A reload may give the name another key meanwhile; the session
+// then refuses (StoreError kConflict) rather than sign with a key the rule was not checked for.
+struct KeyRef {
+  // Implicit from a name: callers that want no check (health, tools, tests) pass the name alone.
+  KeyRef(std::string key_name, std::string fingerprint = {})
+      : name(std::move(key_name)), fingerprint_sha256(std::move(fingerprint)) {}
+  KeyRef(const char* key_name) : name(key_name) {}
+  std::string name;
+  std::string fingerprint_sha256;  // empty: whichever key the name has now (health, tools)
+};
+
 // One signing session; owned by exactly one worker thread at a time (PKCS#11 sessions are not
 // thread safe).
 class SigningSession {
  public:
   virtual ~SigningSession() = default;
   // Throws StoreError. data may be empty or large (1 MiB and more).
-  virtual Bytes sign(const std::string& key_name, const SignRequest& req, ByteView data) = 0;
+  virtual Bytes sign(const KeyRef& key, const SignRequest& req, ByteView data) = 0;
 };
+
+// The refusal to replace a key's certificate without "replace": true, as every store words it.
+inline std::string certificate_exists(const std::string& name) {
+  return "key '" + name +
+         "' already has a certificate; send \"replace\": true to replace it (a provider may have "
+         "issued the one stored)";
+}
 
 class KeyStore {
  public:
@@ -96,9 +116,13 @@ class KeyStore {
   // pem is wiped by the store after use.
   virtual KeyInfo import_key(const std::string& name, const std::string& label,
                              std::string& pem) = 0;
-  virtual std::string make_certificate(const std::string& name, const std::string& subject,
-                                       unsigned days) = 0;
-  virtual std::string make_csr(const std::string& name, const std::string& subject) = 0;
+  // Stores the certificate beside the key. A key that already has one keeps it unless replace is
+  // true: StoreError(kConflict) then, before anything is signed.
+  // Both sign with the key on the token: with key.fingerprint_sha256 set, only if the name still
+  // has that key (StoreError kConflict otherwise).
+  virtual std::string make_certificate(const KeyRef& key, const std::string& subject, unsigned days,
+                                       bool replace) = 0;
+  virtual std::string make_csr(const KeyRef& key, const std::string& subject) = 0;
 
   virtual TokenStatus status() const = 0;
 

@@ -118,6 +118,8 @@ Started start(Flags& flags) {
   }
   ConfigResult loaded = load_config(flags.config);
   if (auto failure = problems_in(loaded.problems)) return *failure;
+  for (const auto& w : config_warnings(loaded.config))
+    std::cerr << "p11signd: warning: " << w << '\n';
   std::unique_ptr<KeyStore> store;
   try {
     store = make_keystore(loaded.config);

@@ -1,6 +1,7 @@
 // Admin routes: key generation, import, self-signed certificates and CSRs on the token. Admin peers
-// only. Keys made here are named in this process only; the configuration file is never rewritten
-// (docs/api.md).
+// only; a certificate or CSR also needs the key's own access rule, as signing does (both are
+// signatures by the key). Keys made here are named in this process only; the configuration file is
+// never rewritten (docs/api.md).
 #include <boost/asio/post.hpp>
 
 #include "daemon/api.h"
@@ -33,9 +34,20 @@ unsigned optional_unsigned(const nlohmann::json& body, const std::string& field,
   return body[field].get<unsigned>();
 }
 
+bool optional_bool(const nlohmann::json& body, const std::string& field) {
+  if (!body.contains(field)) return false;
+  if (!body[field].is_boolean()) {
+    throw ApiError(http::status::bad_request, "bad_field",
+                   "field '" + field + "' must be true or false");
+  }
+  return body[field].get<bool>();
+}
+
+// The section to add before the key signs anything: it allows nobody and no scheme until the
+// admin fills them in.
 std::string config_snippet(const KeySpec& spec) {
   return "[key." + spec.name + "]\nlabel = " + spec.label +
-         "\nallow-uids =\nallow-groups =\nschemes = raw\n";
+         "\nallow-uids =\nallow-groups =\nschemes =\n";
 }
 
 // Writes rec; after a failed write, re-opens the log once and writes it again. Throws 503 when the
@@ -90,11 +102,16 @@ void Api::check_new_name(const std::string& name) const {
   }
 }
 
+// The other keys stay as the current Policy has them: a reload may have published its keys in the
+// store already, and they must not reach requests before its rules do (Api::apply_config).
 void Api::add_runtime_key(const KeySpec& spec) {
   runtime_keys_[spec.name] = spec;
   std::set<std::string> names = policy_->runtime_keys();
   names.insert(spec.name);
-  policy_ = std::make_shared<const Policy>(policy_->config(), names);
+  std::vector<KeyInfo> keys;
+  for (const auto& [name, info] : policy_->keys()) keys.push_back(info);
+  if (auto made = s_.store.key(spec.name)) keys.push_back(std::move(*made));
+  policy_ = std::make_shared<const Policy>(policy_->config(), names, std::move(keys));
 }
 
 void Api::create_key(Call& call) {
@@ -114,8 +131,8 @@ void Api::create_key(Call& call) {
         return audited_admin(s_.audit, peer, "keygen", spec.name, *claim, [&] {
           const KeyInfo info = s_.store.generate_key(spec.name, spec.label, bits);
           boost::asio::post(s_.io, [this, spec] { add_runtime_key(spec); });
-          return json_response(http::status::created, {{"key", key_json(info, {"raw"})},
-                                                       {"config", config_snippet(spec)}});
+          return json_response(http::status::created,
+                               {{"key", key_json(info, {})}, {"config", config_snippet(spec)}});
         });
       },
       kAdminTimeout, claim);
@@ -150,8 +167,8 @@ void Api::import_key(Call& call) {
         return audited_admin(s_.audit, peer, "import", spec.name, *claim, [&] {
           const KeyInfo info = s_.store.import_key(spec.name, spec.label, *pem);
           boost::asio::post(s_.io, [this, spec] { add_runtime_key(spec); });
-          return json_response(http::status::created, {{"key", key_json(info, {"raw"})},
-                                                       {"config", config_snippet(spec)}});
+          return json_response(http::status::created,
+                               {{"key", key_json(info, {})}, {"config", config_snippet(spec)}});
         });
       },
       kAdminTimeout, claim);
@@ -159,20 +176,21 @@ void Api::import_key(Call& call) {
 
 void Api::make_certificate(Call& call) {
   require_admin(call);
+  const std::string key = call.route.key;
+  require_key_access(call, key, "");
+  const KeyRef admitted = admitted_key(call, key);
   const auto body = parse_json_object(call.req.body());
   const std::string subject = require_string(body, "subject");
   const unsigned days = optional_unsigned(body, "days", 365);
   if (days < 1 || days > 36500) throw invalid("days must be from 1 to 36500");
-  const std::string key = call.route.key;
-  if (!s_.store.key(key)) {
-    throw ApiError(http::status::not_found, "key_not_found", "no key named '" + key + "'");
-  }
+  const bool replace = optional_bool(body, "replace");
   auto claim = std::make_shared<AnswerClaim>();
   run_on_pool(
       call.reply,
-      [this, peer = call.peer, key, subject, days, claim](SigningSession&) {
-        return audited_admin(s_.audit, peer, "certificate", key, *claim, [&] {
-          return text_response(http::status::created, s_.store.make_certificate(key, subject, days),
+      [this, peer = call.peer, admitted, subject, days, replace, claim](SigningSession&) {
+        return audited_admin(s_.audit, peer, "certificate", admitted.name, *claim, [&] {
+          return text_response(http::status::created,
+                               s_.store.make_certificate(admitted, subject, days, replace),
                                "application/x-pem-file");
         });
       },
@@ -181,18 +199,17 @@ void Api::make_certificate(Call& call) {
 
 void Api::make_csr(Call& call) {
   require_admin(call);
+  const std::string key = call.route.key;
+  require_key_access(call, key, "");
+  const KeyRef admitted = admitted_key(call, key);
   const auto body = parse_json_object(call.req.body());
   const std::string subject = require_string(body, "subject");
-  const std::string key = call.route.key;
-  if (!s_.store.key(key)) {
-    throw ApiError(http::status::not_found, "key_not_found", "no key named '" + key + "'");
-  }
   auto claim = std::make_shared<AnswerClaim>();
   run_on_pool(
       call.reply,
-      [this, peer = call.peer, key, subject, claim](SigningSession&) {
-        return audited_admin(s_.audit, peer, "csr", key, *claim, [&] {
-          return text_response(http::status::ok, s_.store.make_csr(key, subject),
+      [this, peer = call.peer, admitted, subject, claim](SigningSession&) {
+        return audited_admin(s_.audit, peer, "csr", admitted.name, *claim, [&] {
+          return text_response(http::status::ok, s_.store.make_csr(admitted, subject),
                                "application/x-pem-file");
         });
       },

@@ -7,7 +7,7 @@ namespace p11signd::daemon {
 
 void Api::list_keys(Call& call) {
   nlohmann::ordered_json keys = nlohmann::ordered_json::array();
-  for (const KeyInfo& info : s_.store.keys()) {
+  for (const auto& [name, info] : call.policy->keys()) {
     if (!call.policy->knows_key(info.name)) continue;
     // Admins see every key (they manage them); other peers the keys they may sign with.
     if (!call.policy->is_admin(call.peer) && call.policy->deny_key(call.peer, info.name, "")) {
@@ -20,8 +20,8 @@ void Api::list_keys(Call& call) {
 
 // Public keys and certificates are not secret, but the list of keys is: peers see those they may
 // use, and admins every key (they upload certificates to providers).
-static KeyInfo existing_key(const KeyStore& store, const std::string& name) {
-  auto info = store.key(name);
+static KeyInfo existing_key(const Policy& policy, const std::string& name) {
+  const KeyInfo* info = policy.key(name);
   if (!info)
     throw ApiError(http::status::not_found, "key_not_found", "no key named '" + name + "'");
   return *info;
@@ -29,7 +29,7 @@ static KeyInfo existing_key(const KeyStore& store, const std::string& name) {
 
 void Api::public_key(Call& call) {
   if (!call.policy->is_admin(call.peer)) require_key_access(call, call.route.key, "");
-  const KeyInfo info = existing_key(s_.store, call.route.key);
+  const KeyInfo info = existing_key(*call.policy, call.route.key);
   auto it = call.route.query.find("format");
   const std::string format = it == call.route.query.end() ? "pem" : it->second;
   if (format == "pem") {
@@ -50,7 +50,7 @@ void Api::public_key(Call& call) {
 
 void Api::get_certificate(Call& call) {
   if (!call.policy->is_admin(call.peer)) require_key_access(call, call.route.key, "");
-  existing_key(s_.store, call.route.key);
+  existing_key(*call.policy, call.route.key);
   // Reading the certificate is a token operation: it goes through a worker like signing.
   run_on_pool(call.reply, [store = &s_.store, name = call.route.key](SigningSession&) {
     auto pem = store->certificate_pem(name);

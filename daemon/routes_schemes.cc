@@ -77,7 +77,7 @@ void Api::scheme_verify(Call& call, const nlohmann::ordered_json& input) {
     // With one of our keys, raw is /v1/keys/NAME/verify: the same answer and audit record.
     if (scheme == "raw") return verify(call, key, parse_json_object(call.req.body()));
     require_key_access(call, key, scheme);
-    auto info = s_.store.key(key);
+    const KeyInfo* info = call.policy->key(key);
     if (!info) throw ApiError(http::status::not_found, "key_not_found", "no key '" + key + "'");
     spki = info->spki_der;
   }
@@ -99,6 +99,7 @@ void Api::scheme_sign(Call& call, const nlohmann::ordered_json& input) {
   const std::string& scheme = call.route.scheme;
   const std::string key = string_field(input, "key");
   require_key_access(call, key, scheme);
+  const KeyRef admitted = admitted_key(call, key);
   const auto& keys = call.policy->config().keys;
   const auto it = keys.find(key);
   auto settings = it == keys.end() ? std::map<std::string, std::string>{} : it->second.settings;
@@ -106,8 +107,10 @@ void Api::scheme_sign(Call& call, const nlohmann::ordered_json& input) {
   run_on_pool(
       attempt.audited_reply(s_.audit, call.peer, key, scheme, call.reply),
       [s = s_, routes = schemes_.get(), peer = call.peer, key, scheme, op = call.route.op, input,
-       settings = std::move(settings), claim = attempt.claim()](SigningSession& session) {
-        const SignContext ctx{s.audit, s.metrics, session, peer, key, scheme, claim.get()};
+       settings = std::move(settings), fingerprint = admitted.fingerprint_sha256,
+       claim = attempt.claim()](SigningSession& session) {
+        const SignContext ctx{s.audit, s.metrics, session,     peer,
+                              key,     scheme,    claim.get(), fingerprint};
         auto out = routes->run(
             scheme, op, input, settings,
             [&](const SignRequest& req, ByteView data) { return audited_sign(ctx, req, data); });

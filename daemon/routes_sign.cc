@@ -39,15 +39,16 @@ Bytes parse_base64(const nlohmann::json& body, const std::string& field) {
 
 void Api::sign(Call& call, const std::string& key, const nlohmann::json& body) {
   require_key_access(call, key, "raw");
+  const KeyRef admitted = admitted_key(call, key);
   const SignRequest req = parse_alg(body);
   Bytes data = parse_base64(body, "data");
   const SignAttempt attempt;
   run_on_pool(
       attempt.audited_reply(s_.audit, call.peer, key, "raw", call.reply),
-      [s = s_, peer = call.peer, key, req, data = std::move(data),
-       claim = attempt.claim()](SigningSession& session) {
-        const Bytes sig =
-            audited_sign({s.audit, s.metrics, session, peer, key, "raw", claim.get()}, req, data);
+      [s = s_, peer = call.peer, key, fingerprint = admitted.fingerprint_sha256, req,
+       data = std::move(data), claim = attempt.claim()](SigningSession& session) {
+        const Bytes sig = audited_sign(
+            {s.audit, s.metrics, session, peer, key, "raw", claim.get(), fingerprint}, req, data);
         return json_response(http::status::ok, {{"signature", base64_encode(sig)},
                                                 {"key", key},
                                                 {"alg", std::string(to_string(req.alg))}});
@@ -61,7 +62,7 @@ void Api::verify(Call& call, const std::string& key, const nlohmann::json& body)
   const SignRequest req = parse_alg(body);
   const Bytes data = parse_base64(body, "data");
   const Bytes signature = parse_base64(body, "signature");
-  auto info = s_.store.key(key);
+  const KeyInfo* info = call.policy->key(key);
   if (!info) throw ApiError(http::status::not_found, "key_not_found", "no key named '" + key + "'");
   const auto start = std::chrono::steady_clock::now();
   const bool valid = verify_signature(info->spki_der, req, data, signature);

@@ -33,7 +33,9 @@ std::string private_pem(EVP_PKEY* key) {
   return std::string(data, static_cast<std::size_t>(n));
 }
 
-TEST(ServerAdmin, GeneratesAKeyThatAdminsCanUseUntilConfigured) {
+// A key made through the API signs for no scheme until the configuration names it (and its
+// schemes); admins may make its certificate and CSR meanwhile.
+TEST(ServerAdmin, GeneratesAKeyThatSignsNothingUntilConfigured) {
   if (geteuid() != 0) GTEST_SKIP() << "the test config names uid 0 as admin";
   TestDaemon d;
   Client c(d.socket());
@@ -42,8 +44,21 @@ TEST(ServerAdmin, GeneratesAKeyThatAdminsCanUseUntilConfigured) {
   auto j = body_json(res);
   EXPECT_EQ(j["key"]["name"], "made");
   EXPECT_EQ(j["key"]["label"], "made-label");
-  EXPECT_NE(j["config"].get<std::string>().find("[key.made]"), std::string::npos);
+  const std::string snippet = j["config"].get<std::string>();
+  EXPECT_NE(snippet.find("[key.made]"), std::string::npos);
+  EXPECT_NE(snippet.find("\nschemes =\n"), std::string::npos) << snippet;
+  EXPECT_EQ(j["key"]["schemes"], nlohmann::json::array());
 
+  auto refused = c.post("/v1/keys/made/sign", sign_body("runtime"));
+  EXPECT_EQ(refused.result_int(), 403u) << refused.body();
+  EXPECT_NE(refused.body().find("no [key.made] section yet"), std::string::npos) << refused.body();
+  EXPECT_EQ(c.post("/v1/keys/made/csr", R"({"subject":"CN=made"})").result_int(), 200u);
+  EXPECT_EQ(c.post("/v1/keys/made/certificate", R"({"subject":"CN=made"})").result_int(), 201u);
+
+  d.write_config(
+      "[key.demo]\nlabel = demo\nallow-uids = 0\nschemes = raw\n"
+      "[key.made]\nlabel = made-label\nallow-uids = 0\nschemes = raw\n");
+  ASSERT_TRUE(d.daemon().reload_now().empty());
   auto sig = c.post("/v1/keys/made/sign", sign_body("runtime"));
   ASSERT_EQ(sig.result_int(), 200u) << sig.body();
   SignRequest req;
@@ -54,9 +69,11 @@ TEST(ServerAdmin, GeneratesAKeyThatAdminsCanUseUntilConfigured) {
   EXPECT_EQ(c.post("/v1/keys", R"({"name":"bad name"})").result_int(), 422u);
   EXPECT_EQ(c.post("/v1/keys", R"({"bits":2048})").result_int(), 400u);
 
-  // The key stays named across a reload that does not mention it.
+  // The key stays named across a reload that does not mention it (and signs nothing again).
+  d.write_config("[key.demo]\nlabel = demo\nallow-uids = 0\nschemes = raw\n");
   EXPECT_TRUE(d.daemon().reload_now().empty());
-  EXPECT_EQ(c.post("/v1/keys/made/sign", sign_body("after reload")).result_int(), 200u);
+  EXPECT_EQ(c.post("/v1/keys/made/sign", sign_body("after reload")).result_int(), 403u);
+  EXPECT_EQ(c.post("/v1/keys/made/csr", R"({"subject":"CN=made"})").result_int(), 200u);
 }
 
 std::string body_without_name(nlohmann::json body) {
@@ -109,6 +126,48 @@ TEST(ServerAdmin, SelfSignedCertificateIsStoredAndServed) {
   EXPECT_EQ(c.post("/v1/keys/demo/certificate", R"({"subject":"CN=x","days":0})").result_int(),
             422u);
   EXPECT_EQ(c.post("/v1/keys/nope/certificate", R"({"subject":"CN=x"})").result_int(), 404u);
+
+  // The stored certificate may be the one a provider issued: replaced only when asked to.
+  auto again = c.post("/v1/keys/demo/certificate", R"({"subject":"CN=again"})");
+  EXPECT_EQ(again.result_int(), 409u) << again.body();
+  EXPECT_NE(again.body().find("\\\"replace\\\": true"), std::string::npos) << again.body();
+  EXPECT_EQ(c.get("/v1/keys/demo/certificate").body(), made.body());
+  EXPECT_EQ(
+      c.post("/v1/keys/demo/certificate", R"({"subject":"CN=x","replace":"yes"})").result_int(),
+      400u);
+  auto replaced = c.post("/v1/keys/demo/certificate", R"({"subject":"CN=again","replace":true})");
+  ASSERT_EQ(replaced.result_int(), 201u) << replaced.body();
+  EXPECT_EQ(c.get("/v1/keys/demo/certificate").body(), replaced.body());
+}
+
+// Making a certificate or a CSR is a signature by the key: an admin outside the key's ACL is
+// refused both, and the refusal is audited with the rule while the answer does not name it.
+TEST(ServerAdmin, CertificateAndCsrNeedTheKeysAclToo) {
+  if (geteuid() != 0) GTEST_SKIP() << "the test config names uid 0 as admin";
+  TestDaemon::Options o;
+  o.sections =
+      "[key.demo]\nlabel = demo\nallow-uids = 4711\nschemes = raw\n"
+      "[key.second]\nlabel = second\nallow-uids = 0\n";  // no schemes: certificates still work
+  TestDaemon d(o);
+  Client c(d.socket());
+  for (const char* op : {"certificate", "csr"}) {
+    auto res = c.post(std::string("/v1/keys/demo/") + op, R"({"subject":"CN=x"})");
+    EXPECT_EQ(res.result_int(), 403u) << op << ": " << res.body();
+    EXPECT_NE(res.body().find("may not use key 'demo'"), std::string::npos) << res.body();
+    EXPECT_EQ(res.body().find("4711"), std::string::npos) << res.body();
+  }
+  EXPECT_EQ(error_code_of(c.get("/v1/keys/demo/certificate")), "certificate_not_found");
+  EXPECT_EQ(c.post("/v1/keys/second/csr", R"({"subject":"CN=x"})").result_int(), 200u);
+  EXPECT_EQ(c.post("/v1/keys/second/certificate", R"({"subject":"CN=x"})").result_int(), 201u);
+  d.stop();
+  int denials = 0;
+  for (const auto& rec : d.audit_records()) {
+    if (rec.value("op", "") == "deny" && rec.value("key", "") == "demo" &&
+        rec.value("result", "").find("allow-uids = 4711") != std::string::npos) {
+      ++denials;
+    }
+  }
+  EXPECT_EQ(denials, 2);
 }
 
 TEST(ServerAdmin, MakesACsr) {
@@ -153,7 +212,7 @@ TEST(ServerAudit, OneLinePerOperationWithTheDigestNeverTheData) {
 TEST(ServerAudit, SigningStopsWhenTheAuditLogCannotBeWritten) {
   TestDaemon d;
   // /dev/full accepts the open and fails every write (ENOSPC).
-  d.write_config("[key.demo]\nlabel = demo\nallow-uids = 0\n");
+  d.write_config("[key.demo]\nlabel = demo\nallow-uids = 0\nschemes = raw\n");
   std::string conf = read_file(d.config_path());
   conf.replace(conf.find(d.audit_path()), d.audit_path().size(), "/dev/full");
   ConfigResult loaded = parse_config_text(conf);

@@ -14,8 +14,11 @@
 #include <fstream>
 #include <functional>
 #include <future>
+#include <iostream>
 #include <thread>
 
+#include "daemon/public_key.h"
+#include "daemon/reload_under_load.h"
 #include "daemon/test_support.h"
 
 namespace p11signd::daemon {
@@ -23,8 +26,9 @@ namespace {
 
 using namespace p11signd::daemon::testing;
 
-const std::string kDemoOnly = "[key.demo]\nlabel = demo\nallow-uids = 0\n";
-const std::string kDemoAndSecond = kDemoOnly + "[key.second]\nlabel = second\nallow-uids = 0\n";
+const std::string kDemoOnly = "[key.demo]\nlabel = demo\nallow-uids = 0\nschemes = raw\n";
+const std::string kDemoAndSecond =
+    kDemoOnly + "[key.second]\nlabel = second\nallow-uids = 0\nschemes = raw\n";
 
 TEST(ServerLifecycle, ReloadAddsKeysWithoutDroppingConnections) {
   TestDaemon::Options o;
@@ -43,7 +47,7 @@ TEST(ServerLifecycle, ReloadChangesAccessRules) {
   TestDaemon d(o);
   Client c(d.socket());
   EXPECT_EQ(c.post("/v1/keys/demo/sign", sign_body("x")).result_int(), 200u);
-  d.write_config("[key.demo]\nlabel = demo\nallow-uids = 33\n");
+  d.write_config("[key.demo]\nlabel = demo\nallow-uids = 33\nschemes = raw\n");
   EXPECT_TRUE(d.daemon().reload_now().empty());
   EXPECT_EQ(c.post("/v1/keys/demo/sign", sign_body("x")).result_int(), 403u);
 }
@@ -193,6 +197,31 @@ TEST(ServerLifecycle, ReloadWhileFiftyClientsSign) {
   EXPECT_GE(reloads_amid_signing, 1);
   EXPECT_EQ(ok, 500);
   EXPECT_EQ(bad, 0);
+}
+
+// A reload gives the name `k` another key and another rule at once: `k` is demo for this uid in one
+// configuration and second for another uid in the other. Signing is slowed so that requests wait
+// in the queue across reloads; still no 200 is signed by second (a new key under the old rule),
+// and none admitted by the old rule is signed after its key left (that is the 409).
+TEST(ServerLifecycle, NoSignatureMixesOneConfigurationsKeyWithTheOthersRule) {
+  ReloadUnderLoad plan;
+  plan.key = "k";
+  const std::string me = std::to_string(::getuid());
+  const std::string not_me = std::to_string(::getuid() + 1);
+  plan.allowed_sections = "[key.k]\nlabel = demo\nallow-uids = " + me + "\nschemes = raw\n";
+  plan.refused_sections = "[key.k]\nlabel = second\nallow-uids = " + not_me + "\nschemes = raw\n";
+  TestDaemon::Options o;
+  o.sections = plan.allowed_sections;
+  TestDaemon d(o);
+  plan.allowed_spki = spki_der(d.store().public_key("k").get());
+  d.store().set_sign_delay(std::chrono::milliseconds(2));
+  const ReloadOutcome out = sign_while_reloading(d, plan);
+  std::cout << "signed by demo: " << out.signed_by_allowed_key << ", refused: " << out.refused
+            << ", key changed while queued: " << out.key_changed << '\n';
+  EXPECT_EQ(out.reloads, plan.reloads);
+  EXPECT_EQ(out.signed_by_other_key, 0);
+  EXPECT_EQ(out.other, 0);
+  EXPECT_GT(out.signed_by_allowed_key, 0);
 }
 
 TEST(ServerLifecycle, ShutdownAnswersRequestsInFlightThenExitsZero) {

@@ -6,10 +6,12 @@
 #include <openssl/pem.h>
 
 #include <cstdio>
+#include <iostream>
 #include <thread>
 
 #include "common/encoding.h"
 #include "daemon/public_key.h"
+#include "daemon/reload_under_load.h"
 #include "daemon/test_support.h"
 #include "daemon/token_keystore.h"
 #include "tests/testing/softhsm.h"
@@ -55,7 +57,7 @@ class TokenDaemonTest : public ::testing::Test {
     auto store = std::make_unique<TokenKeyStore>(pkcs11::Token::open(hsm_->config()));
     store->generate_key("demo", "demo", 2048);
     TestDaemon::Options o;
-    o.sections = "[key.demo]\nlabel = demo\nallow-uids = 0\n";
+    o.sections = "[key.demo]\nlabel = demo\nallow-uids = 0\nschemes = raw\n";
     daemon_ = std::make_unique<TestDaemon>(o, std::move(store));
     client_ = std::make_unique<Client>(daemon_->socket());
     auto der = client_->get("/v1/keys/demo/public-key?format=der-base64");
@@ -139,9 +141,9 @@ TEST_F(TokenDaemonTest, FingerprintIsSha256OfTheServedSpki) {
   ASSERT_FALSE(id.empty());
   EXPECT_EQ(id.find_first_not_of("0123456789abcdef"), std::string::npos) << id;
   daemon_->write_config(
-      "[key.demo]\nlabel = demo\nallow-uids = 0\n"
+      "[key.demo]\nlabel = demo\nallow-uids = 0\nschemes = raw\n"
       "[key.byid]\nid = " +
-      id + "\nallow-uids = 0\n");
+      id + "\nallow-uids = 0\nschemes = raw\n");
   const auto problems = daemon_->daemon().reload_now();
   ASSERT_TRUE(problems.empty()) << problems.front();
   auto again = client_->get("/v1/keys");
@@ -162,15 +164,54 @@ TEST_F(TokenDaemonTest, AdminRoutesOnTheToken) {
   if (geteuid() != 0) GTEST_SKIP() << "the test config names uid 0 as admin";
   auto made = client_->post("/v1/keys", R"({"name":"fresh","bits":2048})");
   ASSERT_EQ(made.result_int(), 201u) << made.body();
-  EXPECT_EQ(client_->post("/v1/keys/fresh/sign", sign_body("x")).result_int(), 200u);
+  // Until a [key.fresh] section names its schemes, the new key signs for none, not even raw.
+  EXPECT_EQ(client_->post("/v1/keys/fresh/sign", sign_body("x")).result_int(), 403u);
+  EXPECT_EQ(client_->post("/v1/keys/fresh/csr", R"({"subject":"CN=fresh"})").result_int(), 200u);
   auto cert = client_->post("/v1/keys/demo/certificate", R"({"subject":"CN=e2e","days":7})");
   ASSERT_EQ(cert.result_int(), 201u) << cert.body();
   auto got = client_->get("/v1/keys/demo/certificate");
   ASSERT_EQ(got.result_int(), 200u) << got.body();
   EXPECT_EQ(got.body(), cert.body());
+  // The stored certificate may be the one a provider issued: replaced only when asked to.
+  auto again = client_->post("/v1/keys/demo/certificate", R"({"subject":"CN=again"})");
+  EXPECT_EQ(again.result_int(), 409u) << again.body();
+  EXPECT_NE(again.body().find("replace"), std::string::npos) << again.body();
+  EXPECT_EQ(client_->get("/v1/keys/demo/certificate").body(), cert.body());
+  auto replaced =
+      client_->post("/v1/keys/demo/certificate", R"({"subject":"CN=again","replace":true})");
+  ASSERT_EQ(replaced.result_int(), 201u) << replaced.body();
+  EXPECT_EQ(client_->get("/v1/keys/demo/certificate").body(), replaced.body());
   auto csr = client_->post("/v1/keys/demo/csr", R"({"subject":"CN=e2e"})");
   ASSERT_EQ(csr.result_int(), 200u) << csr.body();
   EXPECT_NE(csr.body().find("BEGIN CERTIFICATE REQUEST"), std::string::npos);
+}
+
+// Reload atomicity on the real token: `k` is key a for this uid in one configuration and key b
+// for another uid in the other. Whatever the interleaving of reloads and signatures, every 200 is
+// a signature by a (the rule that allowed it was the one of a).
+TEST(TokenDaemonReload, NoSignatureMixesOneConfigurationsKeyWithTheOthersRule) {
+  p11signd::testing::SoftHsm hsm("reload-mix");
+  auto store = std::make_unique<TokenKeyStore>(pkcs11::Token::open(hsm.config()));
+  store->generate_key("a", "a", 2048);
+  store->generate_key("b", "b", 2048);
+  ReloadUnderLoad plan;
+  plan.key = "k";
+  plan.allowed_spki = store->key("a")->spki_der;
+  const std::string me = std::to_string(::getuid());
+  const std::string not_me = std::to_string(::getuid() + 1);
+  plan.allowed_sections = "[key.k]\nlabel = a\nallow-uids = " + me + "\nschemes = raw\n";
+  plan.refused_sections = "[key.k]\nlabel = b\nallow-uids = " + not_me + "\nschemes = raw\n";
+  plan.reloads = 20;
+  TestDaemon::Options o;
+  o.sections = plan.allowed_sections;
+  TestDaemon d(o, std::move(store));
+  const ReloadOutcome out = sign_while_reloading(d, plan);
+  std::cout << "signed by a: " << out.signed_by_allowed_key << ", refused: " << out.refused
+            << ", key changed while queued: " << out.key_changed << '\n';
+  EXPECT_EQ(out.reloads, plan.reloads);
+  EXPECT_EQ(out.signed_by_other_key, 0);
+  EXPECT_EQ(out.other, 0);
+  EXPECT_GT(out.signed_by_allowed_key, 0);
 }
 
 }  // namespace

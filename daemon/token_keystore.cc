@@ -37,8 +37,8 @@ auto translated(F&& f) -> decltype(f()) {
 class TokenSigningSession final : public SigningSession {
  public:
   explicit TokenSigningSession(pkcs11::Token& token) : signer_(token) {}
-  Bytes sign(const std::string& key_name, const SignRequest& req, ByteView data) override {
-    return translated([&] { return signer_.sign(key_name, req, data); });
+  Bytes sign(const KeyRef& key, const SignRequest& req, ByteView data) override {
+    return translated([&] { return signer_.sign(key.name, req, data, key.fingerprint_sha256); });
   }
 
  private:
@@ -146,14 +146,22 @@ KeyInfo TokenKeyStore::import_key(const std::string& name, const std::string& la
   });
 }
 
-std::string TokenKeyStore::make_certificate(const std::string& name, const std::string& subject,
-                                            unsigned days) {
-  return translated(
-      [&] { return pkcs11::make_self_signed_certificate(*token_, name, subject, days); });
+std::string TokenKeyStore::make_certificate(const KeyRef& key, const std::string& subject,
+                                            unsigned days, bool replace) {
+  return translated([&] {
+    try {
+      return pkcs11::make_self_signed_certificate(*token_, {key.name, key.fingerprint_sha256},
+                                                  subject, days, replace);
+    } catch (const pkcs11::CertificateExists&) {  // in the API's words: it names the field
+      throw StoreError(StoreErrorKind::kConflict, certificate_exists(key.name));
+    }
+  });
 }
 
-std::string TokenKeyStore::make_csr(const std::string& name, const std::string& subject) {
-  return translated([&] { return pkcs11::make_certificate_request(*token_, name, subject); });
+std::string TokenKeyStore::make_csr(const KeyRef& key, const std::string& subject) {
+  return translated([&] {
+    return pkcs11::make_certificate_request(*token_, {key.name, key.fingerprint_sha256}, subject);
+  });
 }
 
 TokenStatus TokenKeyStore::status() const {

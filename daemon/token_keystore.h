@@ -22,9 +22,9 @@ class TokenKeyStore final : public KeyStore {
   std::optional<std::string> certificate_pem(const std::string& name) const override;
   KeyInfo generate_key(const std::string& name, const std::string& label, unsigned bits) override;
   KeyInfo import_key(const std::string& name, const std::string& label, std::string& pem) override;
-  std::string make_certificate(const std::string& name, const std::string& subject,
-                               unsigned days) override;
-  std::string make_csr(const std::string& name, const std::string& subject) override;
+  std::string make_certificate(const KeyRef& key, const std::string& subject, unsigned days,
+                               bool replace) override;
+  std::string make_csr(const KeyRef& key, const std::string& subject) override;
   TokenStatus status() const override;
   void set_keys(const std::vector<KeySpec>& specs) override;
 

@@ -83,8 +83,18 @@ TEST_F(TokenKeyStoreTest, ImportWipesThePemAndReportsImported) {
 TEST_F(TokenKeyStoreTest, CertificateIsStoredAndStatusIsReady) {
   store_->generate_key("shop", "shop", 2048);
   EXPECT_FALSE(store_->certificate_pem("shop").has_value());
-  const std::string pem = store_->make_certificate("shop", "CN=shop", 10);
+  const std::string pem = store_->make_certificate("shop", "CN=shop", 10, false);
   EXPECT_EQ(store_->certificate_pem("shop"), pem);
+  try {
+    store_->make_certificate("shop", "CN=other", 10, false);
+    ADD_FAILURE() << "a stored certificate was replaced without replace";
+  } catch (const StoreError& e) {
+    EXPECT_EQ(e.kind(), StoreErrorKind::kConflict);
+    EXPECT_NE(std::string(e.what()).find("\"replace\": true"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(store_->certificate_pem("shop"), pem);
+  const std::string renewed = store_->make_certificate("shop", "CN=renewed", 10, true);
+  EXPECT_EQ(store_->certificate_pem("shop"), renewed);
   EXPECT_NE(store_->make_csr("shop", "CN=shop").find("BEGIN CERTIFICATE REQUEST"),
             std::string::npos);
   const TokenStatus s = store_->status();

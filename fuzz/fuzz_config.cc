@@ -23,5 +23,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     (void)policy.deny_key(peer, spec.name, "raw");
   }
   (void)policy.deny_admin(peer);
+  for (const auto& warning : config_warnings(result.config)) {
+    if (warning.empty()) std::abort();
+  }
   return 0;
 }

@@ -76,6 +76,35 @@ ResolvedKey find_key(const Token& token, const std::string& key_name) {
   return it->second;
 }
 
+ResolvedKey find_key(const Token& token, const CertificateKey& wanted) {
+  ResolvedKey key = find_key(token, wanted.name);
+  if (!wanted.fingerprint_sha256.empty() && key.fingerprint_sha256 != wanted.fingerprint_sha256) {
+    throw Error(ErrorCategory::kConflict, "key '" + wanted.name +
+                                              "' was given another key by a reload after this "
+                                              "request was admitted; send it again");
+  }
+  return key;
+}
+
+std::vector<CK_OBJECT_HANDLE> stored_certificates(const Module& module, CK_SESSION_HANDLE session,
+                                                  const ResolvedKey& key) {
+  Template query;
+  query.add_ulong(CKA_CLASS, CKO_CERTIFICATE).add_bytes(CKA_ID, key.id);
+  return find_objects(module, session, query);
+}
+
+CertificateExists certificate_exists(const ResolvedKey& key) {
+  return {ErrorCategory::kConflict,
+          "key '" + key.spec.name + "' already has a certificate on the token"};
+}
+
+void require_no_certificate(Token& token, const ResolvedKey& key) {
+  token.with_admin_session([&](const Module& module, CK_SESSION_HANDLE session) {
+    if (!stored_certificates(module, session, key).empty()) throw certificate_exists(key);
+    return 0;
+  });
+}
+
 void add_extension(X509* cert, int nid, const char* value) {
   X509V3_CTX ctx;
   X509V3_set_ctx(&ctx, cert, cert, nullptr, nullptr, 0);
@@ -119,14 +148,15 @@ Bytes to_der(T* object, I2dFn i2d) {
   return out;
 }
 
-void store_certificate(Token& token, const ResolvedKey& key, X509* cert) {
+// Checked again here, under the admin lock: another certificate may have been stored while this
+// one was signed.
+void store_certificate(Token& token, const ResolvedKey& key, X509* cert, bool replace) {
   const Bytes value = to_der(cert, i2d_X509);
   const Bytes subject = to_der(X509_get_subject_name(cert), i2d_X509_NAME);
   const Bytes serial = to_der(X509_get_serialNumber(cert), i2d_ASN1_INTEGER);
   token.with_admin_session([&](const Module& module, CK_SESSION_HANDLE session) {
-    Template query;
-    query.add_ulong(CKA_CLASS, CKO_CERTIFICATE).add_bytes(CKA_ID, key.id);
-    const auto old = find_objects(module, session, query);
+    const auto old = stored_certificates(module, session, key);
+    if (!replace && !old.empty()) throw certificate_exists(key);
     Template t;
     t.add_ulong(CKA_CLASS, CKO_CERTIFICATE)
         .add_ulong(CKA_CERTIFICATE_TYPE, CKC_X_509)
@@ -155,12 +185,13 @@ void store_certificate(Token& token, const ResolvedKey& key, X509* cert) {
 
 }  // namespace
 
-std::string make_self_signed_certificate(Token& token, const std::string& key_name,
-                                         const std::string& subject, unsigned days) {
+std::string make_self_signed_certificate(Token& token, const CertificateKey& wanted,
+                                         const std::string& subject, unsigned days, bool replace) {
   if (days < 1 || days > 36500) {
     throw Error(ErrorCategory::kBadInput, "days must be between 1 and 36500");
   }
-  const ResolvedKey key = find_key(token, key_name);
+  const ResolvedKey key = find_key(token, wanted);
+  if (!replace) require_no_certificate(token, key);
   NamePtr name = parse_subject(subject);
   std::unique_ptr<X509, X509Deleter> cert(X509_new());
   TokenEvpKey token_key(token, key);
@@ -177,13 +208,13 @@ std::string make_self_signed_certificate(Token& token, const std::string& key_na
   if (X509_sign(cert.get(), token_key.get(), EVP_sha256()) <= 0) {
     signing_failed("certificate", token_key);
   }
-  store_certificate(token, key, cert.get());
+  store_certificate(token, key, cert.get(), replace);
   return to_pem(cert.get(), PEM_write_bio_X509);
 }
 
-std::string make_certificate_request(Token& token, const std::string& key_name,
+std::string make_certificate_request(Token& token, const CertificateKey& wanted,
                                      const std::string& subject) {
-  const ResolvedKey key = find_key(token, key_name);
+  const ResolvedKey key = find_key(token, wanted);
   NamePtr name = parse_subject(subject);
   std::unique_ptr<X509_REQ, ReqDeleter> req(X509_REQ_new());
   TokenEvpKey token_key(token, key);

@@ -11,12 +11,28 @@
 
 namespace p11signd::pkcs11 {
 
-// subject: "CN=shop.example,O=Example Ltd,C=BG" (also "/CN=.../O=..."). days: 1 to 36500.
-// Replaces any certificate already stored for the key (the new one is written before the old goes).
-std::string make_self_signed_certificate(Token& token, const std::string& key_name,
-                                         const std::string& subject, unsigned days);
+// The key a certificate or CSR is made with: its name, and (when not empty) the SHA-256
+// fingerprint of the SPKI it must still have; a key of that name with another fingerprint is
+// refused (kConflict) instead of being used.
+struct CertificateKey {
+  std::string name;
+  std::string fingerprint_sha256 = {};
+};
 
-std::string make_certificate_request(Token& token, const std::string& key_name,
+// A key's certificate is already on the token and replacing it was not asked for.
+class CertificateExists : public Error {
+ public:
+  using Error::Error;
+};
+
+// subject: "CN=shop.example,O=Example Ltd,C=BG" (also "/CN=.../O=..."). days: 1 to 36500.
+// With replace, any certificate already stored for the key is replaced (the new one is written
+// before the old goes); without, a stored one makes it throw CertificateExists, before the token
+// signs anything when the certificate was there already.
+std::string make_self_signed_certificate(Token& token, const CertificateKey& key,
+                                         const std::string& subject, unsigned days, bool replace);
+
+std::string make_certificate_request(Token& token, const CertificateKey& key,
                                      const std::string& subject);
 
 // PEM of the certificate stored with the key's CKA_ID, or nullopt.

@@ -10,6 +10,7 @@
 
 #include "pkcs11/attributes.h"
 #include "pkcs11/public_key.h"
+#include "pkcs11/rv.h"
 
 namespace p11signd::pkcs11 {
 namespace {
@@ -64,6 +65,46 @@ void add_private_key_policy(Template& t, const std::string& label, ByteView id) 
       .add_bytes(CKA_ID, id);
 }
 
+// The only mechanisms the daemon signs with (signing.cc, token_evp_key.cc): with these allowed and
+// no others, a key made here cannot be used for raw RSA (CKM_RSA_X_509) or anything else by
+// whoever else holds a session on the token.
+constexpr CK_MECHANISM_TYPE kSigningMechanisms[] = {CKM_SHA256_RSA_PKCS, CKM_RSA_PKCS,
+                                                    CKM_SHA256_RSA_PKCS_PSS, CKM_RSA_PKCS_PSS};
+
+// What a token may not know (CKA_ALLOWED_MECHANISMS is PKCS#11 2.40) or may refuse: asked for,
+// and left out again with a log line when the token rejects the template (create_object()).
+void add_private_key_hardening(Template& t) {
+  t.add_bytes(CKA_ALLOWED_MECHANISMS,
+              ByteView(reinterpret_cast<const std::uint8_t*>(kSigningMechanisms),
+                       sizeof kSigningMechanisms))
+      .add_bool(CKA_SIGN_RECOVER, false)
+      .add_bool(CKA_MODIFIABLE, false);
+}
+
+void add_public_key_hardening(Template& t) { t.add_bool(CKA_MODIFIABLE, false); }
+
+// The codes a token answers for an attribute it does not support or will not set at creation.
+bool template_refused(CK_RV rv) {
+  return rv == CKR_ATTRIBUTE_TYPE_INVALID || rv == CKR_ATTRIBUTE_VALUE_INVALID ||
+         rv == CKR_TEMPLATE_INCONSISTENT || rv == CKR_ATTRIBUTE_READ_ONLY;
+}
+
+// Runs create(true) (hardened template); when the token refuses that template, says so in the log
+// and runs create(false). Throws Error for any other failure.
+template <typename Create>
+void create_hardened(const Module& module, std::string_view function, const std::string& label,
+                     Create create) {
+  CK_RV rv = create(true);
+  if (template_refused(rv)) {
+    module.log(std::string("pkcs11: ") + std::string(function) + " refused " + rv_name(rv) +
+               " for key '" + label +
+               "' with CKA_ALLOWED_MECHANISMS, CKA_SIGN_RECOVER = false and CKA_MODIFIABLE = "
+               "false; trying without them (the token's defaults apply)");
+    rv = create(false);
+  }
+  if (rv != CKR_OK) module.fail(function, rv);
+}
+
 void add_public_key_policy(Template& t, const std::string& label, ByteView id) {
   t.add_bool(CKA_TOKEN, true)
       .add_bool(CKA_PRIVATE, false)
@@ -91,14 +132,20 @@ KeySpec generate_key(Token& token, const std::string& name, const NewKey& key, u
   const Bytes id = key.id.empty() ? fresh_id() : key.id;
   token.with_admin_session([&](const Module& module, CK_SESSION_HANDLE session) {
     require_label_free(module, session, key.label);
-    Template pub, priv;
-    add_public_key_policy(pub, key.label, id);
-    pub.add_ulong(CKA_MODULUS_BITS, bits).add_bytes(CKA_PUBLIC_EXPONENT, kF4);
-    add_private_key_policy(priv, key.label, id);
-    CK_MECHANISM mech{CKM_RSA_PKCS_KEY_PAIR_GEN, nullptr, 0};
-    CK_OBJECT_HANDLE pub_handle = CK_INVALID_HANDLE, priv_handle = CK_INVALID_HANDLE;
-    module.call("C_GenerateKeyPair", &CK_FUNCTION_LIST::C_GenerateKeyPair, session, &mech,
-                pub.data(), pub.size(), priv.data(), priv.size(), &pub_handle, &priv_handle);
+    create_hardened(module, "C_GenerateKeyPair", key.label, [&](bool hardened) {
+      Template pub, priv;
+      add_public_key_policy(pub, key.label, id);
+      pub.add_ulong(CKA_MODULUS_BITS, bits).add_bytes(CKA_PUBLIC_EXPONENT, kF4);
+      add_private_key_policy(priv, key.label, id);
+      if (hardened) {
+        add_public_key_hardening(pub);
+        add_private_key_hardening(priv);
+      }
+      CK_MECHANISM mech{CKM_RSA_PKCS_KEY_PAIR_GEN, nullptr, 0};
+      CK_OBJECT_HANDLE pub_handle = CK_INVALID_HANDLE, priv_handle = CK_INVALID_HANDLE;
+      return module.call_rv(&CK_FUNCTION_LIST::C_GenerateKeyPair, session, &mech, pub.data(),
+                            pub.size(), priv.data(), priv.size(), &pub_handle, &priv_handle);
+    });
     return 0;
   });
   return spec_for(name, id);
@@ -158,33 +205,49 @@ KeySpec import_key(Token& token, const std::string& name, const NewKey& key, Sec
   EvpPkeyPtr pkey = parse_private_pem(pem);
   pem.wipe();
   const Bytes id = key.id.empty() ? fresh_id() : key.id;
-  Template priv, pub;
-  add_private_key_policy(priv, key.label, id);
-  priv.add_ulong(CKA_CLASS, CKO_PRIVATE_KEY).add_ulong(CKA_KEY_TYPE, CKK_RSA);
   const Bytes modulus = component(pkey.get(), OSSL_PKEY_PARAM_RSA_N);  // public: no wipe needed
-  priv.add_bytes(CKA_MODULUS, modulus);
-  add_component(priv, CKA_PUBLIC_EXPONENT, pkey.get(), OSSL_PKEY_PARAM_RSA_E);
-  add_component(priv, CKA_PRIVATE_EXPONENT, pkey.get(), OSSL_PKEY_PARAM_RSA_D);
-  add_component(priv, CKA_PRIME_1, pkey.get(), OSSL_PKEY_PARAM_RSA_FACTOR1);
-  add_component(priv, CKA_PRIME_2, pkey.get(), OSSL_PKEY_PARAM_RSA_FACTOR2);
-  add_component(priv, CKA_EXPONENT_1, pkey.get(), OSSL_PKEY_PARAM_RSA_EXPONENT1);
-  add_component(priv, CKA_EXPONENT_2, pkey.get(), OSSL_PKEY_PARAM_RSA_EXPONENT2);
-  add_component(priv, CKA_COEFFICIENT, pkey.get(), OSSL_PKEY_PARAM_RSA_COEFFICIENT1);
-  add_public_key_policy(pub, key.label, id);
-  pub.add_ulong(CKA_CLASS, CKO_PUBLIC_KEY).add_ulong(CKA_KEY_TYPE, CKK_RSA);
-  pub.add_bytes(CKA_MODULUS, modulus);
-  add_component(pub, CKA_PUBLIC_EXPONENT, pkey.get(), OSSL_PKEY_PARAM_RSA_E);
+  // Both forms of each template are made now, so that the key material is freed before the token
+  // is touched; the Templates wipe their copies.
+  Template priv[2], pub[2];  // [0] plain, [1] hardened
+  for (int hardened = 0; hardened < 2; ++hardened) {
+    Template& pr = priv[hardened];
+    add_private_key_policy(pr, key.label, id);
+    pr.add_ulong(CKA_CLASS, CKO_PRIVATE_KEY).add_ulong(CKA_KEY_TYPE, CKK_RSA);
+    pr.add_bytes(CKA_MODULUS, modulus);
+    add_component(pr, CKA_PUBLIC_EXPONENT, pkey.get(), OSSL_PKEY_PARAM_RSA_E);
+    add_component(pr, CKA_PRIVATE_EXPONENT, pkey.get(), OSSL_PKEY_PARAM_RSA_D);
+    add_component(pr, CKA_PRIME_1, pkey.get(), OSSL_PKEY_PARAM_RSA_FACTOR1);
+    add_component(pr, CKA_PRIME_2, pkey.get(), OSSL_PKEY_PARAM_RSA_FACTOR2);
+    add_component(pr, CKA_EXPONENT_1, pkey.get(), OSSL_PKEY_PARAM_RSA_EXPONENT1);
+    add_component(pr, CKA_EXPONENT_2, pkey.get(), OSSL_PKEY_PARAM_RSA_EXPONENT2);
+    add_component(pr, CKA_COEFFICIENT, pkey.get(), OSSL_PKEY_PARAM_RSA_COEFFICIENT1);
+    Template& pu = pub[hardened];
+    add_public_key_policy(pu, key.label, id);
+    pu.add_ulong(CKA_CLASS, CKO_PUBLIC_KEY).add_ulong(CKA_KEY_TYPE, CKK_RSA);
+    pu.add_bytes(CKA_MODULUS, modulus);
+    add_component(pu, CKA_PUBLIC_EXPONENT, pkey.get(), OSSL_PKEY_PARAM_RSA_E);
+    if (hardened) {
+      add_private_key_hardening(pr);
+      add_public_key_hardening(pu);
+    }
+  }
   pkey.reset();  // OpenSSL clears RSA key material when it frees it
 
   token.with_admin_session([&](const Module& module, CK_SESSION_HANDLE session) {
     require_label_free(module, session, key.label);
     require_key_new(module, session, modulus);
     CK_OBJECT_HANDLE priv_handle = CK_INVALID_HANDLE, pub_handle = CK_INVALID_HANDLE;
-    module.call("C_CreateObject", &CK_FUNCTION_LIST::C_CreateObject, session, priv.data(),
-                priv.size(), &priv_handle);
+    create_hardened(module, "C_CreateObject", key.label, [&](bool hardened) {
+      Template& t = priv[hardened ? 1 : 0];
+      return module.call_rv(&CK_FUNCTION_LIST::C_CreateObject, session, t.data(), t.size(),
+                            &priv_handle);
+    });
     try {
-      module.call("C_CreateObject", &CK_FUNCTION_LIST::C_CreateObject, session, pub.data(),
-                  pub.size(), &pub_handle);
+      create_hardened(module, "C_CreateObject", key.label, [&](bool hardened) {
+        Template& t = pub[hardened ? 1 : 0];
+        return module.call_rv(&CK_FUNCTION_LIST::C_CreateObject, session, t.data(), t.size(),
+                              &pub_handle);
+      });
     } catch (...) {
       // Nothing half-done: without its public key object the import did not happen.
       module.call_rv(&CK_FUNCTION_LIST::C_DestroyObject, session, priv_handle);

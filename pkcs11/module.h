@@ -53,6 +53,10 @@ class Module final {
   }
 
   [[noreturn]] void fail(std::string_view name, CK_RV rv) const;
+  // One line for the daemon's log (ModuleOptions::log); nothing when there is none.
+  void log(std::string_view line) const {
+    if (options_.log) options_.log(line);
+  }
 
  private:
   Module(std::string path, void* handle, CK_FUNCTION_LIST_PTR functions, ModuleOptions options);

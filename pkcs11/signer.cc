@@ -33,21 +33,29 @@ void Signer::refresh(std::uint64_t epoch) {
   if (!session_.is_open()) session_ = Session(token_.module(), token_.slot(), /*rw=*/false);
 }
 
-const ResolvedKey& Signer::key(const std::string& name) {
+const ResolvedKey& Signer::key(const std::string& name, const std::string& fingerprint) {
   auto it = keys_->keys.find(name);
-  if (it != keys_->keys.end()) return it->second;
+  if (it != keys_->keys.end()) {
+    if (!fingerprint.empty() && it->second.fingerprint_sha256 != fingerprint) {
+      throw Error(ErrorCategory::kConflict,
+                  "key '" + name +
+                      "' was given another key by a reload after this request was admitted; send "
+                      "it again");
+    }
+    return it->second;
+  }
   auto bad = keys_->unresolved.find(name);
   if (bad != keys_->unresolved.end()) throw Error(ErrorCategory::kNotFound, bad->second);
   throw Error(ErrorCategory::kNotFound, "unknown key '" + name + "'");
 }
 
 template <typename Op>
-Bytes Signer::run(const std::string& key_name, Op&& op) {
+Bytes Signer::run(const std::string& key_name, const std::string& fingerprint, Op&& op) {
   for (int attempt = 0;; ++attempt) {
     auto guard = token_.enter();
     try {
       refresh(guard.epoch());
-      return op(session_.handle(), key(key_name));
+      return op(session_.handle(), key(key_name, fingerprint));
     } catch (const Error& e) {
       const auto epoch = guard.epoch();
       if (e.category() == ErrorCategory::kSessionLost) {
@@ -62,8 +70,9 @@ Bytes Signer::run(const std::string& key_name, Op&& op) {
   }
 }
 
-Bytes Signer::sign(const std::string& key_name, const SignRequest& request, ByteView data) {
-  return run(key_name, [&](CK_SESSION_HANDLE session, const ResolvedKey& key) {
+Bytes Signer::sign(const std::string& key_name, const SignRequest& request, ByteView data,
+                   const std::string& fingerprint) {
+  return run(key_name, fingerprint, [&](CK_SESSION_HANDLE session, const ResolvedKey& key) {
     return sign_message(token_.module(), session, key, token_.mechanisms(), request, data);
   });
 }

@@ -22,13 +22,16 @@ class Signer final {
   Signer& operator=(const Signer&) = delete;
 
   // Signs with the named key. Session, login and handle failures are repaired and the signature
-  // retried once; bad input and refusals are not retried. Throws Error.
-  Bytes sign(const std::string& key_name, const SignRequest& request, ByteView data);
+  // retried once; bad input and refusals are not retried. Throws Error. With fingerprint set (the
+  // SHA-256 of the SPKI the caller checked its access rule for), a name that now stands for
+  // another key is refused with kConflict: a reload gave it another key in between.
+  Bytes sign(const std::string& key_name, const SignRequest& request, ByteView data,
+             const std::string& fingerprint = {});
 
  private:
   template <typename Op>
-  Bytes run(const std::string& key_name, Op&& op);
-  const ResolvedKey& key(const std::string& name);
+  Bytes run(const std::string& key_name, const std::string& fingerprint, Op&& op);
+  const ResolvedKey& key(const std::string& name, const std::string& fingerprint);
   void refresh(std::uint64_t epoch);
 
   Token& token_;

@@ -148,7 +148,7 @@ class SocketActivationTest : public ::testing::Test {
     ASSERT_NE(conf.find("pin-credential = pin\n"), std::string::npos) << conf;
     conf = std::regex_replace(conf, std::regex("\nmodule = [^\n]*"), "\nmodule = " + module);
     std::ofstream(path("p11signd.conf"))
-        << conf << "\n[key.shop]\nlabel = shop\nallow-uids = " << ::getuid() << "\n";
+        << conf << "\n[key.shop]\nlabel = shop\nallow-uids = " << ::getuid() << "\nschemes = raw\n";
   }
 
   // systemd-socket-activate -l SOCKET -E ... p11signd --config FILE: it listens, and on the first
@@ -170,8 +170,8 @@ class SocketActivationTest : public ::testing::Test {
     for (const std::string& variable : environment) args.insert(args.end(), {"-E", variable});
     args.insert(args.end(), {P11SIGND_BINARY, "--config", path("p11signd.conf")});
     activator_.spawn(args);
-    ASSERT_TRUE(activator_.wait_until([&] { return is_listening(socket()); },
-                                      std::chrono::seconds(4)))
+    ASSERT_TRUE(
+        activator_.wait_until([&] { return is_listening(socket()); }, std::chrono::seconds(4)))
         << "systemd-socket-activate is not listening on " << socket();
   }
 

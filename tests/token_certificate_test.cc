@@ -29,7 +29,7 @@ TEST_F(TokenTest, SelfSignedCertificateVerifiesAndIsStoredWithTheKey) {
   generate("shop");
   EXPECT_FALSE(pkcs11::read_certificate(*token_, "shop").has_value());
   const std::string pem = pkcs11::make_self_signed_certificate(
-      *token_, "shop", "CN=shop.example,O=Example\\, Ltd,C=BG", 30);
+      *token_, {"shop"}, "CN=shop.example,O=Example\\, Ltd,C=BG", 30, /*replace=*/false);
   X509* cert = parse_cert(pem);
   ASSERT_NE(cert, nullptr);
   EVP_PKEY* pub = X509_get0_pubkey(cert);
@@ -40,14 +40,31 @@ TEST_F(TokenTest, SelfSignedCertificateVerifiesAndIsStoredWithTheKey) {
   X509_free(cert);
   EXPECT_EQ(pkcs11::read_certificate(*token_, "shop"), pem);
 
-  // A second certificate replaces the first.
-  const std::string again = pkcs11::make_self_signed_certificate(*token_, "shop", "/CN=renewed", 1);
+  // A second certificate replaces the first only when asked to; otherwise the first stays.
+  EXPECT_THROW(pkcs11::make_self_signed_certificate(*token_, {"shop"}, "/CN=other", 1, false),
+               pkcs11::CertificateExists);
+  EXPECT_EQ(pkcs11::read_certificate(*token_, "shop"), pem);
+  const std::string again =
+      pkcs11::make_self_signed_certificate(*token_, {"shop"}, "/CN=renewed", 1, /*replace=*/true);
   EXPECT_EQ(pkcs11::read_certificate(*token_, "shop"), again);
+}
+
+// CKA_MODIFIABLE = false on the key objects does not keep the certificate, an object of its own,
+// from being stored and replaced; a key that is not the one asked for is refused.
+TEST_F(TokenTest, CertificateForAKeyOtherThanTheOneAdmittedIsRefused) {
+  generate("shop");
+  EXPECT_THROW(pkcs11::make_self_signed_certificate(*token_, {"shop", "00ff"}, "CN=shop", 1, false),
+               Error);
+  EXPECT_THROW(pkcs11::make_certificate_request(*token_, {"shop", "00ff"}, "CN=shop"), Error);
+  EXPECT_FALSE(pkcs11::read_certificate(*token_, "shop").has_value());
+  const std::string fingerprint = key("shop").fingerprint_sha256;
+  EXPECT_NO_THROW(
+      pkcs11::make_self_signed_certificate(*token_, {"shop", fingerprint}, "CN=shop", 1, false));
 }
 
 TEST_F(TokenTest, CertificateRequestVerifies) {
   generate("shop");
-  const std::string pem = pkcs11::make_certificate_request(*token_, "shop", "CN=shop.example");
+  const std::string pem = pkcs11::make_certificate_request(*token_, {"shop"}, "CN=shop.example");
   BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
   X509_REQ* req = PEM_read_bio_X509_REQ(bio, nullptr, nullptr, nullptr);
   BIO_free(bio);
@@ -62,7 +79,7 @@ TEST_F(TokenTest, BadSubjectOrDaysNameTheProblem) {
   generate("shop");
   auto message = [&](const std::string& subject, unsigned days) {
     try {
-      pkcs11::make_self_signed_certificate(*token_, "shop", subject, days);
+      pkcs11::make_self_signed_certificate(*token_, {"shop"}, subject, days, false);
     } catch (const Error& e) {
       return std::string(e.what());
     }

@@ -2,10 +2,14 @@
 // registry refreshes.
 #include <gtest/gtest.h>
 #include <openssl/pem.h>
+#include <algorithm>
+#include <cstring>
+#include <memory>
 
 #include "pkcs11/attributes.h"
 #include "pkcs11/public_key.h"
 #include "pkcs11/rv.h"
+#include "tests/testing/faults.h"
 #include "tests/testing/token_fixture.h"
 
 namespace p11signd::testing {
@@ -25,6 +29,117 @@ std::optional<bool> read_flag(pkcs11::Token& token, CK_OBJECT_HANDLE object,
   return token.with_admin_session([&](const pkcs11::Module& m, CK_SESSION_HANDLE s) {
     return pkcs11::read_bool(m, s, object, type);
   });
+}
+
+// The mechanisms CKA_ALLOWED_MECHANISMS lists, sorted (SoftHSM keeps them as a set).
+std::vector<CK_MECHANISM_TYPE> allowed_mechanisms(pkcs11::Token& token, CK_OBJECT_HANDLE object) {
+  const auto bytes = token.with_admin_session([&](const pkcs11::Module& m, CK_SESSION_HANDLE s) {
+    return pkcs11::read_attribute(m, s, object, CKA_ALLOWED_MECHANISMS);
+  });
+  std::vector<CK_MECHANISM_TYPE> out;
+  if (!bytes) return out;
+  out.resize(bytes->size() / sizeof(CK_MECHANISM_TYPE));
+  std::memcpy(out.data(), bytes->data(), out.size() * sizeof(CK_MECHANISM_TYPE));
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+CK_OBJECT_HANDLE public_key_of(pkcs11::Token& token, const pkcs11::ResolvedKey& k) {
+  return token.with_admin_session([&](const pkcs11::Module& m, CK_SESSION_HANDLE s) {
+    pkcs11::Template query;
+    query.add_ulong(CKA_CLASS, CKO_PUBLIC_KEY).add_bytes(CKA_ID, k.id);
+    const auto found = pkcs11::find_objects(m, s, query);
+    return found.size() == 1 ? found.front() : CK_INVALID_HANDLE;
+  });
+}
+
+CK_RV sign_init_rv(pkcs11::Token& token, CK_OBJECT_HANDLE key, CK_MECHANISM_TYPE type) {
+  return token.with_admin_session([&](const pkcs11::Module& m, CK_SESSION_HANDLE s) {
+    CK_MECHANISM mech{type, nullptr, 0};
+    const CK_RV rv = m.call_rv(&CK_FUNCTION_LIST::C_SignInit, s, &mech, key);
+    if (rv == CKR_OK) {  // end the operation again
+      CK_BYTE data[32] = {};
+      std::vector<CK_BYTE> sig(1024);
+      CK_ULONG len = sig.size();
+      m.call_rv(&CK_FUNCTION_LIST::C_Sign, s, data, CK_ULONG(sizeof data), sig.data(), &len);
+    }
+    return rv;
+  });
+}
+
+// What item "no accidental oracle" asks of every key the daemon makes: only the four signing
+// mechanisms, no sign-recover, and no attribute changed later - by anyone holding a session.
+void expect_hardened(pkcs11::Token& token, const pkcs11::ResolvedKey& k) {
+  EXPECT_EQ(allowed_mechanisms(token, k.private_key),
+            (std::vector<CK_MECHANISM_TYPE>{CKM_RSA_PKCS, CKM_RSA_PKCS_PSS, CKM_SHA256_RSA_PKCS,
+                                            CKM_SHA256_RSA_PKCS_PSS}));
+  EXPECT_EQ(read_flag(token, k.private_key, CKA_SIGN_RECOVER), false);
+  EXPECT_EQ(read_flag(token, k.private_key, CKA_MODIFIABLE), false);
+  const CK_OBJECT_HANDLE pub = public_key_of(token, k);
+  ASSERT_NE(pub, CK_INVALID_HANDLE);
+  EXPECT_EQ(read_flag(token, pub, CKA_MODIFIABLE), false);
+  // Raw RSA (any bytes, no padding) is not among them: the token refuses to start it.
+  EXPECT_NE(sign_init_rv(token, k.private_key, CKM_RSA_X_509), CKR_OK);
+  EXPECT_EQ(sign_init_rv(token, k.private_key, CKM_SHA256_RSA_PKCS), CKR_OK);
+  // Not modifiable: a label change is refused.
+  const CK_RV relabel = token.with_admin_session([&](const pkcs11::Module& m, CK_SESSION_HANDLE s) {
+    pkcs11::Template t;
+    t.add_string(CKA_LABEL, "renamed");
+    return m.call_rv(&CK_FUNCTION_LIST::C_SetAttributeValue, s, k.private_key, t.data(), t.size());
+  });
+  EXPECT_NE(relabel, CKR_OK) << pkcs11::rv_name(relabel);
+}
+
+TEST_F(TokenTest, GeneratedAndImportedKeysAllowOnlyTheSigningMechanisms) {
+  generate("made");
+  expect_hardened(*token_, key("made"));
+  import("swifood", testdata("swifood/private_key.pem"));
+  expect_hardened(*token_, key("swifood"));
+}
+
+// A token that does not know an attribute of the hardened template still gets its key, and the log
+// says what was left out.
+TEST_F(TokenTest, KeyCreationFallsBackWhenTheTokenRefusesTheHardening) {
+  auto lines = std::make_shared<std::vector<std::string>>();
+  auto c = config();
+  c.module.log = [lines](std::string_view line) { lines->emplace_back(line); };
+  token_ = pkcs11::Token::open(std::move(c));
+  faults::refused_attribute = CKA_ALLOWED_MECHANISMS;
+  generate("made");
+  import("swifood", testdata("swifood/private_key.pem"));
+  faults::refused_attribute = 0;
+  EXPECT_TRUE(allowed_mechanisms(*token_, key("made").private_key).empty());
+  EXPECT_EQ(read_flag(*token_, key("made").private_key, CKA_EXTRACTABLE), false);
+  EXPECT_EQ(read_flag(*token_, key("swifood").private_key, CKA_SENSITIVE), true);
+  int said = 0;
+  for (const auto& line : *lines) {
+    if (line.find("CKR_ATTRIBUTE_TYPE_INVALID") != std::string::npos &&
+        line.find("trying without them") != std::string::npos) {
+      ++said;
+    }
+  }
+  // One for the generated pair, one for the imported private key (its public key object carries
+  // no CKA_ALLOWED_MECHANISMS).
+  EXPECT_EQ(said, 2);
+}
+
+// An import whose public key object the token refuses leaves nothing behind: the private key
+// object, made CKA_MODIFIABLE = false, is still destroyed (modifiable is not destroyable).
+TEST_F(TokenTest, AFailedImportLeavesNoHardenedPrivateKeyBehind) {
+  open();
+  faults::refused_attribute = CKA_VERIFY;  // only the public key template holds it
+  EXPECT_THROW(pkcs11::import_key(*token_, "half", {"half", {}},
+                                  pkcs11::Secret(read_file(testdata("swifood/private_key.pem")))),
+               Error);
+  faults::refused_attribute = 0;
+  const auto left = token_->with_admin_session([&](const pkcs11::Module& m, CK_SESSION_HANDLE s) {
+    pkcs11::Template query;
+    query.add_string(CKA_LABEL, "half");
+    return pkcs11::find_objects(m, s, query).size();
+  });
+  EXPECT_EQ(left, 0u);
+  import("half", testdata("swifood/private_key.pem"));  // and the same key imports afterwards
+  expect_hardened(*token_, key("half"));
 }
 
 TEST_F(TokenTest, GeneratedKeyNeverLeavesTheToken) {

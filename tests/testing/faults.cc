@@ -59,6 +59,31 @@ CK_RV limited_token_info(CK_SLOT_ID slot, CK_TOKEN_INFO_PTR info) {
   return rv;
 }
 
+bool holds_refused(CK_ATTRIBUTE_PTR attributes, CK_ULONG count) {
+  const CK_ATTRIBUTE_TYPE refused = refused_attribute.load();
+  if (refused == 0) return false;
+  for (CK_ULONG i = 0; i < count; ++i) {
+    if (attributes[i].type == refused) return true;
+  }
+  return false;
+}
+
+CK_RV picky_generate_key_pair(CK_SESSION_HANDLE s, CK_MECHANISM_PTR mechanism, CK_ATTRIBUTE_PTR pub,
+                              CK_ULONG pub_count, CK_ATTRIBUTE_PTR priv, CK_ULONG priv_count,
+                              CK_OBJECT_HANDLE_PTR pub_key, CK_OBJECT_HANDLE_PTR priv_key) {
+  if (holds_refused(pub, pub_count) || holds_refused(priv, priv_count)) {
+    return CKR_ATTRIBUTE_TYPE_INVALID;
+  }
+  return real_functions->C_GenerateKeyPair(s, mechanism, pub, pub_count, priv, priv_count, pub_key,
+                                           priv_key);
+}
+
+CK_RV picky_create_object(CK_SESSION_HANDLE s, CK_ATTRIBUTE_PTR attributes, CK_ULONG count,
+                          CK_OBJECT_HANDLE_PTR object) {
+  if (holds_refused(attributes, count)) return CKR_ATTRIBUTE_TYPE_INVALID;
+  return real_functions->C_CreateObject(s, attributes, count, object);
+}
+
 }  // namespace
 
 CK_FUNCTION_LIST_PTR interpose(CK_FUNCTION_LIST_PTR real) {
@@ -69,6 +94,8 @@ CK_FUNCTION_LIST_PTR interpose(CK_FUNCTION_LIST_PTR real) {
   wrapped_functions.C_Login = counting_login;
   wrapped_functions.C_GetMechanismInfo = filtered_mechanism_info;
   wrapped_functions.C_GetTokenInfo = limited_token_info;
+  wrapped_functions.C_GenerateKeyPair = picky_generate_key_pair;
+  wrapped_functions.C_CreateObject = picky_create_object;
   return &wrapped_functions;
 }
 
@@ -81,6 +108,7 @@ void reset() {
   hide_combined_mechanisms = false;
   last_sign_mechanism = kNoMechanism;
   max_session_count = 0;
+  refused_attribute = 0;
 }
 
 }  // namespace p11signd::testing::faults

@@ -1,9 +1,9 @@
 #pragma once
 // Fault injection in front of a real PKCS#11 module, for recovery tests: a copy of the module's
-// function list whose C_Sign, C_SignInit, C_Login, C_GetMechanismInfo and C_GetTokenInfo consult
-// the switches below first. Installed with ModuleOptions::interpose = faults::interpose. The
-// switches are process-wide because C function pointers carry no context; this is test code, and
-// each test process has its own.
+// function list whose C_Sign, C_SignInit, C_Login, C_GetMechanismInfo, C_GetTokenInfo,
+// C_GenerateKeyPair and C_CreateObject consult the switches below first. Installed with
+// ModuleOptions::interpose = faults::interpose. The switches are process-wide because C function
+// pointers carry no context; this is test code, and each test process has its own.
 
 #include <atomic>
 
@@ -28,6 +28,10 @@ inline constexpr CK_MECHANISM_TYPE kNoMechanism = CK_UNAVAILABLE_INFORMATION;
 inline std::atomic<CK_MECHANISM_TYPE> last_sign_mechanism{kNoMechanism};
 // C_GetTokenInfo reports this ulMaxSessionCount when non-zero.
 inline std::atomic<CK_ULONG> max_session_count{0};
+
+// C_GenerateKeyPair and C_CreateObject return CKR_ATTRIBUTE_TYPE_INVALID for a template holding
+// this attribute type, as a token that does not know it would; 0: off.
+inline std::atomic<CK_ATTRIBUTE_TYPE> refused_attribute{0};
 
 CK_FUNCTION_LIST_PTR interpose(CK_FUNCTION_LIST_PTR real);
 void reset();
