@@ -150,7 +150,7 @@ TEST(BadInput, InvalidUtf8) {
   query.send_raw("GET /v1/keys/demo/public-key?format=\xff\xfe HTTP/1.1\r\nHost: x\r\n\r\n");
   const auto res = query.read_response();
   EXPECT_EQ(res.result_int(), 400u) << res.body();
-  EXPECT_NE(message_of(res).find("\\xff\\xfe"), std::string::npos) << res.body();
+  EXPECT_NE(message_of(res).find(R"(\\xff\\xfe)"), std::string::npos) << res.body();
   Client raw(d.socket());
   raw.send_raw(post_request("/v1/keys/\xff\xfe/sign", sign_body("x")));
   EXPECT_EQ(error_code_of(raw.read_response()), "not_found");
