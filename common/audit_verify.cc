@@ -83,7 +83,7 @@ void AuditVerifier::check_link(const std::string& where, std::uint64_t seq,
   const std::string last_seq = "seq " + std::to_string(last_->seq);
   if (prev == kChainStart) {
     return fail(where + " starts a new chain instead of following " + last_where_ +
-                ": records after it may have been removed (or the daemon started on an empty "
+                ": records between them may have been removed (or the daemon started on an empty "
                 "log after the previous file was moved away)");
   }
   if (prev == last_->sha256) {
