@@ -35,9 +35,9 @@ TEST(AuditConfig, TheAuditKeyIsAKeySectionNoClientMayUse) {
   const auto missing = parse_config_text(kBase + "[daemon]\naudit-key = audit\n");
   EXPECT_EQ(problems_of(missing), "[daemon] audit-key: no [key.audit] section\n");
 
-  const auto usable =
-      parse_config_text(kBase + "[daemon]\naudit-key = audit\n[key.audit]\nlabel = a\n"
-                                "allow-uids = 0\n");
+  const auto usable = parse_config_text(kBase +
+                                        "[daemon]\naudit-key = audit\n[key.audit]\nlabel = a\n"
+                                        "allow-uids = 0\n");
   EXPECT_EQ(problems_of(usable),
             "[daemon] audit-key: [key.audit] has allow-uids or allow-groups: the audit key must "
             "sign checkpoints only, or a client could forge them\n");
