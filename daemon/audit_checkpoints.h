@@ -46,6 +46,7 @@ class AuditCheckpoints {
  public:
   // sign null: checkpoints are written unsigned.
   AuditCheckpoints(AuditLog& log, CheckpointSchedule schedule, CheckpointSigner sign);
+  // Destroy it only once nothing writes to the log any more: a writer calls back into it.
   ~AuditCheckpoints();
   AuditCheckpoints(const AuditCheckpoints&) = delete;
   AuditCheckpoints& operator=(const AuditCheckpoints&) = delete;

@@ -24,7 +24,8 @@ std::string read_range(int fd, off_t from, off_t to) {
 
 FileTail read_tail(const std::string& path) {
   FileTail tail;
-  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: a FIFO given as the log must not hold the start up.
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) return tail;
   struct stat st {};
   if (fstat(fd, &st) != 0 || st.st_size == 0) {
