@@ -255,5 +255,16 @@ TEST_F(AuditCheckpointsTest, ASigningFailureIsRecordedAndTheLogGoesOn) {
   EXPECT_TRUE(verify({path_}).ok());
 }
 
+// A token call that hangs must not hang the daemon's stop: it is told, and exits without waiting.
+TEST_F(AuditCheckpointsTest, StopGivesUpOnASignatureThatDoesNotCome) {
+  AuditLog log(path_);
+  store_.set_sign_delay(std::chrono::seconds(2));
+  AuditCheckpoints checkpoints(log, {1, std::chrono::seconds(0)},
+                               store_checkpoint_signer(store_, "audit"));
+  write_records(log, 1);
+  EXPECT_FALSE(checkpoints.stop_within(std::chrono::milliseconds(100)));
+  // The destructor waits for the signature; the checkpoint is then written.
+}
+
 }  // namespace
 }  // namespace p11signd::daemon
