@@ -202,6 +202,7 @@ constexpr Command kCommands[] = {
      "bench NAME [--alg A | --scheme S [--in INPUT.json]] [--duration S] [--count N]\n"
      "      [--connections C] [--size BYTES] [--json]",
      bench_command},
+    {"audit", "audit verify FILE... [--public-key AUDIT-KEY.pem]", audit_command},
 };
 
 }  // namespace

@@ -23,6 +23,8 @@ install(DIRECTORY systemd/p11signd.service.d DESTINATION ${CMAKE_INSTALL_DATADIR
 # Configuration (conffiles in the .deb): a starting configuration without keys and SoftHSM's configuration for
 # p11signd's own token directory. The PIN file is the administrator's; nothing installs one.
 install(FILES systemd/p11signd.conf systemd/softhsm2.conf DESTINATION ${P11SIGND_CONFDIR})
+# The audit log's rotation (a conffile too): the shipped configuration writes /var/log/p11signd/audit.log.
+install(FILES packaging/logrotate/p11signd DESTINATION /etc/logrotate.d)
 
 # Documentation, with the commented example naming every option.
 install(FILES README.md docs/deploy.md docs/operations.md docs/configuration.md docs/client.md docs/api.md

@@ -26,7 +26,7 @@ network HSMs.")
 # libp11-kit0 when linked); the postinst needs systemd-sysusers, the units need systemd.
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "systemd | systemd-standalone-sysusers")
-set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "softhsm2")
+set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "softhsm2, logrotate")
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "opensc, p11-kit")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
     ${PROJECT_SOURCE_DIR}/packaging/deb/postinst ${PROJECT_SOURCE_DIR}/packaging/deb/prerm

@@ -10,6 +10,8 @@
 #include <fstream>
 #include <optional>
 
+#include "common/utf8.h"
+
 namespace p11signd::daemon {
 namespace {
 
@@ -89,8 +91,11 @@ std::optional<Peer> identify_peer(int fd) {
   peer.gid = cred.gid;
   peer.groups = kernel_groups_of(fd).value_or(groups_of(cred.uid, cred.gid));
   if (!contains(peer.groups, cred.gid)) peer.groups.push_back(cred.gid);
-  peer.exe = exe_of(cred.pid);
-  peer.comm = comm_of(cred.pid);
+  // Any process can name itself any bytes (prctl(PR_SET_NAME)), and the kernel cuts a name at 15
+  // bytes, through a multi-byte character if need be: escaped here, once, so every audit line and
+  // answer that quotes the peer serialises (common/utf8.h).
+  peer.exe = escape_invalid_utf8(exe_of(cred.pid));
+  peer.comm = escape_invalid_utf8(comm_of(cred.pid));
   return peer;
 }
 

@@ -23,6 +23,8 @@ struct Peer {
   uid_t uid = 0;
   gid_t gid = 0;
   std::vector<gid_t> groups;  // primary and supplementary groups of uid
+  // Both as identify_peer() read them, with bytes that are not UTF-8 escaped as \xNN
+  // (common/utf8.h).
   std::string exe;   // /proc/PID/exe at accept, or "" when unreadable (another uid's process
                      // needs ptrace rights the daemon should not have)
   std::string comm;  // /proc/PID/comm, readable for every process: the name when exe is not

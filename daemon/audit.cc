@@ -7,6 +7,9 @@
 #include <cstring>
 #include <ctime>
 
+#include "daemon/audit_tail.h"
+#include "daemon/json_text.h"
+
 namespace p11signd::daemon {
 namespace {
 
@@ -49,6 +52,7 @@ nlohmann::ordered_json audit_json(const AuditRecord& r) {
 AuditLog::AuditLog(std::string path) : path_(std::move(path)) {
   std::lock_guard lock(mu_);
   open_locked();
+  continue_chain_locked();
 }
 
 AuditLog::~AuditLog() {
@@ -65,6 +69,24 @@ void AuditLog::open_locked() {
   if (fd_ < 0) failure_ = "cannot open audit log " + path_ + ": " + std::strerror(errno);
 }
 
+// At start: the chain goes on from the file's last line when that is a chained record; otherwise
+// (a new file, an older log, a line cut short) a new chain starts.
+void AuditLog::continue_chain_locked() {
+  if (fd_ < 0 || path_ == "-") return;
+  const FileTail tail = read_tail(path_);
+  if (tail.empty) return;
+  if (tail.ends_with_newline) {
+    if (auto head = audit::head_of_line(tail.last_line)) head_ = *head;
+  }
+  end_torn_line_locked(tail);
+}
+
+// A line left without its newline (a write cut short) stays a line of its own, named by `p11sign
+// audit verify`, rather than run into the next record.
+void AuditLog::end_torn_line_locked(const FileTail& tail) {
+  if (!tail.empty && !tail.ends_with_newline) write_line_locked("\n");
+}
+
 bool AuditLog::write_line_locked(const std::string& line) {
   if (fd_ < 0) return false;
   // One write(2) per line: with O_APPEND lines from several threads never interleave.
@@ -77,13 +99,61 @@ bool AuditLog::write_line_locked(const std::string& line) {
   return true;
 }
 
-bool AuditLog::write(const AuditRecord& record) {
-  const std::string line = audit_json(record).dump() + "\n";
+// The chain advances only over lines written whole.
+bool AuditLog::append_locked(const std::string& body) {
+  const std::string line = audit::chain_line(body, head_);
+  if (!write_line_locked(line + "\n")) return false;
+  head_ = audit::head_after(line, head_.seq + 1);
+  return true;
+}
+
+bool AuditLog::append(const std::string& body, bool is_record) noexcept {
+  try {
+    std::function<void(std::uint64_t)> observer;
+    std::uint64_t records = 0;
+    {
+      std::lock_guard lock(mu_);
+      // A failed log is re-opened by the next line of any kind, so denials and verifications are
+      // not dropped while nobody signs (signing re-opens it through try_recover() too).
+      if (!failure_.empty() && !reopen_locked()) return false;
+      if (!append_locked(body)) return false;
+      if (!is_record) return true;
+      records = ++records_;
+      observer = observer_;
+    }
+    if (observer) observer(records);
+    return true;
+  } catch (const std::exception&) {
+    return false;  // out of memory: the line was not written, and the caller fails closed
+  }
+}
+
+bool AuditLog::write(const AuditRecord& record) noexcept {
+  try {
+    return append(dump_json(audit_json(record)), true);
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+bool AuditLog::write_checkpoint(const nlohmann::ordered_json& fields) noexcept {
+  try {
+    nlohmann::ordered_json j{{"time", now_iso8601()}, {"op", audit::kCheckpointOp}};
+    for (const auto& [name, value] : fields.items()) j[name] = value;
+    return append(dump_json(j), false);
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+AuditPosition AuditLog::position() const {
   std::lock_guard lock(mu_);
-  // A failed log is re-opened by the next line of any kind, so denials and verifications are not
-  // dropped while nobody signs (signing re-opens it through try_recover() too).
-  if (!failure_.empty() && !reopen_locked()) return false;
-  return write_line_locked(line);
+  return {head_, records_};
+}
+
+void AuditLog::set_record_observer(std::function<void(std::uint64_t)> observer) {
+  std::lock_guard lock(mu_);
+  observer_ = std::move(observer);
 }
 
 bool AuditLog::healthy() const {
@@ -108,15 +178,19 @@ bool AuditLog::reopen() {
   return reopen_locked();
 }
 
-// A log that had failed says so in the first line of the re-opened file.
+// A log that had failed says so in the first line of the re-opened file. The chain's head stays
+// the last line written, wherever that went: a new file links to the old one, and lines cut from
+// the end of a file show as missing before the next record.
 bool AuditLog::reopen_locked() {
   const std::string previous = failure_;
   failure_.clear();
   open_locked();
   if (!failure_.empty()) return false;
+  if (path_ != "-") end_torn_line_locked(read_tail(path_));
+  if (!failure_.empty()) return false;
   if (previous.empty()) return true;
   nlohmann::ordered_json j{{"time", now_iso8601()}, {"op", "audit-recovered"}, {"after", previous}};
-  return write_line_locked(j.dump() + "\n");
+  return append_locked(dump_json(j));
 }
 
 }  // namespace p11signd::daemon

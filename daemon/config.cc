@@ -35,6 +35,9 @@ const std::vector<std::string> kDaemonOptions = {"socket",
                                                  "idle-timeout-ms",
                                                  "max-connections",
                                                  "audit-log",
+                                                 "audit-key",
+                                                 "audit-checkpoint-records",
+                                                 "audit-checkpoint-seconds",
                                                  "admin-uids",
                                                  "admin-groups",
                                                  "health-key"};
@@ -226,6 +229,14 @@ void apply_daemon(Validator& v, const std::string& opt, const std::string& val, 
   } else if (opt == "audit-log") {
     if (val.empty()) v.problem(where, "must be '-' or a file path");
     d.audit_log = val;
+  } else if (opt == "audit-key") {
+    d.audit_key = val;
+  } else if (opt == "audit-checkpoint-records") {
+    v.number(where, val, d.audit_checkpoint_records, 0, 100'000'000);
+  } else if (opt == "audit-checkpoint-seconds") {
+    unsigned long seconds = 0;
+    v.number(where, val, seconds, 0, 86'400);
+    d.audit_checkpoint_interval = std::chrono::seconds(seconds);
   } else if (opt == "admin-uids") {
     v.uids(where, val, d.admin_uids);
   } else if (opt == "admin-groups") {
@@ -326,6 +337,21 @@ void apply(Validator& v, const std::string& full, const std::string& val, Config
   }
 }
 
+// A client that could sign with the audit key could sign checkpoints of its own making.
+void check_audit_key(Validator& v, const Config& c) {
+  const std::string& name = c.daemon.audit_key;
+  if (name.empty()) return;
+  const auto it = c.keys.find(name);
+  if (it == c.keys.end()) {
+    v.problem("[daemon] audit-key", "no [key." + name + "] section");
+  } else if (!it->second.allow_uids.empty() || !it->second.allow_gids.empty()) {
+    v.problem("[daemon] audit-key",
+              "[key." + name +
+                  "] has allow-uids or allow-groups: the audit key must sign checkpoints only, "
+                  "or a client could forge them");
+  }
+}
+
 void check_sections(Validator& v, Config& c) {
   for (auto& [name, k] : c.keys) {
     const std::string where = "[key." + name + "]";
@@ -351,6 +377,7 @@ void check_sections(Validator& v, Config& c) {
   if (!c.daemon.health_key.empty() && !c.keys.count(c.daemon.health_key)) {
     v.problem("[daemon] health-key", "no [key." + c.daemon.health_key + "] section");
   }
+  check_audit_key(v, c);
 }
 
 bool readable(const std::string& path) { return access(path.c_str(), R_OK) == 0; }

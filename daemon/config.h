@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -34,6 +35,11 @@ struct DaemonSettings {
   std::chrono::milliseconds idle_timeout{60000};
   unsigned max_connections = 1024;
   std::string audit_log = "-";
+  // The [key.NAME] whose key signs the audit log's checkpoints; empty: they are written unsigned.
+  std::string audit_key;
+  // A checkpoint after this many records or seconds, whichever comes first (0: not by that).
+  std::uint64_t audit_checkpoint_records = 1000;
+  std::chrono::seconds audit_checkpoint_interval{60};
   std::vector<uid_t> admin_uids{0};
   std::vector<gid_t> admin_gids;
   std::string

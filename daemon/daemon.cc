@@ -38,6 +38,10 @@ std::vector<std::string> problems_of(const std::exception& e) {
   return lines;
 }
 
+CheckpointSchedule checkpoint_schedule(const DaemonSettings& d) {
+  return {d.audit_checkpoint_records, d.audit_checkpoint_interval};
+}
+
 std::string summary(const Config& c, unsigned workers) {
   return "serving " + std::to_string(c.keys.size()) + " key(s) with " + std::to_string(workers) +
          " worker(s)";
@@ -48,7 +52,10 @@ std::string summary(const Config& c, unsigned workers) {
 unsigned worker_count(const DaemonSettings& settings, const KeyStore& store) {
   unsigned n =
       settings.workers ? settings.workers : std::max(1u, std::thread::hardware_concurrency());
-  if (store.max_sessions() > 0) n = std::min(n, store.max_sessions());
+  unsigned sessions = store.max_sessions();
+  // The audit checkpoints sign on a session of their own.
+  if (!settings.audit_key.empty() && sessions > 1) --sessions;
+  if (sessions > 0) n = std::min(n, sessions);
   return std::max(1u, n);
 }
 
@@ -67,6 +74,10 @@ Daemon::Daemon(Config config, std::unique_ptr<KeyStore> store, DaemonOptions opt
       store_(std::move(store)),
       options_(options),
       audit_(config_.daemon.audit_log),
+      checkpoints_(audit_, checkpoint_schedule(config_.daemon),
+                   config_.daemon.audit_key.empty()
+                       ? nullptr
+                       : store_checkpoint_signer(*store_, config_.daemon.audit_key)),
       pool_(*store_, worker_count(config_.daemon, *store_), config_.daemon.queue_limit,
             config_.daemon.spin),
       signals_(io_),
@@ -135,6 +146,11 @@ int Daemon::run() {
   // Workers may have posted answers for requests that were already answered 504; let them land.
   io_.restart();
   io_.run();
+  if (!checkpoints_.stop_within(config_.daemon.request_timeout + std::chrono::seconds(1))) {
+    log("stopping: the audit checkpoint's token call is hung; exiting without waiting for it");
+    if (!listener->created_path.empty()) unlink(listener->created_path.c_str());
+    std::_Exit(1);
+  }
   if (!listener->created_path.empty()) unlink(listener->created_path.c_str());
   log("stopped");
   return 0;

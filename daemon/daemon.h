@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "daemon/api.h"
+#include "daemon/audit_checkpoints.h"
 #include "daemon/config.h"
 #include "daemon/server.h"
 
@@ -77,6 +78,7 @@ class Daemon {
   std::unique_ptr<KeyStore> store_;
   DaemonOptions options_;
   AuditLog audit_;
+  AuditCheckpoints checkpoints_;  // signs on a session of store_'s own, so declared after it
   Metrics metrics_;
   WorkerPool pool_;
   std::unique_ptr<Api> api_;

@@ -104,21 +104,24 @@ void write_softhsm_conf(const fs::path& dir) {
   ::setenv("SOFTHSM2_CONF", fs::absolute(conf).c_str(), 1);
 }
 
-void ensure_demo_key(const std::string& module, const fs::path& pin_file) {
+// The demo key and the audit key, generated on the dev token the first time.
+void ensure_dev_keys(const std::string& module, const fs::path& pin_file) {
   pkcs11::TokenConfig config;
   config.module_path = module;
   config.uri = std::string("pkcs11:token=") + kDevTokenLabel;
   config.read_pin = [pin_file] { return pkcs11::read_pin_file(pin_file); };
   config.max_sessions = 1;
   auto token = pkcs11::Token::open(std::move(config));
-  pkcs11::KeySpec demo;
-  demo.name = kDevKeyName;
-  demo.label = kDevKeyName;
-  try {
-    token->replace_keys({demo});
-  } catch (const pkcs11::Error& e) {
-    if (e.category() != pkcs11::ErrorCategory::kNotFound) throw;
-    pkcs11::generate_key(*token, kDevKeyName, {kDevKeyName, {}}, 2048);
+  for (const char* name : {kDevKeyName, kDevAuditKeyName}) {
+    pkcs11::KeySpec spec;
+    spec.name = name;
+    spec.label = name;
+    try {
+      token->replace_keys({spec});
+    } catch (const pkcs11::Error& e) {
+      if (e.category() != pkcs11::ErrorCategory::kNotFound) throw;
+      pkcs11::generate_key(*token, name, {name, {}}, 2048);
+    }
   }
 }
 
@@ -128,15 +131,17 @@ std::string config_text(const DevEnvironment& env, const std::string& module) {
          "[daemon]\nsocket = " +
          env.socket.string() +
          "\nsocket-mode = 0600\nworkers = 0\naudit-log = " + (env.dir / "audit.log").string() +
-         "\nadmin-uids = " + uid + "\n\n[token]\nmodule = " + module +
-         "\nuri = pkcs11:token=" + kDevTokenLabel + "\npin-file = " + (env.dir / "pin").string() +
-         "\n\n[key." + kDevKeyName + "]\nlabel = " + kDevKeyName + "\nallow-uids = " + uid +
+         "\naudit-key = " + kDevAuditKeyName + "\nadmin-uids = " + uid +
+         "\n\n[token]\nmodule = " + module + "\nuri = pkcs11:token=" + kDevTokenLabel +
+         "\npin-file = " + (env.dir / "pin").string() + "\n\n[key." + kDevKeyName +
+         "]\nlabel = " + kDevKeyName + "\nallow-uids = " + uid +
          "\nschemes = raw,mypos,swifood,carat,jws,amazonpay,alipay,wechatpay\n"
          "mypos.sid = 000000000000010\nmypos.wallet-number = 61938166610\nmypos.key-index = 1\n"
          "swifood.app-id = dev-app\nswifood.store-key = DEVSTORE\n"
          "jws.kid = demo\namazonpay.public-key-id = DEV-PUBLIC-KEY-ID\namazonpay.region = eu\n"
          "alipay.app-id = 2021000000000000\nwechatpay.mchid = 1900000001\n"
-         "wechatpay.serial-no = DEVSERIAL\n";
+         "wechatpay.serial-no = DEVSERIAL\n\n[key." +
+         kDevAuditKeyName + "]\nlabel = " + kDevAuditKeyName + "\n";
 }
 
 }  // namespace
@@ -154,7 +159,7 @@ DevEnvironment prepare_dev_environment(const fs::path& dir, const std::string& s
     pkcs11::initialize_token(softhsm_module, kDevTokenLabel, pin_in(env.dir / "so-pin"),
                              pin_in(env.dir / "pin"));
   }
-  ensure_demo_key(softhsm_module, env.dir / "pin");
+  ensure_dev_keys(softhsm_module, env.dir / "pin");
   if (!fs::exists(env.config_path))
     write_private_file(env.config_path, config_text(env, softhsm_module));
   return env;
@@ -178,6 +183,10 @@ std::string dev_banner(const DevEnvironment& env, const std::string& sock) {
          "  key:       " +
          kDevKeyName +
          " (RSA-2048, generated on the token)\n"
+         "  audit:     " +
+         (env.dir / "audit.log").string() + " (hash-chained, checkpoints signed by key '" +
+         kDevAuditKeyName +
+         "')\n"
          "Try:\n"
          "  curl -sS --unix-socket " +
          sock +
@@ -186,7 +195,8 @@ std::string dev_banner(const DevEnvironment& env, const std::string& sock) {
          kDevKeyName +
          "/sign\n"
          "  P11SIGN_SOCKET=" +
-         sock + " build/bin/p11sign keys\n";
+         sock + " build/bin/p11sign keys\n" + "  build/bin/p11sign audit verify " +
+         (env.dir / "audit.log").string() + "\n";
 }
 
 }  // namespace p11signd::daemon

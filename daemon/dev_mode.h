@@ -19,6 +19,8 @@ struct DevEnvironment {
 
 inline constexpr const char* kDevTokenLabel = "p11signd-dev";
 inline constexpr const char* kDevKeyName = "demo";
+// Signs the audit log's checkpoints ([daemon] audit-key); no client may use it.
+inline constexpr const char* kDevAuditKeyName = "audit";
 
 // Creates or reuses dir (following it when it was moved or copied: moved_note). Sets SOFTHSM2_CONF
 // for this process (SoftHSM reads its configuration from there and nowhere else). Throws

@@ -1,13 +1,13 @@
 #include "daemon/http.h"
 
+#include "daemon/json_text.h"
+
 namespace p11signd::daemon {
 
 Response json_response(http::status status, const nlohmann::ordered_json& body) {
   // Messages may quote what the client sent (a key name from the path): bytes that are not UTF-8
-  // become U+FFFD instead of making dump() throw.
-  return text_response(
-      status, body.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n",
-      "application/json");
+  // are escaped as the audit log escapes them (json_text.h) instead of making dump() throw.
+  return text_response(status, dump_json(body) + "\n", "application/json");
 }
 
 void frame_answer(Response& res, unsigned request_version, bool close_after) {

@@ -1,6 +1,8 @@
 #include "daemon/make_keystore.h"
 
+#include <algorithm>
 #include <iostream>
+#include <thread>
 
 #include "daemon/dev_mode.h"
 #include "daemon/token_keystore.h"
@@ -19,8 +21,15 @@ pkcs11::TokenConfig token_config_for(const Config& config) {
   } else {
     out.read_pin = [path = config.token.pin_file] { return pkcs11::read_pin_file(path); };
   }
-  // One session per worker: more would sit idle, fewer would make workers wait for each other.
+  // One session per worker: more would sit idle, fewer would make workers wait for each other. The
+  // audit checkpoints sign on one more of their own (worker_count() leaves it to them).
   out.max_sessions = config.token.max_sessions ? config.token.max_sessions : config.daemon.workers;
+  if (config.token.max_sessions == 0 && !config.daemon.audit_key.empty()) {
+    const unsigned workers = config.daemon.workers
+                                 ? config.daemon.workers
+                                 : std::max(1u, std::thread::hardware_concurrency());
+    out.max_sessions = workers + 1;
+  }
   for (const KeySpec& spec : config.key_specs()) out.keys.push_back(to_token_spec(spec));
   return out;
 }

@@ -8,6 +8,7 @@
 
 #include <fstream>
 
+#include "daemon/daemon.h"
 #include "daemon/exit_codes.h"
 #include "pkcs11/key_generation.h"
 #include "tests/testing/token_fixture.h"
@@ -58,6 +59,19 @@ TEST_F(MakeKeystoreTest, SessionsFollowTokenMaxSessionsThenWorkers) {
   c.token.max_sessions = 2;
   EXPECT_EQ(token_config_for(c).max_sessions, 2u);
   EXPECT_EQ(make_keystore(c)->max_sessions(), 2u);
+}
+
+// The audit checkpoints sign on a session of their own: one more than the workers, so that they
+// keep all of theirs (worker_count() gives the workers one fewer than max_sessions()).
+TEST_F(MakeKeystoreTest, AnAuditKeyAddsASessionUnlessMaxSessionsIsSet) {
+  Config c = config();
+  c.daemon.workers = 3;
+  c.daemon.audit_key = "audit";
+  EXPECT_EQ(token_config_for(c).max_sessions, 4u);
+  auto store = make_keystore(c);
+  EXPECT_EQ(worker_count(c.daemon, *store), 3u);
+  c.token.max_sessions = 2;
+  EXPECT_EQ(token_config_for(c).max_sessions, 2u);
 }
 
 TEST_F(MakeKeystoreTest, WrongPinIsAConfigurationErrorNamingThePinCode) {

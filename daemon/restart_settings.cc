@@ -21,6 +21,9 @@ std::vector<std::string> settings_needing_restart(const Config& running, const C
   note(a.idle_timeout != b.idle_timeout, "idle-timeout-ms");
   note(a.max_connections != b.max_connections, "max-connections");
   note(a.audit_log != b.audit_log, "audit-log");
+  note(a.audit_key != b.audit_key, "audit-key");
+  note(a.audit_checkpoint_records != b.audit_checkpoint_records, "audit-checkpoint-records");
+  note(a.audit_checkpoint_interval != b.audit_checkpoint_interval, "audit-checkpoint-seconds");
   const TokenSettings& t = running.token;
   const TokenSettings& u = next.token;
   note(t.module != u.module, "module");

@@ -12,6 +12,7 @@
 #include <mutex>
 #include <stdexcept>
 
+#include "common/audit_chain.h"
 #include "common/encoding.h"
 
 namespace p11signd::daemon::testing {
@@ -82,7 +83,10 @@ void TestDaemon::write_config(const std::string& sections, const std::string& da
 std::vector<nlohmann::json> TestDaemon::audit_records() const {
   std::ifstream in(audit_path());
   std::vector<nlohmann::json> records;
-  for (std::string line; std::getline(in, line);) records.push_back(nlohmann::json::parse(line));
+  for (std::string line; std::getline(in, line);) {
+    auto record = nlohmann::json::parse(line);
+    if (record["op"] != audit::kCheckpointOp) records.push_back(std::move(record));
+  }
   return records;
 }
 

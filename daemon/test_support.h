@@ -55,7 +55,8 @@ class TestDaemon {
   const std::string& socket() const { return socket_; }
   std::string config_path() const { return dir_.file("p11signd.conf"); }
   std::string audit_path() const { return dir_.file("audit.log"); }
-  // The audit log so far, one JSON object per line.
+  // The audit log's records so far, one JSON object per line; checkpoints (written at stop, among
+  // others) are left out.
   std::vector<nlohmann::json> audit_records() const;
   void write_config(const std::string& sections, const std::string& daemon_extra = "");
   // Stops the daemon and returns run()'s exit code.

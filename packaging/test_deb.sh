@@ -38,7 +38,8 @@ for dep in libc6 libstdc++6 libssl3 libboost-program-options1.74.0 libsystemd0 \
   "systemd | systemd-standalone-sysusers"; do
   [[ ", $depends," == *", $dep"[\ ,]* ]] || fail "Depends lacks $dep"
 done
-[[ $(field Recommends) == softhsm2 ]] || fail "Recommends: '$(field Recommends)', expected softhsm2"
+[[ $(field Recommends) == "softhsm2, logrotate" ]] ||
+  fail "Recommends: '$(field Recommends)', expected softhsm2, logrotate"
 
 # Control members: the scripts must be there and executable, conffiles must list exactly the /etc files.
 control=$(dpkg-deb -I "$deb")
@@ -50,7 +51,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 dpkg-deb -e "$deb" "$tmp/control"
 conffiles=$(sort "$tmp/control/conffiles" 2>/dev/null || true)
-[[ "$conffiles" == $'/etc/p11signd/p11signd.conf\n/etc/p11signd/softhsm2.conf' ]] ||
+[[ "$conffiles" == $'/etc/logrotate.d/p11signd\n/etc/p11signd/p11signd.conf\n/etc/p11signd/softhsm2.conf' ]] ||
   fail "conffiles: '$conffiles'"
 for script in postinst prerm postrm; do
   sh -n "$tmp/control/$script" || fail "$script: not valid sh"
@@ -70,6 +71,7 @@ expect=(
   "-rw-r--r-- ./usr/share/p11signd/p11signd.service.d/network-hsm.conf"
   "-rw-r--r-- ./etc/p11signd/p11signd.conf"
   "-rw-r--r-- ./etc/p11signd/softhsm2.conf"
+  "-rw-r--r-- ./etc/logrotate.d/p11signd"
   "-rw-r--r-- ./usr/share/man/man8/p11signd.8.gz"
   "-rw-r--r-- ./usr/share/man/man1/p11sign.1.gz"
   "-rw-r--r-- ./usr/share/man/man5/p11signd.conf.5.gz"

@@ -139,14 +139,19 @@ class SocketActivationTest : public ::testing::Test {
   std::string socket() const { return path("p11signd.sock"); }
 
   // The package's configuration, with only the module path made this machine's (or the given
-  // module), and a key section for the test's own uid appended (the shipped file has no keys).
+  // module) and the audit log in the test's directory, and a key section for the test's own uid
+  // appended (the shipped file has no keys).
   void write_config(const std::string& module = p11signd::testing::softhsm_module()) {
     std::string conf = read_file(P11SIGND_SHIPPED_CONFIG);
     ASSERT_NE(conf.find("uri = " + hsm_.uri() + "\n"), std::string::npos)
         << "the shipped configuration no longer names the token " << hsm_.uri() << ":\n"
         << conf;
     ASSERT_NE(conf.find("pin-credential = pin\n"), std::string::npos) << conf;
+    // Fail-closed by default: the shipped file audits to a file, here one of the test's own.
+    ASSERT_NE(conf.find("\naudit-log = /var/log/p11signd/audit.log"), std::string::npos) << conf;
     conf = std::regex_replace(conf, std::regex("\nmodule = [^\n]*"), "\nmodule = " + module);
+    conf = std::regex_replace(conf, std::regex("\naudit-log = [^\n]*"),
+                              "\naudit-log = " + path("audit.log"));
     std::ofstream(path("p11signd.conf"))
         << conf << "\n[key.shop]\nlabel = shop\nallow-uids = " << ::getuid() << "\nschemes = raw\n";
   }

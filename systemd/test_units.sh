@@ -102,7 +102,7 @@ fi
 # its mode and owner. Changing owners needs root; elsewhere only the modes are checked.
 if command -v systemd-tmpfiles >/dev/null && [[ -f "$work/root/etc/passwd" ]]; then
   expect=("etc/p11signd 750 root p11signd" "var/lib/p11signd 750 p11signd p11signd"
-    "var/lib/p11signd/tokens 700 p11signd p11signd")
+    "var/lib/p11signd/tokens 700 p11signd p11signd" "var/log/p11signd 750 p11signd p11signd")
   out=$(systemd-tmpfiles --create --root="$work/root" "$src/p11signd.tmpfiles.conf" 2>&1) || true
   ids() {  # ids passwd|group NAME: the number NAME has in the test root (root is 0 everywhere)
     if [[ $2 == root ]]; then echo 0; else awk -F: -v n="$2" '$1 == n { print $3 }' "$work/root/etc/$1"; fi
@@ -120,7 +120,7 @@ if command -v systemd-tmpfiles >/dev/null && [[ -f "$work/root/etc/passwd" ]]; t
     fi
   done
   if [[ $tmpfiles_ok == yes ]]; then
-    echo "ok   [tmpfiles] /etc/p11signd, /var/lib/p11signd, /var/lib/p11signd/tokens"
+    echo "ok   [tmpfiles] /etc/p11signd, /var/lib/p11signd, /var/lib/p11signd/tokens, /var/log/p11signd"
   else
     echo "$out"
     failures=$((failures + 1))
