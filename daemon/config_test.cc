@@ -233,7 +233,8 @@ TEST(Config, UnknownOptionSuggestsTheNearestAndListsTheValidOnes) {
             "SCHEME.SETTING");
   EXPECT_EQ(r.problems[1].substr(0, 70),
             "line 8: [daemon]: unknown option 'worker' (did you mean 'workers'?); [");
-  EXPECT_NE(r.problems[1].find("takes socket, socket-mode, socket-group, workers,"), std::string::npos);
+  EXPECT_NE(r.problems[1].find("takes socket, socket-mode, socket-group, workers,"),
+            std::string::npos);
   EXPECT_EQ(r.problems[2],
             "line 11: [peer.p]: unknown option 'cert'; [peer.p] takes scheme, certificate, "
             "public-key");
@@ -372,6 +373,17 @@ TEST(Config, AKeyWithoutSchemesSignsForNoneAndIsWarnedAbout) {
       << warnings[0];
   EXPECT_NE(warnings[1].find("[key.nobody] allows no uid and no group"), std::string::npos)
       << warnings[1];
+}
+
+// The audit key must allow no peer and no scheme (it signs checkpoints only): no warning for that.
+TEST(Config, TheAuditKeyIsNotWarnedAboutForAllowingNobody) {
+  auto r = parse_config_text(
+      "[daemon]\naudit-key = audit\n[token]\nuri = pkcs11:token=t\npin-file = /p\n"
+      "[key.audit]\nlabel = audit\n[key.bare]\nlabel = bare\nallow-uids = 33\n");
+  ASSERT_TRUE(r.ok()) << r.problems.front();
+  const auto warnings = config_warnings(r.config);
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_NE(warnings[0].find("[key.bare]"), std::string::npos) << warnings[0];
 }
 
 TEST(Config, MissingFileIsAProblemNotAnException) {
