@@ -47,9 +47,10 @@ TEST(AuditConfig, OutOfRangeValuesAreNamed) {
   const auto r = parse_config_text(kBase +
                                    "[daemon]\naudit-checkpoint-records = lots\n"
                                    "audit-checkpoint-seconds = 86401\n");
-  EXPECT_EQ(problems_of(r),
-            "[daemon] audit-checkpoint-records: 'lots' is not a number from 0 to 100000000\n"
-            "[daemon] audit-checkpoint-seconds: '86401' is not a number from 0 to 86400\n");
+  EXPECT_EQ(
+      problems_of(r),
+      "line 5: [daemon] audit-checkpoint-records: 'lots' is not a number from 0 to 100000000\n"
+      "line 6: [daemon] audit-checkpoint-seconds: '86401' is not a number from 0 to 86400\n");
 }
 
 // The checkpoints sign on a session of their own: the workers leave one of the token's sessions.
