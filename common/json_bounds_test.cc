@@ -5,9 +5,7 @@
 namespace p11signd {
 namespace {
 
-std::string nested(std::size_t depth) {
-  return std::string(depth, '[') + std::string(depth, ']');
-}
+std::string nested(std::size_t depth) { return std::string(depth, '[') + std::string(depth, ']'); }
 
 std::string object_of(std::size_t members) {
   std::string text = "{";

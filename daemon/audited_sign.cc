@@ -88,9 +88,9 @@ std::function<void(Response)> SignAttempt::audited_reply(
         rec.result = "error: " + reason_of(res);
         audit.write(rec);
       } catch (...) {
-        log_handler_failure("the audit line of a sign request answered " +
-                                std::to_string(res.result_int()),
-                            what_of(std::current_exception()));
+        log_handler_failure(
+            "the audit line of a sign request answered " + std::to_string(res.result_int()),
+            what_of(std::current_exception()));
       }
     }
     reply(std::move(res));

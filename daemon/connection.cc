@@ -228,12 +228,12 @@ void Connection::after_direct_answer(DirectAnswer::Sent sent) {
   rest_ = std::move(sent.rest);
   writing_ = true;
   arm(server_.limits_.read_timeout);  // a client that does not read its answer is cut off
-  asio::async_write(socket_, asio::buffer(rest_),
-                    guarded([close_after = sent.close_after](Connection& self, error_code ec,
-                                                             std::size_t) {
-                      self.rest_.clear();
-                      self.on_written(ec, close_after);
-                    }));
+  asio::async_write(
+      socket_, asio::buffer(rest_),
+      guarded([close_after = sent.close_after](Connection& self, error_code ec, std::size_t) {
+        self.rest_.clear();
+        self.on_written(ec, close_after);
+      }));
 }
 
 // The answer is out and the client has sent more (or closed), or the loop is draining.
@@ -275,8 +275,7 @@ void Connection::fail_read(error_code ec) {
 void Connection::refuse_request() {
   req_ = {};  // the answer goes out as HTTP/1.1 and closes the connection (the body is not read)
   const auto& limit = server_.per_uid_.settings().requests_per_uid;
-  const std::string message = "uid " + std::to_string(peer_.uid) + " has " +
-                              std::to_string(limit) +
+  const std::string message = "uid " + std::to_string(peer_.uid) + " has " + std::to_string(limit) +
                               " requests in flight, the most one uid may (max-requests-per-uid)";
   server_.api_.record_refusal(peer_, 429, "too_many_requests", message);
   Response res = error_response(http::status::too_many_requests, "too_many_requests", message);

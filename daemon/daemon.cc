@@ -105,11 +105,12 @@ int Daemon::run() {
     set_listening(false);
     throw;
   }
-  ServerLimits limits{config_.daemon.max_request_bytes,
-                      config_.daemon.read_timeout,
-                      config_.daemon.idle_timeout,
-                      config_.daemon.max_connections,
-                      {config_.daemon.max_connections_per_uid, config_.daemon.max_requests_per_uid}};
+  ServerLimits limits{
+      config_.daemon.max_request_bytes,
+      config_.daemon.read_timeout,
+      config_.daemon.idle_timeout,
+      config_.daemon.max_connections,
+      {config_.daemon.max_connections_per_uid, config_.daemon.max_requests_per_uid}};
   server_ = std::make_unique<Server>(std::move(listener->acceptor), *api_, limits);
   server_->start();
   if (options_.handle_signals) {
@@ -240,8 +241,7 @@ void Daemon::finish_reload(const PreparedReload& next) {
     try {
       apply_reload(next);
     } catch (...) {  // the waiters still get their answer, and later reloads still run
-      problems.push_back("applying the configuration failed: " +
-                         what_of(std::current_exception()));
+      problems.push_back("applying the configuration failed: " + what_of(std::current_exception()));
     }
   }
   if (!problems.empty()) {

@@ -33,8 +33,8 @@ TEST(DeadlineWatch, RunsTheExpiryOnceTheDeadlinePassed) {
   EXPECT_EQ(watch.size(), 0u);
 }
 
-// A request whose expiry throws (its audit line or its answer failed) must not keep the requests due
-// at the same moment from their 504, nor the watch from firing again.
+// A request whose expiry throws (its audit line or its answer failed) must not keep the requests
+// due at the same moment from their 504, nor the watch from firing again.
 TEST(DeadlineWatch, AnExpiryThatThrowsCostsNoOtherItsTurn) {
   boost::asio::io_context io;
   DeadlineWatch watch(io.get_executor());

@@ -13,8 +13,8 @@
 
 #include "daemon/accept_backoff.h"
 #include "daemon/exit_codes.h"
-#include "daemon/loop_guard.h"
 #include "daemon/http.h"
+#include "daemon/loop_guard.h"
 #include "daemon/notify.h"
 #include "daemon/server.h"
 
@@ -100,8 +100,8 @@ class RefusalDoor {
  private:
   void accept_later(error_code ec) {
     const auto wait = backoff_.after_failure();
-    log_handler_failure("accept", ec.message() + "; accepting again in " +
-                                      std::to_string(wait.count()) + " ms");
+    log_handler_failure(
+        "accept", ec.message() + "; accepting again in " + std::to_string(wait.count()) + " ms");
     timer_.expires_after(wait);
     timer_.async_wait([this](error_code tec) {
       if (!tec) accept();

@@ -73,8 +73,7 @@ void Api::scheme_verify(Call& call, const JsonScan& scan) {
     throw ApiError(http::status::bad_request, has_peer ? "bad_field" : "missing_field",
                    std::string(has_peer ? "give either" : "verify needs") +
                        " 'peer' (a [peer.NAME] section of scheme '" + scheme +
-                       "') or 'key' (one of the daemon's keys)" +
-                       (has_peer ? ", not both" : ""));
+                       "') or 'key' (one of the daemon's keys)" + (has_peer ? ", not both" : ""));
   }
   std::optional<Bytes> spki;
   const std::string peer = given_peer.value_or("");

@@ -59,8 +59,8 @@ void Server::accept() {
 // EMFILE and the like: nothing frees a descriptor by trying again at once.
 void Server::accept_later(error_code ec) {
   const auto wait = backoff_.after_failure();
-  log_handler_failure("accept", ec.message() + "; accepting again in " +
-                                    std::to_string(wait.count()) + " ms");
+  log_handler_failure(
+      "accept", ec.message() + "; accepting again in " + std::to_string(wait.count()) + " ms");
   accept_timer_.expires_after(wait);
   accept_timer_.async_wait([this](error_code tec) {
     if (tec || !acceptor_.is_open()) return;

@@ -237,8 +237,9 @@ TEST(BadInput, MyposFieldsUpToTheMemberLimit) {
   const auto took = std::chrono::steady_clock::now() - start;
   ASSERT_EQ(res.result_int(), 200u) << res.body().substr(0, 300);
   EXPECT_EQ(body_json(res)["fields"].size(), kMaxJsonMembers + 3 + 1);  // + settings + Signature
-  std::cout << "FIGURES mypos-" << kMaxJsonMembers << "-fields: ms="
-            << std::chrono::duration_cast<milliseconds>(took).count() << std::endl;
+  std::cout << "FIGURES mypos-" << kMaxJsonMembers
+            << "-fields: ms=" << std::chrono::duration_cast<milliseconds>(took).count()
+            << std::endl;
 
   fields["one-more"] = "x";
   res = c.post("/v1/schemes/mypos/sign",

@@ -185,8 +185,9 @@ TEST(ServerTransport, ConnectionsOfOneUidBeyondItsShareGet503) {
                               std::string::npos);
   }
   EXPECT_TRUE(audited);
-  EXPECT_NE(b.get("/metrics").body().find(
-                "p11signd_denials_total{rule=\"too_many_connections_per_uid\"} 1"),
+  EXPECT_NE(b.get("/metrics")
+                .body()
+                .find("p11signd_denials_total{rule=\"too_many_connections_per_uid\"} 1"),
             std::string::npos);
   a.reset();  // its place is given back once the daemon sees it closed
   int status = 0;
@@ -227,9 +228,9 @@ TEST(ServerTransport, RequestsOfOneUidBeyondItsShareGet429) {
   EXPECT_EQ(again.post("/v1/keys/demo/sign", sign_body("again")).result_int(), 200u);
   bool audited = false;
   for (const auto& rec : d.audit_records()) {
-    audited = audited || (rec["op"] == "refuse" &&
-                          rec["result"].get<std::string>().find("max-requests-per-uid") !=
-                              std::string::npos);
+    audited = audited ||
+              (rec["op"] == "refuse" &&
+               rec["result"].get<std::string>().find("max-requests-per-uid") != std::string::npos);
   }
   EXPECT_TRUE(audited);
 }

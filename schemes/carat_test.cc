@@ -224,7 +224,8 @@ TEST_F(CaratTest, ClaimsAreParsedUpToTheDepthLimitAndNoDeeper) {
     const std::string claims = R"({"timestamp":1605034925174,"deep":)" + nested + "}";
     return jws_sign_compact(carat_header(), as_bytes(claims), TestKey::shared().signer());
   };
-  const Json at = scheme_.verify(Json{{"jwt", jwt_nesting(kMaxJsonDepth)}}, TestKey::shared().peer());
+  const Json at =
+      scheme_.verify(Json{{"jwt", jwt_nesting(kMaxJsonDepth)}}, TestKey::shared().peer());
   EXPECT_TRUE(at["valid"].get<bool>()) << at;
   const Json past =
       scheme_.verify(Json{{"jwt", jwt_nesting(kMaxJsonDepth + 1)}}, TestKey::shared().peer());

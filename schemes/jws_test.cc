@@ -106,7 +106,8 @@ TEST(JwsVerify, PayloadIsParsedUpToTheDepthLimitAndNoDeeper) {
     const std::string payload = std::string(depth, '[') + std::string(depth, ']');
     return jws_sign_compact(Json{{"alg", "RS256"}}, as_bytes(payload), TestKey::shared().signer());
   };
-  const Json at = scheme.verify(Json{{"jws", jws_nesting(kMaxJsonDepth)}}, TestKey::shared().peer());
+  const Json at =
+      scheme.verify(Json{{"jws", jws_nesting(kMaxJsonDepth)}}, TestKey::shared().peer());
   ASSERT_TRUE(at["valid"].get<bool>()) << at;
   EXPECT_TRUE(at.contains("payload"));
   const Json past =
