@@ -102,6 +102,8 @@ class Api {
   void require_key_access(const Call& call, const std::string& key,
                           const std::string& scheme) const;
   void require_admin(const Call& call) const;
+  // Before a body is read for its key: a peer that may use no key at all is refused at once.
+  void require_some_key(const Call& call) const;
   void audit_denial(const Call& call, const std::string& key, const std::string& message) const;
 
   // routes_keys.cc

@@ -35,17 +35,33 @@ std::string require_scanned(const JsonScan& scan, const std::string& field) {
 
 }  // namespace
 
+// Any scheme: a peer allowed some key is told precisely, after the scan, why this one is refused.
+void Api::require_some_key(const Call& call) const {
+  const Policy& policy = *call.policy;
+  for (const auto& [name, key] : policy.config().keys) {
+    if (!policy.deny_key(call.peer, name, "")) return;
+  }
+  for (const auto& name : policy.runtime_keys()) {
+    if (!policy.deny_key(call.peer, name, "")) return;
+  }
+  const std::string message = "peer uid " + std::to_string(call.peer.uid) + " may use no key";
+  audit_denial(call, "", message);
+  throw ApiError(http::status::forbidden, "forbidden", message);
+}
+
 void Api::list_schemes(Call& call) {
   call.reply(json_response(http::status::ok, {{"schemes", schemes_->list()}}));
 }
 
-// The access rules are decided before the body is parsed into a value: the key (or peer) is read
-// by a scan that builds nothing, so a peer that may not use the key costs one linear pass.
+// The access rules are decided before the body is parsed into a value: a peer with no key at all
+// is refused without looking at the body, and the key (or peer) is read by a scan that
+// builds nothing, so a peer that may not use the key costs one linear pass.
 void Api::scheme_op(Call& call) {
   const std::string& scheme = call.route.scheme;
   const std::string& op = call.route.op;
   if (scheme == "raw" && op == "sign") {
     // The daemon's own scheme: the same as /v1/keys/NAME/sign with the key in the body.
+    require_some_key(call);
     const auto key = require_scanned(scan_request_body(call.req.body(), {"key"}), "key");
     require_key_access(call, key, "raw");
     return sign(call, key, parse_json_object(call.req.body()));
@@ -53,13 +69,16 @@ void Api::scheme_op(Call& call) {
   if (!schemes_->knows(scheme)) {
     throw ApiError(http::status::not_found, "scheme_not_found", "no scheme named '" + scheme + "'");
   }
-  const auto scan = scan_request_body(call.req.body(), {"key", "peer"});
-  if (op == "verify") return scheme_verify(call, scan);
+  if (op == "verify")
+    return scheme_verify(call, scan_request_body(call.req.body(), {"key", "peer"}));
   if (!schemes_->signs_with(scheme, op)) {
     throw ApiError(http::status::not_found, "not_found",
                    "scheme '" + scheme + "' has no operation '" + op + "'");
   }
-  scheme_sign(call, require_scanned(scan, "key"));
+  // A peer with no key at all costs no scan of its body (a flood of the largest bodies
+  // from a uid with no key at all is answered at the cost of reading them).
+  require_some_key(call);
+  scheme_sign(call, require_scanned(scan_request_body(call.req.body(), {"key"}), "key"));
 }
 
 // Verification needs public keys only: a [peer.NAME] of this scheme, or one of our keys (jws,
