@@ -92,6 +92,15 @@ void Connection::wait_for_request() {
 }
 
 void Connection::read_header() {
+  // A uid that spent its refusals is read at their pace only (daemon/peer_limits.h).
+  if (const auto delay = server_.per_uid_.read_delay(peer_.uid); delay.count() > 0) {
+    const unsigned generation = ++timer_generation_;
+    timer_.expires_after(delay);
+    return timer_.async_wait(guarded([generation](Connection& self, error_code ec) {
+      if (ec || self.closed_ || generation != self.timer_generation_) return;
+      self.read_header();
+    }));
+  }
   parser_.emplace();
   parser_->header_limit(kHeaderLimit);
   parser_->body_limit(server_.limits_.max_request_bytes);
@@ -289,6 +298,9 @@ void Connection::respond(Response res, bool close_after) {
   writing_ = true;
   close_after = close_after || draining_ || !req_.keep_alive();
   res_ = std::move(res);
+  if (res_.result() == http::status::forbidden || res_.result() == http::status::too_many_requests) {
+    server_.per_uid_.count_refusal(peer_.uid);
+  }
   frame_answer(res_, req_.version(), close_after);
   arm(server_.limits_.read_timeout);  // a client that does not read its answer is cut off too
   http::async_write(socket_, res_,

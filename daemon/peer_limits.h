@@ -7,6 +7,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <cstddef>
 #include <map>
 #include <memory>
@@ -17,6 +18,12 @@ namespace p11signd::daemon {
 struct PeerLimitSettings {
   std::size_t connections_per_uid = 512;
   std::size_t requests_per_uid = 256;
+  // Refusals (403, 429) one uid may draw per second, and at once. Past them its requests are read
+  // at that pace only, one connection after another: a uid that floods requests it may not make
+  // (no key at all, the largest bodies, a thousand connections) then costs the event loop a few
+  // refusals a second instead of all its time. A uid that is not refused is never paced.
+  double refusals_per_second = 100;
+  double refusal_burst = 200;
 };
 
 class PeerLimits {
@@ -48,6 +55,12 @@ class PeerLimits {
   }
   // Null when uid has requests_per_uid requests in flight already.
   LeasePtr begin_request(uid_t uid) { return take(requests_, settings_.requests_per_uid, uid); }
+  // Event loop: a request of uid was answered 403 or 429.
+  void count_refusal(uid_t uid);
+  // Event loop, before reading a request of uid: how long to wait first (zero unless uid spent its
+  // refusals). Each call while paced takes the next free moment, so parked connections do not all
+  // wake at once.
+  std::chrono::steady_clock::duration read_delay(uid_t uid);
   std::size_t connections_of(uid_t uid) const { return count(connections_, uid); }
   std::size_t requests_of(uid_t uid) const { return count(requests_, uid); }
   const PeerLimitSettings& settings() const { return settings_; }
@@ -62,6 +75,13 @@ class PeerLimits {
   std::shared_ptr<std::mutex> mu_ = std::make_shared<std::mutex>();
   std::shared_ptr<Counts> connections_ = std::make_shared<Counts>();
   std::shared_ptr<Counts> requests_ = std::make_shared<Counts>();
+  struct Refusals {
+    double tokens = 0;
+    std::chrono::steady_clock::time_point refilled;
+    std::chrono::steady_clock::time_point next_read;  // while paced
+  };
+  Refusals& refusals_of(uid_t uid, std::chrono::steady_clock::time_point now);
+  std::map<uid_t, Refusals> refusals_;  // event loop only
 };
 
 }  // namespace p11signd::daemon
