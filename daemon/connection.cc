@@ -298,7 +298,8 @@ void Connection::respond(Response res, bool close_after) {
   writing_ = true;
   close_after = close_after || draining_ || !req_.keep_alive();
   res_ = std::move(res);
-  if (res_.result() == http::status::forbidden || res_.result() == http::status::too_many_requests) {
+  if (res_.result() == http::status::forbidden ||
+      res_.result() == http::status::too_many_requests) {
     server_.per_uid_.count_refusal(peer_.uid);
   }
   frame_answer(res_, req_.version(), close_after);

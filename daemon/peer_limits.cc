@@ -32,15 +32,16 @@ PeerLimits::LeasePtr PeerLimits::take(const std::shared_ptr<Counts>& counts, std
   return LeasePtr(new Lease(mu_, counts, uid));
 }
 
-PeerLimits::Refusals& PeerLimits::refusals_of(uid_t uid, std::chrono::steady_clock::time_point now) {
+PeerLimits::Refusals& PeerLimits::refusals_of(uid_t uid,
+                                              std::chrono::steady_clock::time_point now) {
   auto [it, fresh] = refusals_.try_emplace(uid);
   Refusals& r = it->second;
   if (fresh) {
     r.tokens = settings_.refusal_burst;
   } else {
     const std::chrono::duration<double> since = now - r.refilled;
-    r.tokens = std::min(settings_.refusal_burst,
-                        r.tokens + since.count() * settings_.refusals_per_second);
+    r.tokens =
+        std::min(settings_.refusal_burst, r.tokens + since.count() * settings_.refusals_per_second);
   }
   r.refilled = now;
   return r;

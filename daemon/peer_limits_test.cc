@@ -48,6 +48,25 @@ TEST(PeerLimits, LeasesOutliveTheLimitsAndComeBackFromAnyThread) {
   SUCCEED();
 }
 
+TEST(PeerLimits, AUidPastItsRefusalsIsReadAtTheirPaceOneConnectionAfterAnother) {
+  PeerLimitSettings settings;
+  settings.refusals_per_second = 10;
+  settings.refusal_burst = 2;
+  PeerLimits limits(settings);
+  EXPECT_EQ(limits.read_delay(5).count(), 0);  // never refused
+  limits.count_refusal(5);
+  EXPECT_EQ(limits.read_delay(5).count(), 0);  // within its burst
+  limits.count_refusal(5);
+  limits.count_refusal(5);
+  // Spent: each read now takes its own moment, 100 ms apart, so parked connections wake in turn.
+  const auto first = limits.read_delay(5);
+  const auto second = limits.read_delay(5);
+  const auto third = limits.read_delay(5);
+  EXPECT_GT(second - first, std::chrono::milliseconds(90));
+  EXPECT_GT(third - second, std::chrono::milliseconds(90));
+  EXPECT_EQ(limits.read_delay(6).count(), 0);  // another uid is not paced
+}
+
 TEST(AcceptBackoff, DoublesWhileAcceptFailsAndStartsOverAfterASuccess) {
   AcceptBackoff backoff;
   EXPECT_EQ(backoff.after_failure(), AcceptBackoff::kFirst);

@@ -11,6 +11,7 @@
 
 #include <dirent.h>
 
+#include <atomic>
 #include <fstream>
 #include <memory>
 #include <thread>
@@ -136,6 +137,50 @@ TEST(HostileFairness, AFloodFromAProcessWithABadNameLeavesTheDaemonUp) {
   EXPECT_EQ(answered, 1) << "not every request of the flood was answered";
   EXPECT_TRUE(d.running()) << d.log();
   EXPECT_TRUE(signs(d.socket()) || signs(d.socket()));
+}
+
+// A uid with no key at all floods the largest bodies it may send from 100 connections: past its
+// refusals it is read at their pace (100 a second), so it gets a few hundred answers in two
+// seconds, not tens of thousands, and the uid with a key signs throughout.
+TEST(HostileFairness, AUidFloodingRefusalsIsPacedAndAnotherSigns) {
+  HostileDaemon d;
+  std::atomic<bool> done{false};
+  std::thread signer([&] {
+    int failures = 0;
+    while (!done) failures += !signs(d.socket());
+    EXPECT_EQ(failures, 0);
+  });
+  const int answers = run_as(kOtherUid, kOtherGid, [&] {
+    std::string body = R"({"key":"shop","payload":{"a":")" + std::string(60000, 'x') + "\"}}";
+    const std::string request =
+        "POST /v1/schemes/jws/sign HTTP/1.1\r\nHost: x\r\nContent-Length: " +
+        std::to_string(body.size()) + "\r\n\r\n" + body;
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    std::vector<std::unique_ptr<Client>> clients;
+    for (int i = 0; i < 100; ++i) clients.push_back(std::make_unique<Client>(d.socket()));
+    std::vector<std::thread> floods;
+    std::atomic<int> count{0};
+    for (auto& c : clients) {
+      floods.emplace_back([&, client = c.get()] {
+        try {
+          while (std::chrono::steady_clock::now() < until) {
+            client->send_raw(request);
+            client->read_response();
+            ++count;
+          }
+        } catch (const std::exception&) {  // closed after a 429: this thread is done
+        }
+      });
+    }
+    for (auto& t : floods) t.join();
+    return std::min(count / 10, 254);  // in tens: it fits an exit status
+  });
+  done = true;
+  signer.join();
+  ASSERT_GE(answers, 0);
+  // 200 at once, then 100 a second for a little over two seconds: well under 1,000.
+  EXPECT_LT(answers * 10, 1000) << "the flood was not paced";
+  EXPECT_TRUE(d.running());
 }
 
 // A uid that holds its share of connections is turned away at the door; another uid is not.
