@@ -300,8 +300,12 @@ void Daemon::arm_watchdog(std::chrono::microseconds interval) {
     // success, and re-arming then would keep io_.run() from ever returning.
     if (ec || stopping_) return;
     // Ping only while the workers make progress: a hung token call should get the service
-    // restarted.
-    if (pool_.making_progress(interval)) notify::watchdog();
+    // restarted. A failed ping must not stop the pings that follow.
+    try {
+      if (pool_.making_progress(interval)) notify::watchdog();
+    } catch (...) {
+      log_handler_failure("the watchdog", what_of(std::current_exception()));
+    }
     arm_watchdog(interval);
   });
 }
