@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
 #include <string>
@@ -32,5 +33,12 @@ struct JsonScan {
 // `wanted` (each may appear once: a second one is kDuplicate, so that what a check read is what a
 // later parse uses).
 JsonScan scan_json(std::string_view text, const std::set<std::string, std::less<>>& wanted = {});
+
+// Parses text into an ordered value (members in the order written) in time linear in its size:
+// nlohmann's own ordered parse finds each new member by a linear search, which is quadratic in an
+// object's members. Same result as nlohmann::ordered_json::parse: a repeated member keeps its first
+// place and its last value. Throws nlohmann::json::parse_error when text is not JSON; check it with
+// scan_json() first, which also bounds what this builds.
+nlohmann::ordered_json parse_ordered(std::string_view text);
 
 }  // namespace p11signd

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <vector>
+
 namespace p11signd {
 namespace {
 
@@ -57,6 +59,20 @@ TEST(JsonBounds, SyntaxErrorsAndTrailingBytesAreRefused) {
   EXPECT_EQ(scan_json("{} x").problem, JsonScan::Problem::kSyntax);
   EXPECT_EQ(scan_json("").problem, JsonScan::Problem::kSyntax);
   EXPECT_FALSE(scan_json("[1]").object);
+}
+
+TEST(JsonBounds, ParseOrderedGivesWhatNlohmannGives) {
+  for (const std::string& text : std::vector<std::string>{
+           R"({"b":1,"a":[1,{"z":null,"y":"s"}],"c":{"d":true,"e":1.5,"f":-3}})",
+           R"({"dup":1,"x":2,"dup":{"k":3}})",  // first place, last value
+           R"([{"a":1},[],{},"",0])", R"("just a string")", nested(kMaxJsonDepth),
+           object_of(kMaxJsonMembers)}) {
+    const auto mine = parse_ordered(text);
+    const auto theirs = nlohmann::ordered_json::parse(text);
+    EXPECT_EQ(mine, theirs) << text;
+    EXPECT_EQ(mine.dump(), theirs.dump()) << text;  // the same order too
+  }
+  EXPECT_THROW(parse_ordered("{\"a\":"), nlohmann::json::parse_error);
 }
 
 }  // namespace

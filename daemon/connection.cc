@@ -169,8 +169,8 @@ void Connection::on_body(error_code ec) {
 Api::DirectReply Connection::direct_reply() {
   return [direct = direct_, weak = weak_from_this(), loop = socket_.get_executor(),
           lease = request_lease_](Response res) {
+    lease->release();  // first: the client may send its next request the moment it has this answer
     auto sent = direct->send(res);
-    lease->release();
     if (sent.next == DirectAnswer::Next::kNothing) return;
     asio::post(loop, [weak, sent = std::move(sent)]() mutable {
       auto self = weak.lock();

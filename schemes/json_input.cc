@@ -68,7 +68,7 @@ std::optional<Json> parse_bounded(std::string_view text, std::string* why) {
     *why = scan.message;
     return std::nullopt;
   }
-  return Json::parse(text);
+  return parse_ordered(text);
 }
 
 Json verify_result(bool valid, std::string_view reason) {
