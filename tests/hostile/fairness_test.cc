@@ -122,20 +122,40 @@ TEST(HostileFairness, AFloodIntoDeadlinesLeavesTheDaemonUpAndEvery504Audited) {
 }
 
 // The reproduction: the same flood from a process whose name is not UTF-8, so that the
-// deadline's audit line is made from bytes JSON cannot hold. The daemon must stay up.
-TEST(HostileFairness, AFloodFromAProcessWithABadNameLeavesTheDaemonUp) {
+// deadline's audit line is made from bytes JSON cannot hold. The daemon must stay up, and every
+// 504 must still have its line, the name written as \xNN.
+TEST(HostileFairness, AFloodFromAProcessWithABadNameLeavesTheDaemonUpAndEvery504Audited) {
   HostileDaemon::Options o;
   o.daemon_extra = kFloodSettings;
   HostileDaemon d(o);
+  const std::string counts_path = d.path("flood-counts");
   const int answered = run_as(::getuid(), ::getgid(), [&] {
     prctl(PR_SET_NAME, "\xff\xfe\xfd-flood");
     const auto seen = flood(d.socket());
     int n = 0;
     for (const auto& [status, count] : seen) n += count;
+    std::ofstream(counts_path) << (seen.count(504) ? seen.at(504) : 0) << " "
+                               << (seen.count(200) ? seen.at(200) : 0) << "\n";
     return n == 512 ? 1 : 0;
   });
   EXPECT_EQ(answered, 1) << "not every request of the flood was answered";
   EXPECT_TRUE(d.running()) << d.log();
+  std::size_t timed_out = 0;
+  std::size_t signed_ok = 0;
+  std::ifstream(counts_path) >> timed_out >> signed_ok;
+  EXPECT_GT(timed_out, 0u) << "no request reached its deadline";
+  const auto of_the_flooder = [&](const std::string& result) {
+    std::size_t n = 0;
+    for (const auto& r : d.audit_records("sign", result)) {
+      n += r["peer"]["comm"] == "\\xff\\xfe\\xfd-flood";
+    }
+    return n;
+  };
+  for (int i = 0; i < 250 && of_the_flooder("error:") < timed_out; ++i) {
+    std::this_thread::sleep_for(milliseconds(20));
+  }
+  EXPECT_EQ(of_the_flooder("error:"), timed_out);
+  EXPECT_EQ(of_the_flooder("ok"), signed_ok);
   EXPECT_TRUE(signs(d.socket()) || signs(d.socket()));
 }
 
