@@ -40,7 +40,12 @@ class BoundsSax final : public nlohmann::json_sax<nlohmann::json> {
     return true;
   }
   bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception& e) override {
-    return fail(JsonScan::Problem::kSyntax, std::string("is not valid JSON: ") + e.what());
+    // "[json.exception.parse_error.101] parse error at line 1, column 2: ..." without its tag:
+    // where the text goes wrong, and what was read there.
+    std::string why = e.what();
+    const std::string at = "parse error at ";
+    if (const auto pos = why.find(at); pos != std::string::npos) why = why.substr(pos + at.size());
+    return fail(JsonScan::Problem::kSyntax, "is not valid JSON: " + why);
   }
 
  private:

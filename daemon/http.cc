@@ -2,6 +2,10 @@
 
 #include "daemon/json_text.h"
 
+#include <algorithm>
+
+#include "common/nearest_name.h"
+
 namespace p11signd::daemon {
 
 Response json_response(http::status status, const nlohmann::ordered_json& body) {
@@ -91,6 +95,15 @@ nlohmann::json parse_json_object(const std::string& body) {
   scan_request_body(body);
   // The scan accepted it: the parse cannot fail, and builds no deeper or wider value than allowed.
   return nlohmann::json::parse(body);
+}
+
+void reject_unknown_fields(const nlohmann::json& body, const std::vector<std::string>& known) {
+  for (const auto& [member, value] : body.items()) {
+    if (std::find(known.begin(), known.end(), member) != known.end()) continue;
+    throw ApiError(http::status::bad_request, "unknown_field",
+                   "field '" + member + "' is not one this route reads" +
+                       did_you_mean(member, known) + "; its fields are " + comma_list(known));
+  }
 }
 
 std::string require_string(const nlohmann::json& body, const std::string& field) {

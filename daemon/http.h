@@ -8,6 +8,7 @@
 #include <set>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "common/json_bounds.h"
 #include "daemon/keystore.h"
@@ -48,6 +49,9 @@ JsonScan scan_request_body(std::string_view body,
                            const std::set<std::string, std::less<>>& wanted = {});
 // Parses a request body that scan_request_body() accepts; 400 otherwise.
 nlohmann::json parse_json_object(const std::string& body);
+// 400 unknown_field naming the first top-level member of body not in `known`, with the nearest
+// known name: a misspelt optional field ("algo") must not be ignored and its default used.
+void reject_unknown_fields(const nlohmann::json& body, const std::vector<std::string>& known);
 // Field helpers that name the field in their 400 message.
 std::string require_string(const nlohmann::json& body, const std::string& field);
 std::string optional_string(const nlohmann::json& body, const std::string& field,

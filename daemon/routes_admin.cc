@@ -117,6 +117,7 @@ void Api::add_runtime_key(const KeySpec& spec) {
 void Api::create_key(Call& call) {
   require_admin(call);
   const auto body = parse_json_object(call.req.body());
+  reject_unknown_fields(body, {"name", "label", "bits"});
   KeySpec spec;
   spec.name = require_string(body, "name");
   spec.label = optional_string(body, "label", spec.name);
@@ -152,6 +153,8 @@ void Api::import_key(Call& call) {
   const WipedString pem = take_secret_member(raw, "pem");
   require_admin(call);
   const auto body = parse_json_object(raw);
+  // The PEM's member is still there, its value blanked: only its name is compared.
+  reject_unknown_fields(body, {"name", "label", "pem"});
   if (!pem) {
     require_string(body, "pem");  // throws the 400 that names the field
     throw ApiError(http::status::bad_request, "bad_field", "field 'pem' must be a string");
@@ -180,6 +183,7 @@ void Api::make_certificate(Call& call) {
   require_key_access(call, key, "");
   const KeyRef admitted = admitted_key(call, key);
   const auto body = parse_json_object(call.req.body());
+  reject_unknown_fields(body, {"subject", "days", "replace"});
   const std::string subject = require_string(body, "subject");
   const unsigned days = optional_unsigned(body, "days", 365);
   if (days < 1 || days > 36500) throw invalid("days must be from 1 to 36500");
@@ -203,6 +207,7 @@ void Api::make_csr(Call& call) {
   require_key_access(call, key, "");
   const KeyRef admitted = admitted_key(call, key);
   const auto body = parse_json_object(call.req.body());
+  reject_unknown_fields(body, {"subject"});
   const std::string subject = require_string(body, "subject");
   auto claim = std::make_shared<AnswerClaim>();
   run_on_pool(

@@ -35,11 +35,18 @@ Bytes parse_base64(const nlohmann::json& body, const std::string& field) {
   return *bytes;
 }
 
+// The fields a raw sign or verify reads; through /v1/schemes/raw/... the body also names the key.
+std::vector<std::string> raw_fields(const RouteMatch& route, std::vector<std::string> fields) {
+  if (!route.scheme.empty()) fields.insert(fields.begin(), "key");
+  return fields;
+}
+
 }  // namespace
 
 void Api::sign(Call& call, const std::string& key, const nlohmann::json& body) {
   require_key_access(call, key, "raw");
   const KeyRef admitted = admitted_key(call, key);
+  reject_unknown_fields(body, raw_fields(call.route, {"data", "alg", "salt_len"}));
   const SignRequest req = parse_alg(body);
   Bytes data = parse_base64(body, "data");
   const SignAttempt attempt;
@@ -59,6 +66,7 @@ void Api::sign(Call& call, const std::string& key, const nlohmann::json& body) {
 // Verification needs only the public key, so it runs here on the event loop without the token.
 void Api::verify(Call& call, const std::string& key, const nlohmann::json& body) {
   require_key_access(call, key, "raw");
+  reject_unknown_fields(body, raw_fields(call.route, {"data", "signature", "alg", "salt_len"}));
   const SignRequest req = parse_alg(body);
   const Bytes data = parse_base64(body, "data");
   const Bytes signature = parse_base64(body, "signature");

@@ -58,12 +58,27 @@ std::vector<std::string> check_names(const Config& config, const std::vector<std
 
 #if P11SIGND_HAVE_SCHEMES
 
+// The codes the daemon's own routes use (docs/api.md); the scheme's message already starts with
+// the field it is about.
 ApiError from_scheme_error(const schemes::SchemeError& e) {
-  const bool bad = e.kind() == schemes::SchemeErrorKind::kBadRequest;
-  return {bad ? http::status::bad_request : http::status::unprocessable_entity,
-          bad ? "bad_request" : "invalid_request",
-          e.what()};  // the scheme's message already starts with the field it is about
+  if (e.kind() == schemes::SchemeErrorKind::kUnprocessable) {
+    return {http::status::unprocessable_entity, "invalid_request", e.what()};
+  }
+  switch (e.problem()) {
+    case schemes::FieldProblem::kMissing:
+      return {http::status::bad_request, "missing_field", e.what()};
+    case schemes::FieldProblem::kUnknown:
+      return {http::status::bad_request, "unknown_field", e.what()};
+    case schemes::FieldProblem::kWrong:
+      break;
+  }
+  return {http::status::bad_request, "bad_field", e.what()};
 }
+
+// The daemon's own fields in a scheme request: the key to sign (or verify) with, or the
+// [peer.NAME] to verify with.
+const std::vector<std::string> kSignTransport = {"key"};
+const std::vector<std::string> kVerifyTransport = {"key", "peer"};
 
 using PeerMap =
     std::map<std::string, std::pair<std::string, schemes::PeerKey>>;  // name -> scheme, key
@@ -99,6 +114,7 @@ class RegistrySchemeRoutes final : public SchemeRoutes {
            const std::map<std::string, std::string>& settings, const SignFn& sign) const override {
     const auto* s = registry_.find(scheme);
     try {
+      s->reject_unknown_fields(input, op, kSignTransport);
       return op == "sign" ? s->sign(input, settings, sign)
                           : s->run_action(op, input, settings, sign);
     } catch (const schemes::SchemeError& e) {
@@ -110,6 +126,7 @@ class RegistrySchemeRoutes final : public SchemeRoutes {
               const std::optional<Bytes>& key_spki) const override {
     const auto* s = registry_.find(scheme);
     try {
+      s->reject_unknown_fields(input, "verify", kVerifyTransport);
       if (key_spki) return s->verify(input, schemes::PeerKey::from_spki_der(*key_spki));
       const PeerMap none;
       const PeerMap& peers = peers_ ? peers_->peers : none;

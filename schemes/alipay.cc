@@ -53,7 +53,7 @@ FormPairs read_verify_params(const Json& input) {
     if (!pairs) throw_bad_request("form", "has a broken %-escape");
     return *pairs;
   }
-  if (!input.contains("params")) throw_bad_request("form", "is required (or \"params\")");
+  if (!input.contains("params")) throw_missing("form", "is required (or \"params\")");
   return alipay_read_params(input["params"]);
 }
 

@@ -240,7 +240,11 @@ Json AmazonPayScheme::describe() const {
       {"name", name()},
       {"description", "Amazon Pay API v2 request signature (RSASSA-PSS, SHA-256)"},
       {"sign", {{"required", {"method", "url"}}, {"optional", {"headers", "body", "algorithm"}}}},
-      {"verify", {{"required", {"method", "url", "headers"}}, {"optional", {"body"}}}},
+      {"verify",
+       {{"required", {"method", "url", "headers"}},
+        {"optional", {"body"}},
+        // A button's signature is checked from its payload instead of a request.
+        {"or", {{"required", {"payload", "signature"}}, {"optional", {"algorithm"}}}}}},
       {"settings", known_settings()},
       {"actions", {{"button-signature", {{"required", {"payload"}}, {"optional", {"algorithm"}}}}}},
       {"algorithms", {kAmazonPayV2, kAmazonPayV1}}};

@@ -87,7 +87,7 @@ Json AmazonPayScheme::verify(const Json& input, const PeerKey& peer) const {
     if (!v.is_string()) throw_bad_request("headers." + k, "must be a string");
     given[ascii_lower(k)] = v.get<std::string>();
   }
-  if (!given.contains("authorization")) throw_bad_request("headers.authorization", "is required");
+  if (!given.contains("authorization")) throw_missing("headers.authorization", "is required");
   const auto auth = parse_authorization(given["authorization"]);
   if (!auth) return verify_result(false, "authorization header is malformed");
   const auto req = amazonpay_sign_request(auth->algorithm);

@@ -10,6 +10,11 @@ void throw_bad_request(std::string_view field, std::string_view message) {
                     std::string(field) + ": " + std::string(message));
 }
 
+void throw_missing(std::string_view field, std::string_view message) {
+  throw SchemeError(SchemeErrorKind::kBadRequest, std::string(field),
+                    std::string(field) + ": " + std::string(message), FieldProblem::kMissing);
+}
+
 void throw_unprocessable(std::string_view field, std::string_view message) {
   throw SchemeError(SchemeErrorKind::kUnprocessable, std::string(field),
                     std::string(field) + ": " + std::string(message));
@@ -21,7 +26,7 @@ void require_object_input(const Json& input) {
 
 const Json& require_field(const Json& obj, std::string_view field) {
   const auto it = obj.find(field);
-  if (it == obj.end()) throw_bad_request(field, "is required");
+  if (it == obj.end()) throw_missing(field, "is required");
   return *it;
 }
 

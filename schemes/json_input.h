@@ -12,6 +12,8 @@
 namespace p11signd::schemes {
 
 [[noreturn]] void throw_bad_request(std::string_view field, std::string_view message);
+// A required input field that is absent (400 missing_field).
+[[noreturn]] void throw_missing(std::string_view field, std::string_view message);
 [[noreturn]] void throw_unprocessable(std::string_view field, std::string_view message);
 
 // The whole input must be a JSON object.

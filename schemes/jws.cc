@@ -33,7 +33,9 @@ Json build_header(const Json& input, std::string_view alg, const KeySettings& se
 Bytes payload_bytes(const Json& input) {
   const bool has_payload = input.contains("payload");
   const bool has_b64 = input.contains("payload_b64");
-  if (has_payload == has_b64)
+  if (!has_payload && !has_b64)
+    throw_missing("payload", "give exactly one of payload and payload_b64");
+  if (has_payload && has_b64)
     throw_bad_request("payload", "give exactly one of payload and payload_b64");
   if (has_payload) {
     const Json& p = input["payload"];

@@ -56,7 +56,7 @@ FormPairs read_verify_fields(const Json& input) {
     return *pairs;
   }
   if (input.contains("fields")) return mypos_read_fields(input["fields"], "fields");
-  throw_bad_request("form", "is required (or \"fields\")");
+  throw_missing("form", "is required (or \"fields\")");
 }
 
 }  // namespace

@@ -25,6 +25,52 @@ std::vector<std::string> Scheme::unknown_settings(const KeySettings& settings) c
   return problems;
 }
 
+std::vector<std::string> Scheme::accepted_fields(std::string_view op) const {
+  const Json description = describe();
+  const Json* spec = nullptr;
+  if (op == "sign" || op == "verify") {
+    if (description.contains(op)) spec = &description[std::string(op)];
+  } else if (description.contains("actions") && description["actions"].contains(op)) {
+    spec = &description["actions"][std::string(op)];
+  }
+  std::vector<std::string> fields;
+  if (!spec) return fields;
+  const auto add = [&fields](const Json& name) {
+    if (name.is_string() && std::find(fields.begin(), fields.end(), name) == fields.end()) {
+      fields.push_back(name.get<std::string>());
+    }
+  };
+  // An operation may take a second shape of input altogether ("or"), listed the same way.
+  for (const Json* shape = spec; shape; shape = shape->contains("or") ? &(*shape)["or"] : nullptr) {
+    for (const char* list : {"required", "optional"}) {
+      if (shape->contains(list)) {
+        for (const auto& name : (*shape)[list]) add(name);
+      }
+    }
+    if (shape->contains("alternatives")) {
+      for (const auto& [name, instead] : (*shape)["alternatives"].items()) {
+        add(Json(name));
+        add(instead);
+      }
+    }
+  }
+  return fields;
+}
+
+void Scheme::reject_unknown_fields(const Json& input, std::string_view op,
+                                   const std::vector<std::string>& transport) const {
+  if (!input.is_object()) return;  // the operation itself says it wants an object
+  std::vector<std::string> known = transport;
+  for (auto& field : accepted_fields(op)) known.push_back(std::move(field));
+  for (const auto& [member, value] : input.items()) {
+    if (std::find(known.begin(), known.end(), member) != known.end()) continue;
+    throw SchemeError(SchemeErrorKind::kBadRequest, member,
+                      member + ": not a field of " + name() + " " + std::string(op) +
+                          did_you_mean(member, known) + "; its fields are " + comma_list(known),
+                      FieldProblem::kUnknown);
+  }
+}
+
 Json Scheme::run_action(std::string_view action, const Json&, const KeySettings&,
                         const SignFn&) const {
   throw SchemeError(SchemeErrorKind::kBadRequest, "action",

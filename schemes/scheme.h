@@ -39,17 +39,24 @@ enum class SchemeErrorKind {
                    // setting)
 };
 
+// What is wrong with a kBadRequest field, so that the daemon answers the same codes for a scheme's
+// fields as for its own (docs/api.md: missing_field, bad_field, unknown_field).
+enum class FieldProblem { kWrong, kMissing, kUnknown };
+
 class SchemeError : public std::runtime_error {
  public:
-  SchemeError(SchemeErrorKind kind, std::string field, const std::string& message)
-      : std::runtime_error(message), kind_(kind), field_(std::move(field)) {}
+  SchemeError(SchemeErrorKind kind, std::string field, const std::string& message,
+              FieldProblem problem = FieldProblem::kWrong)
+      : std::runtime_error(message), kind_(kind), field_(std::move(field)), problem_(problem) {}
   SchemeErrorKind kind() const { return kind_; }
+  FieldProblem problem() const { return problem_; }
   // The input field or setting the message is about ("fields[2]", "claims.nit", "mypos.sid").
   const std::string& field() const { return field_; }
 
  private:
   SchemeErrorKind kind_;
   std::string field_;
+  FieldProblem problem_;
 };
 
 class PeerKey;
@@ -78,6 +85,17 @@ class Scheme {
   // The settings of any key under this scheme's prefix ("mypos.") that known_settings() does not
   // name, e.g. a misspelled "mypos.wallet_number": one line each, naming the known ones.
   std::vector<std::string> unknown_settings(const KeySettings& settings) const;
+
+  // The top-level input fields an operation ("sign", "verify" or an action) reads: its required,
+  // optional and alternative inputs as describe() lists them, so that the list a client reads is
+  // the list a request is held to. Empty for an operation the scheme does not have.
+  std::vector<std::string> accepted_fields(std::string_view op) const;
+  // Throws SchemeError (kBadRequest, FieldProblem::kUnknown) naming the first top-level member of
+  // input that op does not read and that is not one of `transport` (the daemon's own fields, such
+  // as "key"), with the nearest accepted name. What a field holds (a provider's free-form form
+  // fields, payload or headers) is not checked here: that is the provider's, signed as given.
+  void reject_unknown_fields(const Json& input, std::string_view op,
+                             const std::vector<std::string>& transport) const;
 
   // Extra actions beyond sign/verify (amazonpay: "button-signature"), served at
   // /v1/schemes/NAME/ACTION.

@@ -43,7 +43,7 @@ HeaderValue header_value(const Json& headers, std::string_view name) {
     if (!v.is_string()) throw_bad_request(field, "must be a string");
     found = HeaderValue{v.get<std::string>(), field};
   }
-  if (!found) throw_bad_request("headers." + std::string(name), "is required");
+  if (!found) throw_missing("headers." + std::string(name), "is required");
   return *found;
 }
 
