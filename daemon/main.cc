@@ -131,6 +131,7 @@ Started start(Flags& flags) {
   try {
     SchemeCheck checked = check_with_store(loaded.config, *store);
     if (auto failure = problems_in(checked.problems)) return *failure;
+    for (const auto& w : checked.warnings) std::cerr << "p11signd: warning: " << w << '\n';
     if (flags.check_config) {
       std::cout << "p11signd: " << flags.config << " is valid: " << loaded.config.keys.size()
                 << " key(s) resolved on the token, " << loaded.config.peers.size() << " peer(s)\n";

@@ -134,6 +134,7 @@ class RegistrySchemeRoutes final : public SchemeRoutes {
       for (auto& setting : scheme->known_settings()) settings.push_back(std::move(setting));
     }
     auto problems = check_names(config, names, settings);
+    std::vector<std::string> warnings;
     for (const auto& [name, k] : config.keys) {
       const std::string section = "key." + name;
       // Every setting, whether or not the key lists its scheme: a misspelling is never meant.
@@ -150,6 +151,9 @@ class RegistrySchemeRoutes final : public SchemeRoutes {
           for (const auto& p : scheme->check_settings(k.settings)) {
             problems.push_back(setting_location(config, section, p) + "[" + section + "] " + p);
           }
+          for (const auto& w : scheme->unset_fallbacks(k.settings)) {
+            warnings.push_back(setting_location(config, section, w) + "[" + section + "] " + w);
+          }
         }
       }
     }
@@ -161,7 +165,7 @@ class RegistrySchemeRoutes final : public SchemeRoutes {
         problems.push_back(config.location("peer." + name) + "[peer." + name + "]: " + e.what());
       }
     }
-    return {std::move(problems), std::move(loaded)};
+    return {std::move(problems), std::move(loaded), std::move(warnings)};
   }
 
   void set_peers(std::shared_ptr<const LoadedPeers> peers) override {
