@@ -38,4 +38,18 @@ if ! "$src/tests/docs/answer_pins.py" "$so_pin" "$user_pin" \
   bash -c 'set -euo pipefail; cd; set -x; source /tmp/steps.sh'; then
   fail "a step of docs/deploy.md or docs/operations.md failed on the server"
 fi
-echo "ok: every step of docs/deploy.md and docs/operations.md ran that the pages do not mark as not run"
+
+# deploy.md step 4 says that a plain `sudo p11signd --check-config` answers with the command the page gives:
+# it must, and that command must pass.
+documented=$("$src/tests/docs/doc_blocks.sh" "$src/docs/deploy.md" 2>/dev/null | sed -e ':a' -e '/\\$/{N;s/\\\n *//;ba}' |
+  sed -n 's/  *#.*//; /^sudo systemd-run /{p;q}')
+[[ -n $documented ]] || fail "docs/deploy.md has no 'sudo systemd-run' check-config command"
+status=0
+answer=$(in_root runuser -u admin -- sudo p11signd --check-config 2>&1) || status=$?
+((status == 78)) || fail "sudo p11signd --check-config exited $status, not 78: $answer"
+suggested=$(sed -n 's/.*, run: //p' <<<"$answer")
+[[ $suggested == "$documented" ]] ||
+  fail "sudo p11signd --check-config suggests '$suggested', docs/deploy.md says '$documented'"
+in_root runuser -u admin -- bash -c "$suggested" || fail "the suggested check, $suggested"
+echo "ok: every step of docs/deploy.md and docs/operations.md ran that the pages do not mark as not run,"
+echo "    and a plain sudo p11signd --check-config names the page's check command"
