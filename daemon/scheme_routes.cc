@@ -215,7 +215,7 @@ class RawOnlySchemeRoutes final : public SchemeRoutes {
   SchemeCheck check(const Config& config) const override {
     static const std::vector<std::string> kPromised = {
         "alipay", "amazonpay", "carat", "jws", "mypos", "raw", "swifood", "wechatpay"};
-    return {check_names(config, kPromised, {}), nullptr};
+    return {check_names(config, kPromised, {}), nullptr, {}};
   }
   void set_peers(std::shared_ptr<const LoadedPeers>) override {}
 };
