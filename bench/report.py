@@ -140,6 +140,18 @@ def main():
          slow["per_second"] >= 0.9 * daemon[("RSA-SHA256", 64)]["per_second"] and slow["errors"] == 0),
     ]
 
+    fairness = os.path.join(res, "fairness-flood.json")
+    if os.path.exists(fairness):  # scripts/bench-fairness ran (as root)
+        f_idle, f_flood = load(os.path.join(res, "fairness-idle.json")), load(fairness)
+        flooder = load(os.path.join(res, "fairness-flooder.json"))
+        p99_idle, p99_flood = f_idle["latency_ms"]["p99"], f_flood["latency_ms"]["p99"]
+        targets.append((
+            "one uid (no key) floods 1,000 connections with the largest bodies: another uid's p99 <= 2 x its "
+            "idle p99, zero errors",
+            f"{p99_flood:.3f} ms vs 2 x {p99_idle:.3f} ms, {f_flood['errors']} errors; the flooder got "
+            f"{flooder['requests']} answers {json.dumps(flooder['statuses'])}",
+            p99_flood <= 2 * p99_idle and f_flood["errors"] == 0 and f_idle["errors"] == 0))
+
     lines = ["# Benchmarks", "",
              "Written by `scripts/bench` from one run; every figure below comes from that run, side by side, on the",
              "same SoftHSM token and RSA-2048 key. Do not compare with figures from another run or machine.", "",

@@ -129,6 +129,22 @@ class ReportTest(unittest.TestCase):
         self.assertEqual(code, 1)
         self.assertEqual(len(self.missed(out)), 6, out)
 
+    def test_fairness_point_is_checked_when_it_ran(self):
+        flooder = {"connections": 1000, "requests": 900, "statuses": {"403": 900}, "reconnects": 0}
+        self.put("fairness-idle.json", point(1400, p99=0.9))
+        self.put("fairness-flooder.json", flooder)
+        self.put("fairness-flood.json", point(1400, p99=1.7))
+        code, out, md = self.run_report()
+        self.assertEqual(code, 0, out)
+        self.assertIn("1.700 ms vs 2 x 0.900 ms", md)
+        self.put("fairness-flood.json", point(1400, p99=1.9))
+        code, out, _ = self.run_report()
+        self.assertEqual(code, 1)
+        self.assertIn("floods 1,000 connections", self.missed(out)[0])
+        self.put("fairness-flood.json", point(1400, p99=1.0, errors=1))
+        code, out, _ = self.run_report()
+        self.assertEqual(code, 1)
+
     def test_slow_token_says_whether_the_workers_waited(self):
         _, _, md = self.run_report()
         self.assertNotIn("Workers holding", md)  # not recorded: not made up

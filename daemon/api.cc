@@ -2,6 +2,7 @@
 
 #include <boost/asio/post.hpp>
 
+#include "daemon/loop_guard.h"
 #include "daemon/routes_schemes.h"
 
 namespace p11signd::daemon {
@@ -15,9 +16,15 @@ namespace asio = boost::asio;
 struct Pending {
   Pending(Api::Reply r, std::shared_ptr<AnswerClaim> c)
       : reply(std::move(r)), claim(std::move(c)) {}
+  // On the event loop, from the deadline or a worker's posted result: nothing may escape into the
+  // loop. The answer path guards its own side effects, so what is caught here is the connection's.
   void deliver(Response res) {
-    reply(std::move(res));
-    reply = nullptr;
+    auto answer = std::exchange(reply, nullptr);
+    try {
+      answer(std::move(res));
+    } catch (...) {
+      log_handler_failure("a request's answer", what_of(std::current_exception()));
+    }
   }
   Api::Reply reply;
   std::shared_ptr<AnswerClaim> claim;
@@ -30,7 +37,11 @@ std::function<void(Response)> counted_by(Metrics& metrics, std::string name,
                                          std::function<void(Response)> answer) {
   if (!answer) return nullptr;
   return [&metrics, name = std::move(name), answer = std::move(answer)](Response r) {
-    metrics.count_request(name, r.result_int());
+    try {
+      metrics.count_request(name, r.result_int());
+    } catch (...) {  // a count lost is better than an answer lost
+      log_handler_failure("counting an answer", what_of(std::current_exception()));
+    }
     answer(std::move(r));
   };
 }
@@ -149,9 +160,12 @@ void Api::dispatch(Call& call) {
       return public_key(call);
     case RouteId::kGetCertificate:
       return get_certificate(call);
+    // The key is in the path: access is decided before the body is parsed.
     case RouteId::kSign:
+      require_key_access(call, call.route.key, "raw");
       return sign(call, call.route.key, parse_json_object(call.req.body()));
     case RouteId::kVerify:
+      require_key_access(call, call.route.key, "raw");
       return verify(call, call.route.key, parse_json_object(call.req.body()));
     case RouteId::kListSchemes:
       return list_schemes(call);
@@ -167,6 +181,34 @@ void Api::dispatch(Call& call) {
       return make_csr(call);
     case RouteId::kMetrics:
       return metrics(call);
+  }
+}
+
+void Api::record_handler_failure(const Peer& peer, const std::string& what) noexcept {
+  try {
+    log_handler_failure("a connection of uid " + std::to_string(peer.uid), what);
+    AuditRecord rec;
+    rec.op = "error";
+    rec.peer = &peer;
+    rec.result = "error: internal: " + what;
+    s_.audit.write(rec);
+  } catch (...) {
+    log_handler_failure("the audit line of a failed connection", what_of(std::current_exception()));
+  }
+}
+
+void Api::record_refusal(const Peer& peer, unsigned status, const std::string& code,
+                         const std::string& message) noexcept {
+  try {
+    count_transport_answer(status);
+    s_.metrics.count_denial(code);
+    AuditRecord rec;
+    rec.op = "refuse";
+    rec.peer = &peer;
+    rec.result = "refused: " + code + ": " + message;
+    s_.audit.write(rec);
+  } catch (...) {
+    log_handler_failure("the audit line of a refusal", what_of(std::current_exception()));
   }
 }
 

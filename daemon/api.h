@@ -53,6 +53,14 @@ class Api {
   // Counts an answer the server gave without a parsed request (400, 408, 413, 431, 503 at the
   // door).
   void count_transport_answer(unsigned status) { s_.metrics.count_request("(transport)", status); }
+  // A connection's event-loop handler failed (daemon/loop_guard.h): logged, and audited as an
+  // internal error of that peer's request. Never throws.
+  void record_handler_failure(const Peer& peer, const std::string& what) noexcept;
+  // A peer refused at the door for its share of the daemon (503 too_many_connections..., 429
+  // too_many_requests): counted as an answer and as a denial under its code, and audited as op
+  // "refuse". Never throws.
+  void record_refusal(const Peer& peer, unsigned status, const std::string& code,
+                      const std::string& message) noexcept;
 
   // The server drained: deadlines no longer matter and must not keep the event loop running.
   void stop_deadlines() { deadlines_.stop(); }
@@ -98,6 +106,8 @@ class Api {
   // The key as the call's Policy knows it, for the worker to sign with exactly that key; 404 when
   // the store had no such key when the Policy was made.
   KeyRef admitted_key(const Call& call, const std::string& key) const;
+  // Before a body is read for its key: a peer that may use no key at all is refused at once.
+  void require_some_key(const Call& call) const;
   void audit_denial(const Call& call, const std::string& key, const std::string& message) const;
 
   // routes_keys.cc
@@ -122,8 +132,8 @@ class Api {
   // routes_schemes.cc
   void list_schemes(Call& call);
   void scheme_op(Call& call);
-  void scheme_verify(Call& call, const nlohmann::ordered_json& input);
-  void scheme_sign(Call& call, const nlohmann::ordered_json& input);
+  void scheme_verify(Call& call, const JsonScan& scan);
+  void scheme_sign(Call& call, const std::string& key);
 
   Services s_;
   DeadlineWatch deadlines_;  // of the work on the pool

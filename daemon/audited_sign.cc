@@ -2,6 +2,7 @@
 
 #include "common/digest.h"
 #include "daemon/http.h"
+#include "daemon/loop_guard.h"
 
 namespace p11signd::daemon {
 
@@ -53,22 +54,44 @@ Bytes audited_sign(const SignContext& ctx, const SignRequest& req, ByteView data
   return signature;
 }
 
+namespace {
+
+// The reason an error answer gives, for its audit line: any body, JSON or not, of any shape.
+std::string reason_of(const Response& res) {
+  const auto body = nlohmann::json::parse(res.body(), nullptr, /*allow_exceptions=*/false);
+  if (body.is_object()) {
+    const auto error = body.find("error");
+    if (error != body.end() && error->is_object()) {
+      const auto message = error->find("message");
+      if (message != error->end() && message->is_string()) return message->get<std::string>();
+    }
+  }
+  return "HTTP " + std::to_string(res.result_int());
+}
+
+}  // namespace
+
 std::function<void(Response)> SignAttempt::audited_reply(
     AuditLog& audit, Peer peer, std::string key, std::string scheme,
     std::function<void(Response)> reply) const {
   return [claim = claim_, &audit, peer = std::move(peer), key = std::move(key),
           scheme = std::move(scheme), reply = std::move(reply)](Response res) {
     if (res.result_int() != 200 && claim->answered_before_work()) {
-      const auto body = nlohmann::json::parse(res.body(), nullptr, false);
-      AuditRecord rec;
-      rec.op = "sign";
-      rec.peer = &peer;
-      rec.key = key;
-      rec.scheme = scheme;
-      rec.result =
-          "error: " + (body.is_discarded() ? std::string("HTTP ") + std::to_string(res.result_int())
-                                           : body["error"]["message"].get<std::string>());
-      audit.write(rec);
+      // The answer goes out whatever happens to its audit line; a line that cannot be made is
+      // logged as such.
+      try {
+        AuditRecord rec;
+        rec.op = "sign";
+        rec.peer = &peer;
+        rec.key = key;
+        rec.scheme = scheme;
+        rec.result = "error: " + reason_of(res);
+        audit.write(rec);
+      } catch (...) {
+        log_handler_failure(
+            "the audit line of a sign request answered " + std::to_string(res.result_int()),
+            what_of(std::current_exception()));
+      }
     }
     reply(std::move(res));
   };

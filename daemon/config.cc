@@ -35,6 +35,8 @@ const std::vector<std::string> kDaemonOptions = {"socket",
                                                  "read-timeout-ms",
                                                  "idle-timeout-ms",
                                                  "max-connections",
+                                                 "max-connections-per-uid",
+                                                 "max-requests-per-uid",
                                                  "audit-log",
                                                  "audit-key",
                                                  "audit-checkpoint-records",
@@ -227,6 +229,10 @@ void apply_daemon(Validator& v, const std::string& opt, const std::string& val, 
     v.millis(where, val, d.idle_timeout);
   } else if (opt == "max-connections") {
     v.number(where, val, d.max_connections, 1, 1'000'000);
+  } else if (opt == "max-connections-per-uid") {
+    v.number(where, val, d.max_connections_per_uid, 1, 1'000'000);
+  } else if (opt == "max-requests-per-uid") {
+    v.number(where, val, d.max_requests_per_uid, 1, 1'000'000);
   } else if (opt == "audit-log") {
     if (val.empty()) v.problem(where, "must be '-' or a file path");
     d.audit_log = val;

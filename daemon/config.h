@@ -34,6 +34,10 @@ struct DaemonSettings {
   std::chrono::milliseconds read_timeout{10000};
   std::chrono::milliseconds idle_timeout{60000};
   unsigned max_connections = 1024;
+  // Fair share (daemon/peer_limits.h): what one uid may hold of the connections, and of the
+  // requests being read, queued or signed.
+  unsigned max_connections_per_uid = 512;
+  unsigned max_requests_per_uid = 256;
   std::string audit_log = "-";
   // The [key.NAME] whose key signs the audit log's checkpoints; empty: they are written unsigned.
   std::string audit_key;

@@ -19,7 +19,9 @@ namespace p11signd::daemon {
 
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
-  Connection(UnixSocket socket, Peer peer, Server& server, std::weak_ptr<Server*> handle);
+  // lease: this connection's place in its uid's share, given back when it is destroyed.
+  Connection(UnixSocket socket, Peer peer, Server& server, std::weak_ptr<Server*> handle,
+             PeerLimits::LeasePtr lease);
   ~Connection();
   void start();
   void drain();  // finish the current request (if any), then close
@@ -31,6 +33,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void on_header(boost::system::error_code ec);
   void on_body(boost::system::error_code ec);
   void fail_read(boost::system::error_code ec);
+  void refuse_request();
   void respond(Response res, bool close_after);
   void on_written(boost::system::error_code ec, bool close_after);
   void arm(std::chrono::milliseconds timeout);
@@ -42,6 +45,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void check_idle();
   void after_direct_answer(DirectAnswer::Sent sent);
   void next_request();
+  // Every completion handler goes through here: an exception ends this connection - with a 500
+  // and an audit line when an answer can still be sent, with the audit line alone otherwise -
+  // and never the event loop.
+  template <typename Handler>
+  auto guarded(Handler handler);
+  void fail_internal(const std::string& what) noexcept;
 
   UnixSocket socket_;
   Peer peer_;
@@ -49,6 +58,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::weak_ptr<Server*> server_handle_;
   boost::asio::steady_timer timer_;
   std::shared_ptr<DirectAnswer> direct_;  // shared with the worker that answers
+  PeerLimits::LeasePtr connection_lease_;
+  // The current request's place among its uid's requests in flight, from its header to its answer
+  // (given back by whichever path answers, or when the last holder lets go).
+  PeerLimits::LeasePtr request_lease_;
   ReadBuffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   Request req_;
@@ -59,6 +72,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool waiting_idle_ = false;  // between requests, nothing received yet
   bool draining_ = false;
   bool replied_ = false;    // the loop answered the current request (it may have done so at once)
+  bool writing_ = false;    // an answer is being written: no other may start
   bool in_flight_ = false;  // the Api has the request and has not answered through the loop
   bool closed_ = false;
 };

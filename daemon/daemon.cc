@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "daemon/listener.h"
+#include "daemon/loop_guard.h"
 #include "daemon/notify.h"
 #include "daemon/restart_settings.h"
 #include "daemon/routes_schemes.h"
@@ -115,8 +116,12 @@ int Daemon::run() {
     set_listening(false);
     throw;
   }
-  ServerLimits limits{config_.daemon.max_request_bytes, config_.daemon.read_timeout,
-                      config_.daemon.idle_timeout, config_.daemon.max_connections};
+  ServerLimits limits{
+      config_.daemon.max_request_bytes,
+      config_.daemon.read_timeout,
+      config_.daemon.idle_timeout,
+      config_.daemon.max_connections,
+      {config_.daemon.max_connections_per_uid, config_.daemon.max_requests_per_uid}};
   server_ = std::make_unique<Server>(std::move(listener->acceptor), *api_, limits);
   server_->start();
   if (options_.handle_signals) {
@@ -135,7 +140,7 @@ int Daemon::run() {
   notify::ready(summary(config_, pool_.size()));
   set_listening(true);
   if (options_.on_listening) options_.on_listening();
-  io_.run();
+  run_event_loop(io_);
   if (!pool_.stop_within(config_.daemon.request_timeout + std::chrono::seconds(1))) {
     // A token call that never returns cannot be cancelled; waiting would only make systemd kill us
     // later.
@@ -145,7 +150,7 @@ int Daemon::run() {
   }
   // Workers may have posted answers for requests that were already answered 504; let them land.
   io_.restart();
-  io_.run();
+  run_event_loop(io_);
   if (!checkpoints_.stop_within(config_.daemon.request_timeout + std::chrono::seconds(1))) {
     log("stopping: the audit checkpoint's token call is hung; exiting without waiting for it");
     if (!listener->created_path.empty()) unlink(listener->created_path.c_str());
@@ -157,10 +162,17 @@ int Daemon::run() {
 }
 
 void Daemon::on_signal(int signo) {
-  if (signo == SIGHUP) {
-    reload();
-  } else {
-    begin_shutdown();
+  // A failed reload or shutdown step must not leave the signals unwatched: SIGTERM would then be
+  // queued and never acted on.
+  try {
+    if (signo == SIGHUP) {
+      reload();
+    } else {
+      begin_shutdown();
+    }
+  } catch (...) {
+    log_handler_failure(signo == SIGHUP ? "the reload signal" : "the stop signal",
+                        what_of(std::current_exception()));
   }
   if (!stopping_) {
     signals_.async_wait([this](boost::system::error_code ec, int s) {
@@ -242,10 +254,15 @@ Daemon::PreparedReload Daemon::prepare_reload(const std::string& path) {
 }
 
 void Daemon::finish_reload(const PreparedReload& next) {
-  const auto& problems = next.result.problems;
+  auto problems = next.result.problems;
   if (problems.empty()) {
-    apply_reload(next);
-  } else {
+    try {
+      apply_reload(next);
+    } catch (...) {  // the waiters still get their answer, and later reloads still run
+      problems.push_back("applying the configuration failed: " + what_of(std::current_exception()));
+    }
+  }
+  if (!problems.empty()) {
     for (const auto& p : problems) {
       log("reload refused, keeping the previous configuration: " + p);
     }
@@ -303,8 +320,12 @@ void Daemon::arm_watchdog(std::chrono::microseconds interval) {
     // success, and re-arming then would keep io_.run() from ever returning.
     if (ec || stopping_) return;
     // Ping only while the workers make progress: a hung token call should get the service
-    // restarted.
-    if (pool_.making_progress(interval)) notify::watchdog();
+    // restarted. A failed ping must not stop the pings that follow.
+    try {
+      if (pool_.making_progress(interval)) notify::watchdog();
+    } catch (...) {
+      log_handler_failure("the watchdog", what_of(std::current_exception()));
+    }
     arm_watchdog(interval);
   });
 }

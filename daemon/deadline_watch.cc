@@ -2,6 +2,8 @@
 
 #include <vector>
 
+#include "daemon/loop_guard.h"
+
 namespace p11signd::daemon {
 
 DeadlineWatch::DeadlineWatch(const boost::asio::any_io_executor& loop) : timer_(loop) {}
@@ -66,7 +68,14 @@ void DeadlineWatch::fire() {
     if (!due.empty()) next = due.begin()->first.first;
   }
   if (next != Clock::time_point::max()) arm(next);
-  for (auto& on_expiry : expired) on_expiry();
+  // One failing expiry must not cost the others theirs: each request still gets its 504.
+  for (auto& on_expiry : expired) {
+    try {
+      on_expiry();
+    } catch (...) {
+      log_handler_failure("a request's deadline", what_of(std::current_exception()));
+    }
+  }
 }
 
 }  // namespace p11signd::daemon

@@ -33,6 +33,24 @@ TEST(DeadlineWatch, RunsTheExpiryOnceTheDeadlinePassed) {
   EXPECT_EQ(watch.size(), 0u);
 }
 
+// A request whose expiry throws (its audit line or its answer failed) must not keep the requests
+// due at the same moment from their 504, nor the watch from firing again.
+TEST(DeadlineWatch, AnExpiryThatThrowsCostsNoOtherItsTurn) {
+  boost::asio::io_context io;
+  DeadlineWatch watch(io.get_executor());
+  const auto same = Clock::now() + milliseconds(20);
+  int ran = 0;
+  watch.watch(same, [&] {
+    ++ran;
+    throw std::runtime_error("audit line failed");
+  });
+  watch.watch(same, [&] { ++ran; });
+  watch.watch(Clock::now() + milliseconds(60), [&] { ++ran; });
+  run_until(io, [&] { return ran == 3; });
+  EXPECT_EQ(ran, 3);
+  EXPECT_EQ(watch.size(), 0u);
+}
+
 TEST(DeadlineWatch, AForgottenTicketNeverRuns) {
   boost::asio::io_context io;
   DeadlineWatch watch(io.get_executor());

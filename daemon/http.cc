@@ -65,42 +65,32 @@ ApiError to_api_error(const StoreError& e) {
   return {http::status::internal_server_error, "internal", e.what()};
 }
 
-void require_json_depth(std::string_view body) {
-  int depth = 0;
-  bool in_string = false;
-  for (std::size_t i = 0; i < body.size(); ++i) {
-    const char c = body[i];
-    if (in_string) {
-      if (c == '\\') {
-        ++i;
-      } else if (c == '"') {
-        in_string = false;
-      }
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      if (++depth > kMaxJsonDepth) {
-        throw ApiError(
-            http::status::bad_request, "invalid_json",
-            "the request body nests deeper than " + std::to_string(kMaxJsonDepth) + " levels");
-      }
-    } else if (c == ']' || c == '}') {
-      --depth;
-    }
+JsonScan scan_request_body(std::string_view body,
+                           const std::set<std::string, std::less<>>& wanted) {
+  auto scan = scan_json(body, wanted);
+  switch (scan.problem) {
+    case JsonScan::Problem::kNone:
+      break;
+    case JsonScan::Problem::kTooManyMembers:
+      throw ApiError(http::status::bad_request, "too_many_members",
+                     "the request body " + scan.message);
+    case JsonScan::Problem::kDuplicate:
+      throw ApiError(http::status::bad_request, "bad_field", "the request body's " + scan.message);
+    case JsonScan::Problem::kSyntax:
+    case JsonScan::Problem::kTooDeep:
+      throw ApiError(http::status::bad_request, "invalid_json", "the request body " + scan.message);
   }
-}
-
-nlohmann::json parse_json_object(const std::string& body) {
-  require_json_depth(body);
-  auto json = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (json.is_discarded()) {
-    throw ApiError(http::status::bad_request, "invalid_json", "the request body is not valid JSON");
-  }
-  if (!json.is_object()) {
+  if (!scan.object) {
     throw ApiError(http::status::bad_request, "invalid_json",
                    "the request body must be a JSON object");
   }
-  return json;
+  return scan;
+}
+
+nlohmann::json parse_json_object(const std::string& body) {
+  scan_request_body(body);
+  // The scan accepted it: the parse cannot fail, and builds no deeper or wider value than allowed.
+  return nlohmann::json::parse(body);
 }
 
 std::string require_string(const nlohmann::json& body, const std::string& field) {

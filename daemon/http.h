@@ -5,9 +5,11 @@
 
 #include <boost/beast/http.hpp>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <stdexcept>
 #include <string>
 
+#include "common/json_bounds.h"
 #include "daemon/keystore.h"
 
 namespace p11signd::daemon {
@@ -38,13 +40,14 @@ ApiError to_api_error(const StoreError& e);
 // else 500 internal.
 Response error_response_for(const std::exception& e);
 
-// Parses a request body as a JSON object; 400 otherwise.
+// Checks a request body in one pass that builds nothing (common/json_bounds.h): well-formed JSON,
+// an object, within kMaxJsonDepth levels and kMaxJsonMembers members per object. Returns the
+// top-level string members named in `wanted` (what the access check needs before anything is
+// parsed). Throws ApiError 400 naming the problem.
+JsonScan scan_request_body(std::string_view body,
+                           const std::set<std::string, std::less<>>& wanted = {});
+// Parses a request body that scan_request_body() accepts; 400 otherwise.
 nlohmann::json parse_json_object(const std::string& body);
-// No request needs more than a few levels; deeper bodies are refused before parsing (a JSON value
-// is copied and destroyed recursively: 30,000 levels would exhaust a worker's stack).
-inline constexpr int kMaxJsonDepth = 64;
-// Throws ApiError(400, invalid_json) when body nests arrays and objects deeper than kMaxJsonDepth.
-void require_json_depth(std::string_view body);
 // Field helpers that name the field in their 400 message.
 std::string require_string(const nlohmann::json& body, const std::string& field);
 std::string optional_string(const nlohmann::json& body, const std::string& field,

@@ -11,8 +11,10 @@
 #include <iostream>
 #include <memory>
 
+#include "daemon/accept_backoff.h"
 #include "daemon/exit_codes.h"
 #include "daemon/http.h"
+#include "daemon/loop_guard.h"
 #include "daemon/notify.h"
 #include "daemon/server.h"
 
@@ -29,8 +31,15 @@ const ServerLimits kLimits;
 // the client reads the answer), answers it and closes.
 class Refusal : public std::enable_shared_from_this<Refusal> {
  public:
-  Refusal(UnixSocket socket, const Response& answer)
-      : socket_(std::move(socket)), timer_(socket_.get_executor()), answer_(answer) {}
+  // lease: its place among the connections served at once, given back when it is destroyed.
+  Refusal(UnixSocket socket, const Response& answer, std::shared_ptr<std::size_t> open)
+      : socket_(std::move(socket)),
+        timer_(socket_.get_executor()),
+        answer_(answer),
+        open_(std::move(open)) {
+    ++*open_;
+  }
+  ~Refusal() { --*open_; }
 
   void start() {
     parser_.body_limit(kLimits.max_request_bytes);
@@ -61,15 +70,50 @@ class Refusal : public std::enable_shared_from_this<Refusal> {
   boost::beast::flat_buffer buffer_;
   http::request_parser<http::string_body> parser_;
   Response answer_;
+  std::shared_ptr<std::size_t> open_;  // event loop only
 };
 
-void accept_forever(UnixAcceptor& acceptor, const Response& answer) {
-  acceptor.async_accept([&acceptor, &answer](error_code ec, UnixSocket socket) {
-    if (ec == asio::error::operation_aborted) return;
-    if (!ec) std::make_shared<Refusal>(std::move(socket), answer)->start();
-    accept_forever(acceptor, answer);
-  });
-}
+// The same door as the server's (daemon/server.cc): at most max-connections at once - one more is
+// closed at once, unanswered, which costs nothing to read - and accept errors such as EMFILE wait
+// before the next accept instead of spinning.
+class RefusalDoor {
+ public:
+  RefusalDoor(UnixAcceptor& acceptor, const Response& answer)
+      : acceptor_(acceptor), answer_(answer), timer_(acceptor.get_executor()) {}
+
+  void accept() {
+    acceptor_.async_accept([this](error_code ec, UnixSocket socket) {
+      if (ec == asio::error::operation_aborted) return;
+      if (ec) return accept_later(ec);
+      backoff_.after_success();
+      try {
+        if (*open_ < kLimits.max_connections) {
+          std::make_shared<Refusal>(std::move(socket), answer_, open_)->start();
+        }
+      } catch (...) {  // this connection is lost; the next one is accepted
+        log_handler_failure("answering a connection", what_of(std::current_exception()));
+      }
+      accept();
+    });
+  }
+
+ private:
+  void accept_later(error_code ec) {
+    const auto wait = backoff_.after_failure();
+    log_handler_failure(
+        "accept", ec.message() + "; accepting again in " + std::to_string(wait.count()) + " ms");
+    timer_.expires_after(wait);
+    timer_.async_wait([this](error_code tec) {
+      if (!tec) accept();
+    });
+  }
+
+  UnixAcceptor& acceptor_;
+  const Response& answer_;
+  asio::steady_timer timer_;
+  AcceptBackoff backoff_;
+  std::shared_ptr<std::size_t> open_ = std::make_shared<std::size_t>(0);
+};
 
 void feed_watchdog(asio::steady_timer& timer, std::chrono::microseconds interval) {
   timer.expires_after(interval / 2);
@@ -98,7 +142,8 @@ int refuse_until_stopped(const std::string& reason) {
       http::status::service_unavailable, "not_started",
       "p11signd could not start: " + one_line(reason) + "; fix it and restart the service");
   answer.erase(http::field::retry_after);  // retrying will not help until someone restarts it
-  accept_forever(acceptor, answer);
+  RefusalDoor door(acceptor, answer);
+  door.accept();
   asio::steady_timer watchdog(io);
   if (auto interval = notify::watchdog_interval()) feed_watchdog(watchdog, *interval);
   // SIGHUP too: its default action would end the process, and Restart=on-failure would start it
@@ -109,7 +154,7 @@ int refuse_until_stopped(const std::string& reason) {
                "once for the waiting client, with the same PIN): every request is answered 503 "
                "until the service is restarted\n";
   notify::ready("not started, answering every request 503: " + one_line(reason));
-  io.run();
+  run_event_loop(io);
   return kExitConfig;
 }
 

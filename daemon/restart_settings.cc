@@ -20,6 +20,8 @@ std::vector<std::string> settings_needing_restart(const Config& running, const C
   note(a.read_timeout != b.read_timeout, "read-timeout-ms");
   note(a.idle_timeout != b.idle_timeout, "idle-timeout-ms");
   note(a.max_connections != b.max_connections, "max-connections");
+  note(a.max_connections_per_uid != b.max_connections_per_uid, "max-connections-per-uid");
+  note(a.max_requests_per_uid != b.max_requests_per_uid, "max-requests-per-uid");
   note(a.audit_log != b.audit_log, "audit-log");
   note(a.audit_key != b.audit_key, "audit-key");
   note(a.audit_checkpoint_records != b.audit_checkpoint_records, "audit-checkpoint-records");

@@ -9,79 +9,101 @@
 namespace p11signd::daemon {
 namespace {
 
-nlohmann::ordered_json parse_ordered_object(const std::string& body) {
-  require_json_depth(body);
-  // Ordered: a scheme such as mypos signs fields in the order the application wrote them.
-  auto json = nlohmann::ordered_json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (json.is_discarded() || !json.is_object()) {
-    throw ApiError(http::status::bad_request, "invalid_json",
-                   "the request body must be a JSON object");
-  }
-  return json;
+// A body scan_request_body() accepted: the parse cannot fail and builds nothing deeper or wider
+// than the limits. Ordered - a scheme such as mypos signs fields in the order the application wrote
+// them - and in linear time (common/json_bounds.h: nlohmann's own ordered parse is quadratic in an
+// object's members).
+nlohmann::ordered_json parse_ordered_object(const std::string& body) { return parse_ordered(body); }
+
+// A top-level string member the scan read.
+std::optional<std::string> scanned(const JsonScan& scan, std::string_view field) {
+  const auto it = scan.strings.find(field);
+  if (it == scan.strings.end()) return std::nullopt;
+  return it->second;
 }
 
-std::string string_field(const nlohmann::ordered_json& body, const std::string& field) {
-  auto it = body.find(field);
-  if (it == body.end() || !it->is_string()) {
+std::string require_scanned(const JsonScan& scan, const std::string& field) {
+  auto value = scanned(scan, field);
+  if (!value) {
     throw ApiError(http::status::bad_request, "missing_field",
                    "field '" + field + "' (a string) is required");
   }
-  return it->get<std::string>();
+  return *value;
 }
 
 }  // namespace
+
+// Any scheme: a peer allowed some key is told precisely, after the scan, why this one is refused.
+void Api::require_some_key(const Call& call) const {
+  const Policy& policy = *call.policy;
+  for (const auto& [name, key] : policy.config().keys) {
+    if (!policy.deny_key(call.peer, name, "")) return;
+  }
+  for (const auto& name : policy.runtime_keys()) {
+    if (!policy.deny_key(call.peer, name, "")) return;
+  }
+  const std::string message = "peer uid " + std::to_string(call.peer.uid) + " may use no key";
+  audit_denial(call, "", message);
+  throw ApiError(http::status::forbidden, "forbidden", message);
+}
 
 void Api::list_schemes(Call& call) {
   call.reply(json_response(http::status::ok, {{"schemes", schemes_->list()}}));
 }
 
+// The access rules are decided before the body is parsed into a value: a peer with no key at all
+// is refused without looking at the body, and the key (or peer) is read by a scan that
+// builds nothing, so a peer that may not use the key costs one linear pass.
 void Api::scheme_op(Call& call) {
   const std::string& scheme = call.route.scheme;
   const std::string& op = call.route.op;
   if (scheme == "raw" && op == "sign") {
     // The daemon's own scheme: the same as /v1/keys/NAME/sign with the key in the body.
-    const auto body = parse_json_object(call.req.body());
-    return sign(call, require_string(body, "key"), body);
+    require_some_key(call);
+    const auto key = require_scanned(scan_request_body(call.req.body(), {"key"}), "key");
+    require_key_access(call, key, "raw");
+    return sign(call, key, parse_json_object(call.req.body()));
   }
   if (!schemes_->knows(scheme)) {
     throw ApiError(http::status::not_found, "scheme_not_found", "no scheme named '" + scheme + "'");
   }
-  const auto input = parse_ordered_object(call.req.body());
-  if (op == "verify") return scheme_verify(call, input);
+  if (op == "verify")
+    return scheme_verify(call, scan_request_body(call.req.body(), {"key", "peer"}));
   if (!schemes_->signs_with(scheme, op)) {
     throw ApiError(http::status::not_found, "not_found",
                    "scheme '" + scheme + "' has no operation '" + op + "'");
   }
-  scheme_sign(call, input);
+  // A peer with no key at all costs no scan of its body (a flood of the largest bodies
+  // from a uid with no key at all is answered at the cost of reading them).
+  require_some_key(call);
+  scheme_sign(call, require_scanned(scan_request_body(call.req.body(), {"key"}), "key"));
 }
 
 // Verification needs public keys only: a [peer.NAME] of this scheme, or one of our keys (jws,
 // raw). Exactly one of the two.
-void Api::scheme_verify(Call& call, const nlohmann::ordered_json& input) {
+void Api::scheme_verify(Call& call, const JsonScan& scan) {
   const std::string& scheme = call.route.scheme;
-  const bool has_peer = input.contains("peer");
-  const bool has_key = input.contains("key");
-  if (has_peer == has_key) {
+  const auto given_peer = scanned(scan, "peer");
+  const auto given_key = scanned(scan, "key");
+  const bool has_peer = given_peer.has_value();
+  if (has_peer == given_key.has_value()) {
     throw ApiError(http::status::bad_request, has_peer ? "bad_field" : "missing_field",
                    std::string(has_peer ? "give either" : "verify needs") +
                        " 'peer' (a [peer.NAME] section of scheme '" + scheme +
                        "') or 'key' (one of the daemon's keys)" + (has_peer ? ", not both" : ""));
   }
   std::optional<Bytes> spki;
-  std::string peer;
-  std::string key;
-  if (has_peer) {
-    peer = string_field(input, "peer");
-  } else {
-    key = string_field(input, "key");
+  const std::string peer = given_peer.value_or("");
+  const std::string key = given_key.value_or("");
+  if (!has_peer) {
+    require_key_access(call, key, scheme);
     // With one of our keys, raw is /v1/keys/NAME/verify: the same answer and audit record.
     if (scheme == "raw") return verify(call, key, parse_json_object(call.req.body()));
-    require_key_access(call, key, scheme);
     const KeyInfo* info = call.policy->key(key);
     if (!info) throw ApiError(http::status::not_found, "key_not_found", "no key '" + key + "'");
     spki = info->spki_der;
   }
-  auto out = schemes_->verify(scheme, input, peer, spki);
+  auto out = schemes_->verify(scheme, parse_ordered_object(call.req.body()), peer, spki);
   AuditRecord rec;
   rec.op = "verify";
   rec.peer = &call.peer;
@@ -95,9 +117,9 @@ void Api::scheme_verify(Call& call, const nlohmann::ordered_json& input) {
 
 // Signing (and a scheme's own actions) run on a worker; every signature the scheme asks for is
 // audited.
-void Api::scheme_sign(Call& call, const nlohmann::ordered_json& input) {
+// The body is parsed on the worker, after the access check: the event loop only scanned it.
+void Api::scheme_sign(Call& call, const std::string& key) {
   const std::string& scheme = call.route.scheme;
-  const std::string key = string_field(input, "key");
   require_key_access(call, key, scheme);
   const KeyRef admitted = admitted_key(call, key);
   const auto& keys = call.policy->config().keys;
@@ -106,13 +128,13 @@ void Api::scheme_sign(Call& call, const nlohmann::ordered_json& input) {
   const SignAttempt attempt;
   run_on_pool(
       attempt.audited_reply(s_.audit, call.peer, key, scheme, call.reply),
-      [s = s_, routes = schemes_.get(), peer = call.peer, key, scheme, op = call.route.op, input,
-       settings = std::move(settings), fingerprint = admitted.fingerprint_sha256,
-       claim = attempt.claim()](SigningSession& session) {
+      [s = s_, routes = schemes_.get(), peer = call.peer, key, scheme, op = call.route.op,
+       body = std::move(call.req.body()), settings = std::move(settings),
+       fingerprint = admitted.fingerprint_sha256, claim = attempt.claim()](SigningSession& session) {
         const SignContext ctx{s.audit, s.metrics, session,     peer,
                               key,     scheme,    claim.get(), fingerprint};
         auto out = routes->run(
-            scheme, op, input, settings,
+            scheme, op, parse_ordered_object(body), settings,
             [&](const SignRequest& req, ByteView data) { return audited_sign(ctx, req, data); });
         return json_response(http::status::ok, out);
       },

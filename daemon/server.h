@@ -2,17 +2,21 @@
 // HTTP/1.1 over a Unix stream socket with Boost.Beast (after Beast's advanced server and Asio's
 // HTTP server example): keep-alive, pipelined requests answered in order, a body limit checked on
 // the header (413 before the body is read), a read deadline (408), an idle deadline for keep-alive
-// connections, and a connection cap. Runs on one event-loop thread; signing happens on the
-// WorkerPool behind the Api.
+// connections, a connection cap, and each uid's fair share of connections and requests in flight
+// (daemon/peer_limits.h). Runs on one event-loop thread; signing happens on the WorkerPool behind
+// the Api.
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
 
+#include "daemon/accept_backoff.h"
 #include "daemon/api.h"
+#include "daemon/peer_limits.h"
 
 namespace p11signd::daemon {
 
@@ -24,6 +28,7 @@ struct ServerLimits {
   std::chrono::milliseconds read_timeout{10000};
   std::chrono::milliseconds idle_timeout{60000};
   std::size_t max_connections = 1024;
+  PeerLimitSettings per_uid;
 };
 
 class Connection;
@@ -44,12 +49,18 @@ class Server {
  private:
   friend class Connection;
   void accept();
-  void refuse(UnixSocket socket);
+  void accept_later(boost::system::error_code ec);
+  void admit(UnixSocket socket);
+  void refuse(UnixSocket socket, const Peer& peer, const std::string& code,
+              const std::string& message);
   void forget(Connection* c);
 
   UnixAcceptor acceptor_;
   Api& api_;
   const ServerLimits limits_;
+  PeerLimits per_uid_;
+  AcceptBackoff backoff_;
+  boost::asio::steady_timer accept_timer_;
   std::map<Connection*, std::weak_ptr<Connection>> connections_;
   bool draining_ = false;
   std::function<void()> on_drained_;

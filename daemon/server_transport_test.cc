@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <thread>
 
 #include "daemon/test_support.h"
 
@@ -135,7 +136,10 @@ TEST(ServerTransport, FiveHundredConcurrentConnections) {
     setrlimit(RLIMIT_NOFILE, &lim);
   }
   if (lim.rlim_cur < 1100) GTEST_SKIP() << "RLIMIT_NOFILE too low for 500 connections";
-  TestDaemon d;
+  // All 500 are this test's uid: its share is raised to all of them.
+  TestDaemon::Options o;
+  o.daemon_extra = "max-requests-per-uid = 500\n";
+  TestDaemon d(o);
   std::vector<std::unique_ptr<Client>> clients;
   for (int i = 0; i < 500; ++i) clients.push_back(std::make_unique<Client>(d.socket()));
   for (std::size_t i = 0; i < 500; ++i)
@@ -158,6 +162,79 @@ TEST(ServerTransport, ConnectionsBeyondTheCapGet503) {
   EXPECT_EQ(res.result_int(), 503u);
   EXPECT_EQ(error_code_of(res), "too_many_connections");
   EXPECT_EQ(a.get("/v1/keys").result_int(), 200u);
+}
+
+// One uid at its share of connections is turned away at the door - counted, audited - and gets
+// its place back when it closes one.
+TEST(ServerTransport, ConnectionsOfOneUidBeyondItsShareGet503) {
+  TestDaemon::Options o;
+  o.daemon_extra = "max-connections-per-uid = 2\n";
+  TestDaemon d(o);
+  auto a = std::make_unique<Client>(d.socket());
+  Client b(d.socket());
+  EXPECT_EQ(a->get("/v1/keys").result_int(), 200u);
+  EXPECT_EQ(b.get("/v1/keys").result_int(), 200u);
+  Client third(d.socket());
+  auto res = third.read_response();
+  EXPECT_EQ(res.result_int(), 503u);
+  EXPECT_EQ(error_code_of(res), "too_many_connections_per_uid");
+  EXPECT_NE(body_json(res)["error"]["message"].get<std::string>().find("max-connections-per-uid"),
+            std::string::npos);
+  bool audited = false;
+  for (const auto& rec : d.audit_records()) {
+    audited = audited || (rec["op"] == "refuse" && rec["peer"]["uid"] == 0 &&
+                          rec["result"].get<std::string>().find("too_many_connections_per_uid") !=
+                              std::string::npos);
+  }
+  EXPECT_TRUE(audited);
+  EXPECT_NE(b.get("/metrics")
+                .body()
+                .find("p11signd_denials_total{rule=\"too_many_connections_per_uid\"} 1"),
+            std::string::npos);
+  a.reset();  // its place is given back once the daemon sees it closed
+  int status = 0;
+  for (int i = 0; i < 200 && status != 200; ++i) {
+    Client next(d.socket());
+    try {
+      status = next.get("/v1/keys").result_int();
+    } catch (const std::exception&) {
+      status = 0;  // refused and closed while the daemon had not seen the close yet
+    }
+    if (status != 200) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(status, 200);
+}
+
+// The requests of one uid in flight at once: one more is answered 429 before its body is read, and
+// audited as a refusal. Which of the two is refused depends on which the daemon reads first.
+TEST(ServerTransport, RequestsOfOneUidBeyondItsShareGet429) {
+  TestDaemon::Options o;
+  o.daemon_extra = "max-requests-per-uid = 1\n";
+  TestDaemon d(o);
+  d.store().set_sign_delay(std::chrono::milliseconds(1500));
+  Client first(d.socket());
+  Client second(d.socket());
+  first.send_raw(raw_sign_request("first"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  second.send_raw(raw_sign_request("second"));
+  const auto a = first.read_response();
+  const auto b = second.read_response();
+  const auto& refused = a.result_int() == 429 ? a : b;
+  const auto& served = a.result_int() == 429 ? b : a;
+  EXPECT_EQ(refused.result_int(), 429u);
+  EXPECT_EQ(error_code_of(refused), "too_many_requests");
+  EXPECT_EQ(refused[http::field::retry_after], "1");
+  EXPECT_EQ(served.result_int(), 200u);
+  d.store().set_sign_delay(std::chrono::milliseconds(0));
+  Client again(d.socket());  // the share is back once the answer is out
+  EXPECT_EQ(again.post("/v1/keys/demo/sign", sign_body("again")).result_int(), 200u);
+  bool audited = false;
+  for (const auto& rec : d.audit_records()) {
+    audited = audited ||
+              (rec["op"] == "refuse" &&
+               rec["result"].get<std::string>().find("max-requests-per-uid") != std::string::npos);
+  }
+  EXPECT_TRUE(audited);
 }
 
 TEST(ServerTransport, SocketFileHasTheConfiguredMode) {

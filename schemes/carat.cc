@@ -154,7 +154,10 @@ Json CaratScheme::verify(const Json& input, const PeerKey& peer) const {
   if (!parts) return verify_result(false, reason);
   Json result = jws_verify(*parts, peer, {"RS256"});
   if (!result["valid"].get<bool>()) return result;
-  const Json claims = Json::parse(as_chars(parts->payload), nullptr, false);
+  std::string why;
+  const auto parsed = parse_bounded(as_chars(parts->payload), &why);
+  if (!parsed) return verify_result(false, "payload " + why);
+  const Json& claims = *parsed;
   if (!claims.is_object()) return verify_result(false, "payload is not a JSON object");
   const auto ts_it = claims.find("timestamp");
   const auto ts = ts_it == claims.end() ? std::nullopt : timestamp_ms(*ts_it);

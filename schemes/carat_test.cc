@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "common/encoding.h"
+#include "common/json_bounds.h"
 #include "schemes/jws.h"
 #include "schemes/peer_key.h"
 #include "schemes/testing/test_key.h"
@@ -213,6 +214,24 @@ TEST_F(CaratTest, VerifyRefusesAnOutOfRangeTimestampAsNotMilliseconds) {
     EXPECT_FALSE(v["valid"].get<bool>()) << ts;
     EXPECT_NE(v["reason"].get<std::string>().find("not milliseconds"), std::string::npos) << v;
   }
+}
+
+// Claims are parsed within the limits of every request body (common/json_bounds.h): at the depth
+// limit they verify, one level deeper they are refused without being parsed.
+TEST_F(CaratTest, ClaimsAreParsedUpToTheDepthLimitAndNoDeeper) {
+  const auto jwt_nesting = [](std::size_t depth) {  // the claims object is the first level
+    const std::string nested = std::string(depth - 1, '[') + std::string(depth - 1, ']');
+    const std::string claims = R"({"timestamp":1605034925174,"deep":)" + nested + "}";
+    return jws_sign_compact(carat_header(), as_bytes(claims), TestKey::shared().signer());
+  };
+  const Json at =
+      scheme_.verify(Json{{"jwt", jwt_nesting(kMaxJsonDepth)}}, TestKey::shared().peer());
+  EXPECT_TRUE(at["valid"].get<bool>()) << at;
+  const Json past =
+      scheme_.verify(Json{{"jwt", jwt_nesting(kMaxJsonDepth + 1)}}, TestKey::shared().peer());
+  EXPECT_FALSE(past["valid"].get<bool>());
+  EXPECT_NE(past["reason"].get<std::string>().find("deeper than 64 levels"), std::string::npos)
+      << past;
 }
 
 // RFC 7235 2.1: the auth scheme name is case-insensitive.

@@ -1,6 +1,7 @@
 #include "schemes/json_input.h"
 
 #include "common/encoding.h"
+#include "common/json_bounds.h"
 
 namespace p11signd::schemes {
 
@@ -59,6 +60,15 @@ std::optional<std::string> optional_setting(const KeySettings& settings, std::st
   const auto it = settings.find(std::string(name));
   if (it == settings.end() || it->second.empty()) return std::nullopt;
   return it->second;
+}
+
+std::optional<Json> parse_bounded(std::string_view text, std::string* why) {
+  const auto scan = scan_json(text);
+  if (!scan.ok()) {
+    *why = scan.message;
+    return std::nullopt;
+  }
+  return parse_ordered(text);
 }
 
 Json verify_result(bool valid, std::string_view reason) {

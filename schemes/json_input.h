@@ -29,6 +29,11 @@ Bytes require_base64(const Json& obj, std::string_view field);
 std::string require_setting(const KeySettings& settings, std::string_view name);
 std::optional<std::string> optional_setting(const KeySettings& settings, std::string_view name);
 
+// JSON text that came inside a field (a token's header, payload or claims), parsed only within the
+// limits every request body is held to (common/json_bounds.h: depth and members per object).
+// nullopt when it is not JSON or goes past them; *why then says which.
+std::optional<Json> parse_bounded(std::string_view text, std::string* why);
+
 // The verify answer shape shared by every scheme.
 Json verify_result(bool valid, std::string_view reason);
 

@@ -105,12 +105,13 @@ std::optional<JwsParts> jws_parse(std::string_view compact, std::string* reason)
     *reason = "a part is not unpadded base64url";
     return std::nullopt;
   }
-  Json h = Json::parse(as_chars(*header), nullptr, /*allow_exceptions=*/false);
-  if (!h.is_object()) {
-    *reason = "the header is not a JSON object";
+  std::string why;
+  auto h = parse_bounded(as_chars(*header), &why);
+  if (!h || !h->is_object()) {
+    *reason = h ? "the header is not a JSON object" : "the header " + why;
     return std::nullopt;
   }
-  return JwsParts{std::string(compact.substr(0, dot2)), std::move(h), std::move(*payload),
+  return JwsParts{std::string(compact.substr(0, dot2)), std::move(*h), std::move(*payload),
                   std::move(*signature)};
 }
 
@@ -161,11 +162,13 @@ Json JwsScheme::verify(const Json& input, const PeerKey& peer) const {
       pinned ? jws_verify(*parts, peer, {*pinned}) : jws_verify(*parts, peer, {"RS256", "PS256"});
   if (!result["valid"].get<bool>()) return result;
   result["header"] = parts->header;
-  const Json payload = Json::parse(as_chars(parts->payload), nullptr, false);
-  if (payload.is_discarded()) {
-    result["payload_b64"] = base64url_encode(parts->payload);
+  // A payload that is not JSON, or nests deeper or wider than a request may, is given back as it
+  // was signed, unparsed.
+  std::string why;
+  if (auto payload = parse_bounded(as_chars(parts->payload), &why)) {
+    result["payload"] = std::move(*payload);
   } else {
-    result["payload"] = payload;
+    result["payload_b64"] = base64url_encode(parts->payload);
   }
   return result;
 }

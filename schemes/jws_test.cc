@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "common/encoding.h"
+#include "common/json_bounds.h"
 #include "schemes/peer_key.h"
 #include "schemes/testing/test_key.h"
 
@@ -94,6 +95,35 @@ TEST(JwsVerify, RefusesNoneHs256AndMalformedTokens) {
     EXPECT_FALSE(v["valid"].get<bool>()) << jws;
     EXPECT_FALSE(v["reason"].get<std::string>().empty());
   }
+}
+
+// A payload is parsed within the limits of every request body (common/json_bounds.h): at the
+// depth limit it comes back parsed, one level deeper as it was signed (payload_b64), unparsed. A
+// header past the limits is refused.
+TEST(JwsVerify, PayloadIsParsedUpToTheDepthLimitAndNoDeeper) {
+  const JwsScheme scheme;
+  const auto jws_nesting = [](std::size_t depth) {
+    const std::string payload = std::string(depth, '[') + std::string(depth, ']');
+    return jws_sign_compact(Json{{"alg", "RS256"}}, as_bytes(payload), TestKey::shared().signer());
+  };
+  const Json at =
+      scheme.verify(Json{{"jws", jws_nesting(kMaxJsonDepth)}}, TestKey::shared().peer());
+  ASSERT_TRUE(at["valid"].get<bool>()) << at;
+  EXPECT_TRUE(at.contains("payload"));
+  const Json past =
+      scheme.verify(Json{{"jws", jws_nesting(kMaxJsonDepth + 1)}}, TestKey::shared().peer());
+  ASSERT_TRUE(past["valid"].get<bool>()) << past;
+  EXPECT_FALSE(past.contains("payload"));
+  EXPECT_EQ(decoded(past["payload_b64"].get<std::string>()),
+            std::string(kMaxJsonDepth + 1, '[') + std::string(kMaxJsonDepth + 1, ']'));
+
+  const std::string deep_header = R"({"alg":"RS256","x":)" + std::string(kMaxJsonDepth, '[') +
+                                  std::string(kMaxJsonDepth, ']') + "}";
+  const Json refused = scheme.verify(
+      Json{{"jws", base64url_encode(as_bytes(deep_header)) + ".e30.AA"}}, TestKey::shared().peer());
+  EXPECT_FALSE(refused["valid"].get<bool>());
+  EXPECT_NE(refused["reason"].get<std::string>().find("deeper than 64 levels"), std::string::npos)
+      << refused;
 }
 
 // RFC 7515 4.1.11: a recipient must reject a JWS whose crit names an extension it does not

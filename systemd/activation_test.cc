@@ -6,6 +6,7 @@
 // STOPPING=1 on SIGTERM.
 #include <poll.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -118,6 +119,34 @@ bool is_listening(const std::string& path) {
     if (bound == path && (std::stoul(flags, nullptr, 16) & 0x10000U) != 0) return true;
   }
   return false;
+}
+
+// A blocking connection to the Unix socket at path; -1 when it cannot connect.
+int connect_to(const std::string& path) {
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
+  if (fd >= 0 && ::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0) {
+    return fd;
+  }
+  if (fd >= 0) ::close(fd);
+  return -1;
+}
+
+// What fd receives until the peer closes it; "(still open)" when it is not closed within timeout.
+std::string read_until_closed(int fd, milliseconds timeout) {
+  std::string got;
+  const auto until = steady_clock::now() + timeout;
+  while (steady_clock::now() < until) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 50) <= 0) continue;
+    char buf[4096];
+    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) return got;
+    got.append(buf, static_cast<std::size_t>(n));
+  }
+  return "(still open)";
 }
 
 std::string read_file(const std::string& path) {
@@ -247,6 +276,52 @@ TEST_F(SocketActivationTest, ARefusedPinIsAnsweredNotTriedAgain) {
   EXPECT_TRUE(activator_.running());
   activator_.signal(SIGTERM);
   EXPECT_EQ(wait_exit(), 78);
+}
+
+// A daemon that did not start keeps the server's bound on connections served at once
+// (max-connections' default, 1024): past it a connection is closed unanswered, and once some are
+// gone the next one gets its 503 again. Every connection is held open without a request.
+TEST_F(SocketActivationTest, TheRefusalServerServesAtMostMaxConnectionsAtOnce) {
+  rlimit lim{};
+  getrlimit(RLIMIT_NOFILE, &lim);
+  lim.rlim_cur = std::min<rlim_t>(4096, lim.rlim_max);
+  if (setrlimit(RLIMIT_NOFILE, &lim) != 0 || lim.rlim_cur < 4096) {
+    GTEST_SKIP() << "RLIMIT_NOFILE too low to hold 1024 connections (the daemon inherits it)";
+  }
+  std::ofstream(path("pin"), std::ios::trunc) << "99999999\n";  // the credential, wrong
+  NotifySocket notify(path("notify.sock"));
+  start(notify.path());
+  {
+    Client first(socket());
+    ASSERT_EQ(daemon::testing::error_code_of(first.get("/v1/health")), "not_started");
+  }
+  std::vector<int> held;
+  for (int i = 0; i < 1024; ++i) {
+    const int fd = connect_to(socket());
+    ASSERT_GE(fd, 0) << "connection " << i;
+    held.push_back(fd);
+  }
+  // The last one held is in the daemon's hands once one more is answered or dropped after it.
+  const int over = connect_to(socket());
+  ASSERT_GE(over, 0);
+  const std::string request = "GET /v1/health HTTP/1.1\r\nHost: x\r\n\r\n";
+  ASSERT_EQ(::send(over, request.data(), request.size(), MSG_NOSIGNAL),
+            static_cast<ssize_t>(request.size()));
+  EXPECT_EQ(read_until_closed(over, milliseconds(5000)), "") << "answered past the bound";
+  ::close(over);
+  for (int i = 0; i < 8; ++i) ::close(held[i]);
+  bool answered = false;
+  for (int attempt = 0; attempt < 50 && !answered; ++attempt) {  // the daemon sees the closes
+    Client again(socket());
+    try {
+      answered = daemon::testing::error_code_of(again.get("/v1/health")) == "not_started";
+    } catch (const std::exception&) {
+      std::this_thread::sleep_for(milliseconds(20));
+    }
+  }
+  EXPECT_TRUE(answered) << "no answer once connections were given back";
+  for (std::size_t i = 8; i < held.size(); ++i) ::close(held[i]);
+  EXPECT_TRUE(activator_.running());
 }
 
 // WATCHDOG_USEC as systemd sets it for WatchdogSec=: the daemon pings at half the interval while
