@@ -18,8 +18,9 @@ struct Outcome {
   std::string output;
 };
 
-Outcome run_p11signd(const std::string& args) {
-  const std::string cmd = std::string(P11SIGND_BINARY) + " " + args + " 2>&1";
+// prefix: e.g. "env -u VAR " before the binary.
+Outcome run_p11signd(const std::string& args, const std::string& prefix = "") {
+  const std::string cmd = prefix + P11SIGND_BINARY + " " + args + " 2>&1";
   FILE* p = popen(cmd.c_str(), "r");
   std::string out;
   std::array<char, 4096> buf;
@@ -81,6 +82,30 @@ TEST(CheckConfig, WarnsAboutAKeyWithoutSchemes) {
                           "no scheme"),
             std::string::npos)
       << r.output;
+}
+
+// Run by hand, outside the service, a PIN credential is not there: the problem is the command
+// that checks as the service runs, with the PIN file and SoftHSM configuration beside the file.
+TEST(CheckConfig, ACredentialOutsideTheServiceNamesTheCommandToRun) {
+  testing::TempDir dir;
+  const std::string conf = dir.file("p11signd.conf");
+  std::ofstream(dir.file("softhsm2.conf")) << "directories.tokendir = " << dir.path() << "\n";
+  std::ofstream(conf) << "[daemon]\naudit-log = -\n[token]\nuri = pkcs11:token=t\n"
+                         "pin-credential = pin\n";
+  Outcome r = run_p11signd("--check-config --config " + conf, "env -u CREDENTIALS_DIRECTORY ");
+  EXPECT_EQ(r.exit_code, kExitConfig) << r.output;
+  const std::string command =
+      "run: sudo systemd-run --pipe --wait -p User=p11signd -p "
+      "Environment=SOFTHSM2_CONF=" +
+      dir.file("softhsm2.conf") + " -p LoadCredential=pin:" + dir.file("pin") + " " +
+      P11SIGND_BINARY + " --config " + conf + " --check-config\n";
+  EXPECT_NE(r.output.find("$CREDENTIALS_DIRECTORY is not set"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find(command), std::string::npos) << r.output << "\nwanted: " << command;
+
+  // Inside a service whose credential is missing, the old problem: the file is not there.
+  r = run_p11signd("--check-config --config " + conf,
+                   "env CREDENTIALS_DIRECTORY=" + dir.path() + " ");
+  EXPECT_NE(r.output.find("no readable $CREDENTIALS_DIRECTORY/pin"), std::string::npos) << r.output;
 }
 
 TEST(CheckConfig, MissingFileAndBadFlags) {

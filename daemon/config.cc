@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <boost/program_options.hpp>
 #include <charconv>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <set>
@@ -493,6 +494,34 @@ ConfigResult parse_config_text(const std::string& text, const std::string& path)
   return result;
 }
 
+namespace {
+
+// systemd hands the credential to the service only; run by hand (`sudo p11signd --check-config`)
+// there is none, so the problem says which command runs the check as the service would: its user,
+// the PIN from the LoadCredential= source the shipped unit names (NAME beside the configuration),
+// and SoftHSM's configuration when one is beside it, as the shipped softhsm.conf drop-in sets.
+std::string credential_outside_service(const Config& c) {
+  const std::filesystem::path config = std::filesystem::absolute(c.path);
+  const std::filesystem::path dir = config.parent_path();
+  std::error_code ec;
+  std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) self = "p11signd";
+  std::string command = "sudo systemd-run --pipe --wait -p User=p11signd";
+  const std::filesystem::path softhsm_conf = dir / "softhsm2.conf";
+  if (std::filesystem::exists(softhsm_conf, ec)) {
+    command += " -p Environment=SOFTHSM2_CONF=" + softhsm_conf.string();
+  }
+  command += " -p LoadCredential=" + c.token.pin_credential + ":" +
+             (dir / c.token.pin_credential).string() + " " + self.string() + " --config " +
+             config.string() + " --check-config";
+  return "[token] pin-credential: $CREDENTIALS_DIRECTORY is not set: the PIN is a systemd "
+         "credential, handed to p11signd.service only. To check the configuration as the service "
+         "runs it (its user, its PIN), run: " +
+         command;
+}
+
+}  // namespace
+
 std::vector<std::string> check_referenced_files(const Config& c) {
   std::vector<std::string> problems;
   if (!c.token.pin_file.empty() && !readable(c.token.pin_file)) {
@@ -501,7 +530,9 @@ std::vector<std::string> check_referenced_files(const Config& c) {
   }
   if (!c.token.pin_credential.empty()) {
     const char* dir = std::getenv("CREDENTIALS_DIRECTORY");
-    if (!dir || !readable(std::string(dir) + "/" + c.token.pin_credential)) {
+    if (!dir) {
+      problems.push_back(c.location("token.pin-credential") + credential_outside_service(c));
+    } else if (!readable(std::string(dir) + "/" + c.token.pin_credential)) {
       problems.push_back(c.location("token.pin-credential") +
                          "[token] pin-credential: no readable $CREDENTIALS_DIRECTORY/" +
                          c.token.pin_credential);

@@ -236,11 +236,12 @@ void Daemon::reload(ReloadDone done) {
 
 // On the reload thread. Api::check_config() and KeyStore::set_keys() are safe to call from here.
 Daemon::PreparedReload Daemon::prepare_reload(const std::string& path) {
-  PreparedReload next{load_config(path), nullptr};
+  PreparedReload next{load_config(path), nullptr, {}};
   if (!next.result.ok()) return next;
   auto checked = api_->check_config(next.result.config);
   next.result.problems = std::move(checked.problems);
   next.peers = std::move(checked.peers);
+  next.scheme_warnings = std::move(checked.warnings);
   if (!next.result.ok()) return next;
   try {
     // Keys created through the API stay named (the store keeps them) unless the file now names
@@ -284,6 +285,7 @@ void Daemon::apply_reload(const PreparedReload& prepared) {
   }
   api_->apply_config(next, prepared.peers);
   for (const auto& w : config_warnings(next)) log("warning: " + w);
+  for (const auto& w : prepared.scheme_warnings) log("warning: " + w);
   config_.keys = next.keys;
   config_.peers = next.peers;
   config_.daemon.admin_uids = next.daemon.admin_uids;

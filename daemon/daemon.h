@@ -63,6 +63,7 @@ class Daemon {
   struct PreparedReload {
     ConfigResult result;
     std::shared_ptr<const LoadedPeers> peers;
+    std::vector<std::string> scheme_warnings;  // SchemeCheck::warnings, logged when applied
   };
   void on_signal(int signo);
   void reload(ReloadDone done = nullptr);

@@ -91,17 +91,21 @@ std::optional<StartFailure> problems_in(const std::vector<std::string>& problems
   return StartFailure{kExitConfig, joined(problems)};
 }
 
-// A configuration that `p11signd --dev` wrote, read without --dev: its token is only found with
-// the softhsm2.conf beside it.
+// A configuration beside a softhsm2.conf (one that `p11signd --dev` wrote, or the package's
+// /etc/p11signd), read without SOFTHSM2_CONF naming it: its token is only found with that file.
 void print_dev_token_hint(const std::string& config_path) {
   const auto dir = std::filesystem::absolute(config_path).parent_path();
   const auto softhsm_conf = dir / "softhsm2.conf";
   const char* env = std::getenv("SOFTHSM2_CONF");
   if (!std::filesystem::exists(softhsm_conf) || (env && softhsm_conf == env)) return;
   std::cerr << "p11signd: " << softhsm_conf.string()
-            << " is beside the configuration: run with SOFTHSM2_CONF=" << softhsm_conf.string()
-            << ", or check a --dev directory with p11signd --dev --dev-dir " << dir.string()
-            << " --check-config\n";
+            << " is beside the configuration: run with SOFTHSM2_CONF=" << softhsm_conf.string();
+  // A directory --dev made holds its token directory (the packaged /etc/p11signd does not).
+  if (std::filesystem::is_directory(dir / "tokens")) {
+    std::cerr << ", or check a --dev directory with p11signd --dev --dev-dir " << dir.string()
+              << " --check-config";
+  }
+  std::cerr << '\n';
 }
 
 // Loads the configuration, opens the token and serves. The token is closed again by the time this
@@ -131,6 +135,7 @@ Started start(Flags& flags) {
   try {
     SchemeCheck checked = check_with_store(loaded.config, *store);
     if (auto failure = problems_in(checked.problems)) return *failure;
+    for (const auto& w : checked.warnings) std::cerr << "p11signd: warning: " << w << '\n';
     if (flags.check_config) {
       std::cout << "p11signd: " << flags.config << " is valid: " << loaded.config.keys.size()
                 << " key(s) resolved on the token, " << loaded.config.peers.size() << " peer(s)\n";

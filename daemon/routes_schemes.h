@@ -29,6 +29,8 @@ class LoadedPeers {
 struct SchemeCheck {
   std::vector<std::string> problems;  // one line each; empty when the configuration is usable
   std::shared_ptr<const LoadedPeers> peers;  // the peers that could be read
+  // Unset settings that every request must then carry itself, one line each; not problems.
+  std::vector<std::string> warnings;
 };
 
 class SchemeRoutes {

@@ -151,6 +151,7 @@ class RegistrySchemeRoutes final : public SchemeRoutes {
       for (auto& setting : scheme->known_settings()) settings.push_back(std::move(setting));
     }
     auto problems = check_names(config, names, settings);
+    std::vector<std::string> warnings;
     for (const auto& [name, k] : config.keys) {
       const std::string section = "key." + name;
       // Every setting, whether or not the key lists its scheme: a misspelling is never meant.
@@ -167,6 +168,9 @@ class RegistrySchemeRoutes final : public SchemeRoutes {
           for (const auto& p : scheme->check_settings(k.settings)) {
             problems.push_back(setting_location(config, section, p) + "[" + section + "] " + p);
           }
+          for (const auto& w : scheme->unset_fallbacks(k.settings)) {
+            warnings.push_back(setting_location(config, section, w) + "[" + section + "] " + w);
+          }
         }
       }
     }
@@ -178,7 +182,7 @@ class RegistrySchemeRoutes final : public SchemeRoutes {
         problems.push_back(config.location("peer." + name) + "[peer." + name + "]: " + e.what());
       }
     }
-    return {std::move(problems), std::move(loaded)};
+    return {std::move(problems), std::move(loaded), std::move(warnings)};
   }
 
   void set_peers(std::shared_ptr<const LoadedPeers> peers) override {
@@ -228,7 +232,7 @@ class RawOnlySchemeRoutes final : public SchemeRoutes {
   SchemeCheck check(const Config& config) const override {
     static const std::vector<std::string> kPromised = {
         "alipay", "amazonpay", "carat", "jws", "mypos", "raw", "swifood", "wechatpay"};
-    return {check_names(config, kPromised, {}), nullptr};
+    return {check_names(config, kPromised, {}), nullptr, {}};
   }
   void set_peers(std::shared_ptr<const LoadedPeers>) override {}
 };

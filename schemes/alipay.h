@@ -24,6 +24,9 @@ class AlipayScheme final : public Scheme {
   std::string name() const override { return "alipay"; }
   Json describe() const override;
   std::vector<std::string> known_settings() const override { return {"alipay.app-id"}; }
+  std::vector<std::pair<std::string, std::string>> request_fallbacks() const override {
+    return {{"alipay.app-id", "params.app_id"}};
+  }
   // {"params":{...}} -> {"params":{... ,"sign"},"sign","form"}. app_id from alipay.app-id and
   // sign_type RSA2 are filled when absent.
   Json sign(const Json& input, const KeySettings& settings, const SignFn& sign) const override;

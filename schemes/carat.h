@@ -42,6 +42,10 @@ class CaratScheme final : public Scheme {
   // timestamps fail.
   Json verify(const Json& input, const PeerKey& peer) const override;
   std::vector<std::string> check_settings(const KeySettings& settings) const override;
+  std::vector<std::pair<std::string, std::string>> request_fallbacks() const override {
+    return {{"carat.merchant-id", "claims.merchant_id"},
+            {"carat.merchant-key-file", "claims.merchant_key"}};
+  }
 
  private:
   Clock clock_;

@@ -38,6 +38,11 @@ class MyposScheme final : public Scheme {
   // {"form": raw body as posted} or {"fields"}.
   Json verify(const Json& input, const PeerKey& peer) const override;
   std::vector<std::string> check_settings(const KeySettings& settings) const override;
+  std::vector<std::pair<std::string, std::string>> request_fallbacks() const override {
+    return {{"mypos.sid", "fields.SID"},
+            {"mypos.wallet-number", "fields.WalletNumber"},
+            {"mypos.key-index", "fields.KeyIndex"}};
+  }
 };
 
 }  // namespace p11signd::schemes

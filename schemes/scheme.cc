@@ -71,6 +71,16 @@ void Scheme::reject_unknown_fields(const Json& input, std::string_view op,
   }
 }
 
+std::vector<std::string> Scheme::unset_fallbacks(const KeySettings& settings) const {
+  std::vector<std::string> notes;
+  for (const auto& [setting, field] : request_fallbacks()) {
+    if (settings.count(setting)) continue;
+    notes.push_back(setting + " is not set: every " + name() + " request must carry " + field +
+                    " itself (a request without it is refused, 422)");
+  }
+  return notes;
+}
+
 Json Scheme::run_action(std::string_view action, const Json&, const KeySettings&,
                         const SignFn&) const {
   throw SchemeError(SchemeErrorKind::kBadRequest, "action",

@@ -11,6 +11,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -82,6 +83,12 @@ class Scheme {
   // Problems with a key's settings, one line each, for `p11signd --check-config`. Empty when
   // usable.
   virtual std::vector<std::string> check_settings(const KeySettings& settings) const;
+  // The settings a request may make up for, each with the request field that does ("mypos.sid",
+  // "fields.SID"): optional in the configuration, but then every request must carry the field.
+  virtual std::vector<std::pair<std::string, std::string>> request_fallbacks() const { return {}; }
+  // One line for each request_fallbacks() setting the key does not set, naming the field every
+  // request must then carry: warnings of `p11signd --check-config`, not problems.
+  std::vector<std::string> unset_fallbacks(const KeySettings& settings) const;
   // The settings of any key under this scheme's prefix ("mypos.") that known_settings() does not
   // name, e.g. a misspelled "mypos.wallet_number": one line each, naming the known ones.
   std::vector<std::string> unknown_settings(const KeySettings& settings) const;

@@ -17,56 +17,18 @@
 # usage: run_page_server.sh SOURCE_DIR BUILD_DIR NAME
 set -euo pipefail
 
+# shellcheck source=server/throwaway_server.sh
+source "$(dirname "$0")/server/throwaway_server.sh"
 if [[ "${1:-}" != --inside ]]; then
   src=$(cd "${1:?usage: run_page_server.sh SOURCE_DIR BUILD_DIR NAME}" && pwd)
   build=$(cd "${2:?}" && pwd)
-  name=${3:?}
-  # A network namespace too: /proc/net/unix, where the socket is seen listening, is per network namespace,
-  # and other tests' servers listen on the same path in theirs.
-  if ((EUID != 0)) || ! unshare --mount --pid --net --fork true 2>/dev/null; then
-    echo "SKIP: needs root and mount, PID and network namespaces"
-    exit 77
-  fi
-  command -v sudo >/dev/null || { echo "FAIL: sudo is not installed (scripts/packages.txt)"; exit 1; }
-  scratch=$(mktemp -d)
-  status=0
-  unshare --mount --propagation private --pid --net --fork "$0" --inside "$src" "$build" "$name" "$scratch" || status=$?
-  rmdir "$scratch"
-  exit "$status"
+  enter_throwaway_namespaces "$0" "$src" "$build" "${3:?}"
 fi
 
-src=$2 build=$3 name=$4 scratch=$5
+scratch=$2 src=$3 build=$4 name=$5
 page=$src/docs/providers/$name.md
-mount -t tmpfs tmpfs "$scratch"
-mkdir -p "$scratch/upper" "$scratch/work" "$scratch/root"
-if ! mount -t overlay overlay -o "lowerdir=/,upperdir=$scratch/upper,workdir=$scratch/work" "$scratch/root"; then
-  echo "SKIP: overlay mounts not allowed here"
-  exit 77
-fi
-root=$scratch/root
-mount --rbind /dev "$root/dev"
-mount -t proc proc "$root/proc"
-mount -t tmpfs -o mode=0755 tmpfs "$root/run"
-mount -t tmpfs -o mode=1777 tmpfs "$root/tmp"
-in_root() { chroot "$root" env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin "$@"; }
-journal=$root/run/systemctl-standin/p11signd.journal
-fail() {
-  echo "FAIL: $*"
-  [[ -f "$journal" ]] && { echo "--- the daemon's journal:"; cat "$journal"; }
-  exit 1
-}
-
-# docs/deploy.md step 1: the package's files and its postinst.
-DESTDIR=$root cmake --install "$build" >/dev/null || fail "cmake --install $build"
-cp "$src/packaging/deb/postinst" "$root/tmp/postinst"
-in_root DPKG_MAINTSCRIPT_PACKAGE=p11signd DPKG_MAINTSCRIPT_NAME=postinst sh /tmp/postinst configure \
-  >"$scratch/postinst.log" 2>&1 || { cat "$scratch/postinst.log"; fail "the package's postinst"; }
-install -m 0755 "$src/tests/providers/server/systemctl" "$root/usr/local/sbin/systemctl"
-
-# An administrator with sudo, as on a server (the password prompt aside).
-in_root useradd --create-home --shell /bin/bash --groups sudo admin
-echo 'admin ALL=(ALL:ALL) NOPASSWD: ALL' >"$root/etc/sudoers.d/admin"
-chmod 0440 "$root/etc/sudoers.d/admin"
+# docs/deploy.md step 1: the package's files and its postinst; an administrator with sudo.
+make_throwaway_server "$src" "$build" "$scratch"
 
 # Steps 2-4: the token as the daemon's user, the PIN, the drop-in, the socket.
 label=$(sed -n 's/^uri = pkcs11:token=\([^; ]*\).*/\1/p' "$root/etc/p11signd/p11signd.conf")
