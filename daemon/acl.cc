@@ -81,7 +81,7 @@ std::string comm_of(pid_t pid) {
   return comm;
 }
 
-std::optional<Peer> identify_peer(int fd) {
+std::optional<Peer> peer_credentials(int fd) {
   ucred cred{};
   socklen_t len = sizeof cred;
   if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) return std::nullopt;
@@ -89,14 +89,27 @@ std::optional<Peer> identify_peer(int fd) {
   peer.pid = cred.pid;
   peer.uid = cred.uid;
   peer.gid = cred.gid;
-  peer.groups = kernel_groups_of(fd).value_or(groups_of(cred.uid, cred.gid));
-  if (!contains(peer.groups, cred.gid)) peer.groups.push_back(cred.gid);
+  return peer;
+}
+
+Peer identify_peer(int fd, Peer peer) {
+  // The user database only where the kernel cannot say: NSS may be slow (LDAP) and this runs on
+  // every accept.
+  auto kernel_groups = kernel_groups_of(fd);
+  peer.groups = kernel_groups ? std::move(*kernel_groups) : groups_of(peer.uid, peer.gid);
+  if (!contains(peer.groups, peer.gid)) peer.groups.push_back(peer.gid);
   // Any process can name itself any bytes (prctl(PR_SET_NAME)), and the kernel cuts a name at 15
   // bytes, through a multi-byte character if need be: escaped here, once, so every audit line and
   // answer that quotes the peer serialises (common/utf8.h).
-  peer.exe = escape_invalid_utf8(exe_of(cred.pid));
-  peer.comm = escape_invalid_utf8(comm_of(cred.pid));
+  peer.exe = escape_invalid_utf8(exe_of(peer.pid));
+  peer.comm = escape_invalid_utf8(comm_of(peer.pid));
   return peer;
+}
+
+std::optional<Peer> identify_peer(int fd) {
+  auto credentials = peer_credentials(fd);
+  if (!credentials) return std::nullopt;
+  return identify_peer(fd, std::move(*credentials));
 }
 
 Policy::Policy(const Config& config, std::set<std::string> runtime_keys, std::vector<KeyInfo> keys)

@@ -30,7 +30,12 @@ struct Peer {
   std::string comm;  // /proc/PID/comm, readable for every process: the name when exe is not
 };
 
-// The peer of a connected AF_UNIX socket; std::nullopt when the kernel will not say.
+// uid, gid and pid of a connected AF_UNIX socket's peer (SO_PEERCRED alone: cheap, and enough for
+// the per-uid limits); std::nullopt when the kernel will not say.
+std::optional<Peer> peer_credentials(int fd);
+// credentials completed with what the audit names: the groups, the executable and the name.
+Peer identify_peer(int fd, Peer credentials);
+// Both at once.
 std::optional<Peer> identify_peer(int fd);
 // The groups of uid as getgrouplist(3) reports them, gid included.
 std::vector<gid_t> groups_of(uid_t uid, gid_t gid);

@@ -14,18 +14,6 @@ namespace {
 namespace asio = boost::asio;
 using boost::system::error_code;
 
-// SO_PEERCRED alone: enough for the limits, and cheap (identify_peer also reads /proc and NSS).
-std::optional<Peer> peer_credentials(int fd) {
-  ucred cred{};
-  socklen_t len = sizeof cred;
-  if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) return std::nullopt;
-  Peer peer;
-  peer.pid = cred.pid;
-  peer.uid = cred.uid;
-  peer.gid = cred.gid;
-  return peer;
-}
-
 }  // namespace
 
 Server::Server(UnixAcceptor acceptor, Api& api, ServerLimits limits)
@@ -85,9 +73,8 @@ void Server::admit(UnixSocket socket) {
                       std::to_string(limits_.per_uid.connections_per_uid) +
                       " connections, the most one uid may (max-connections-per-uid)");
   }
-  auto peer = identify_peer(socket.native_handle());
-  if (!peer) return;
-  auto c = std::make_shared<Connection>(std::move(socket), std::move(*peer), *this, handle_,
+  Peer peer = identify_peer(socket.native_handle(), *cred);
+  auto c = std::make_shared<Connection>(std::move(socket), std::move(peer), *this, handle_,
                                         std::move(lease));
   connections_[c.get()] = c;
   c->start();
