@@ -37,7 +37,7 @@ std::vector<CK_MECHANISM_TYPE> allowed_mechanisms(pkcs11::Token& token, CK_OBJEC
     return pkcs11::read_attribute(m, s, object, CKA_ALLOWED_MECHANISMS);
   });
   std::vector<CK_MECHANISM_TYPE> out;
-  if (!bytes) return out;
+  if (!bytes || bytes->empty()) return out;  // memcpy from an empty vector's null data is UB
   out.resize(bytes->size() / sizeof(CK_MECHANISM_TYPE));
   std::memcpy(out.data(), bytes->data(), out.size() * sizeof(CK_MECHANISM_TYPE));
   std::sort(out.begin(), out.end());
