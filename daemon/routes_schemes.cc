@@ -130,7 +130,8 @@ void Api::scheme_sign(Call& call, const std::string& key) {
       attempt.audited_reply(s_.audit, call.peer, key, scheme, call.reply),
       [s = s_, routes = schemes_.get(), peer = call.peer, key, scheme, op = call.route.op,
        body = std::move(call.req.body()), settings = std::move(settings),
-       fingerprint = admitted.fingerprint_sha256, claim = attempt.claim()](SigningSession& session) {
+       fingerprint = admitted.fingerprint_sha256,
+       claim = attempt.claim()](SigningSession& session) {
         const SignContext ctx{s.audit, s.metrics, session,     peer,
                               key,     scheme,    claim.get(), fingerprint};
         auto out = routes->run(
