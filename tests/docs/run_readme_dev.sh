@@ -20,32 +20,7 @@ fi
 
 src=$(cd "$2" && pwd)
 bin=$(cd "$3" && pwd)
-tree=$(mktemp -d)
-daemon_pid=
-cleanup() {
-  [[ -n "$daemon_pid" ]] && kill "$daemon_pid" 2>/dev/null && wait "$daemon_pid" 2>/dev/null
-  rm -rf "$tree"
-}
-trap cleanup EXIT
-ln -s "$src/docs" "$tree/docs"
-mkdir "$tree/build"
-ln -s "$bin" "$tree/build/bin"
+source "$src/tests/providers/dev_tree.sh"
+start_dev_tree "$src" "$bin"
 "$src/tests/docs/doc_blocks.sh" "$src/README.md" >"$tree/steps.sh"
-
-(cd "$tree" && exec build/bin/p11signd --dev) >"$tree/daemon.log" 2>&1 &
-daemon_pid=$!
-socket=$tree/.p11signd-dev/p11signd.sock
-# Token set-up and RSA key generation take seconds under ASan on a loaded machine.
-for _ in $(seq 600); do
-  [[ -S "$socket" ]] && break
-  kill -0 "$daemon_pid" 2>/dev/null || { cat "$tree/daemon.log"; exit 1; }
-  sleep 0.1
-done
-[[ -S "$socket" ]] || { echo "FAIL: the dev daemon did not start within 60 s"; cat "$tree/daemon.log"; exit 1; }
-
-if ! (cd "$tree" && PATH=/usr/bin:$PATH bash -c 'set -euo pipefail; set -x; source steps.sh'); then
-  echo "FAIL: a step of README.md failed; the daemon said:"
-  cat "$tree/daemon.log"
-  exit 1
-fi
-echo "ok: every step of README.md ran that it does not mark as not run"
+run_dev_steps "README.md that it does not mark as not run"
