@@ -1,10 +1,12 @@
 #pragma once
-// Public-key operations every layer needs and none owns: SubjectPublicKeyInfo encodings and RSA
-// signature verification with OpenSSL. Nothing secret happens here; private-key operations only
+// Public-key operations every layer needs and none owns: SubjectPublicKeyInfo encodings, key types
+// and signature verification with OpenSSL. Nothing secret happens here; private-key operations only
 // ever happen on the token.
 
 #include <openssl/evp.h>
 
+#include <cstddef>
+#include <optional>
 #include <string>
 
 #include "common/bytes.h"
@@ -17,9 +19,17 @@ Bytes spki_der(EVP_PKEY* key);
 // "-----BEGIN PUBLIC KEY-----" PEM of a DER SPKI, 64 columns, newline-terminated.
 std::string spki_pem(ByteView spki_der);
 
-// True when signature is req's RSA signature (PKCS#1 v1.5, or PSS with MGF1-SHA256 and req's salt
-// length) over SHA-256 of data. A mismatch is false and leaves no OpenSSL error queued; a key that
-// cannot verify at all (not RSA, not parsable) throws std::runtime_error naming that.
+// The key's type; nullopt for any other kind of key (DSA, another curve, X25519).
+std::optional<KeyType> key_type_of(EVP_PKEY* key);
+std::optional<KeyType> key_type_of(ByteView spki_der);
+// The length in bytes of one half of a raw ECDSA signature of this key type (32, 48); 0 for others.
+std::size_t ecdsa_half_len(KeyType type);
+
+// True when signature is req's signature over data: RSA PKCS#1 v1.5 or PSS (MGF1 with the same
+// hash, pss_salt_len(req)), ECDSA (req.ecdsa_encoding says raw r||s or DER), or pure Ed25519. A
+// mismatch, or an ECDSA signature of the wrong length or encoding, is false and leaves no OpenSSL
+// error queued; a key that cannot make req.alg at all (an EC key asked for RSA-SHA256, a P-384 key
+// for ECDSA-SHA256, an unparsable key) throws std::runtime_error naming that.
 bool verify_signature(EVP_PKEY* key, const SignRequest& req, ByteView data, ByteView signature);
 bool verify_signature(ByteView spki_der, const SignRequest& req, ByteView data, ByteView signature);
 

@@ -8,6 +8,9 @@
 
 #include <memory>
 
+#include "common/ecdsa_signature.h"
+#include "common/testing/software_sign.h"
+
 namespace p11signd {
 namespace {
 
@@ -17,18 +20,7 @@ using Pkey = std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)>;
 Pkey generate() { return Pkey(EVP_RSA_gen(2048), EVP_PKEY_free); }
 
 Bytes sign(EVP_PKEY* key, const SignRequest& req, ByteView data) {
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
-  EVP_PKEY_CTX* pctx = nullptr;
-  EXPECT_EQ(EVP_DigestSignInit(ctx.get(), &pctx, EVP_sha256(), nullptr, key), 1);
-  if (req.alg == SignAlg::kRsaPssSha256) {
-    EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING);
-    EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, static_cast<int>(req.salt_len));
-  }
-  Bytes sig(512);
-  size_t len = sig.size();
-  EXPECT_EQ(EVP_DigestSign(ctx.get(), sig.data(), &len, data.data(), data.size()), 1);
-  sig.resize(len);
-  return sig;
+  return testing::software_sign(key, req, data);
 }
 
 TEST(PublicKey, PemIsTheSameSpki) {
@@ -72,6 +64,66 @@ TEST(PublicKey, UnusableKeyThrowsNamingIt) {
   } catch (const std::runtime_error& e) {
     EXPECT_NE(std::string(e.what()).find("RSA"), std::string::npos) << e.what();
   }
+}
+
+}  // namespace
+}  // namespace p11signd
+
+namespace p11signd {
+namespace {
+
+struct AlgCase {
+  KeyType type;
+  SignRequest req;
+};
+
+class EveryAlgorithm : public ::testing::TestWithParam<AlgCase> {};
+
+// Each algorithm verifies its own signature, refuses a changed message, and a key of another type
+// is refused by name rather than answered false.
+TEST_P(EveryAlgorithm, VerifiesItsOwnSignatureAndNothingElse) {
+  const AlgCase c = GetParam();
+  const auto key = testing::generate_software_key(c.type);
+  const ByteView data = as_bytes("the canonical string");
+  const Bytes sig = testing::software_sign(key.get(), c.req, data);
+  EXPECT_EQ(key_type_of(key.get()), c.type);
+  EXPECT_TRUE(verify_signature(key.get(), c.req, data, sig));
+  EXPECT_FALSE(verify_signature(key.get(), c.req, as_bytes("another string"), sig));
+  const auto other =
+      testing::generate_software_key(c.type == KeyType::kRsa ? KeyType::kEd25519 : KeyType::kRsa);
+  EXPECT_THROW(verify_signature(other.get(), c.req, data, sig), std::runtime_error);
+}
+
+INSTANTIATE_TEST_SUITE_P(PublicKey, EveryAlgorithm,
+                         ::testing::Values(AlgCase{KeyType::kRsa, {SignAlg::kRsaPkcs1Sha256}},
+                                           AlgCase{KeyType::kRsa, {SignAlg::kRsaPssSha256}},
+                                           AlgCase{KeyType::kRsa, {SignAlg::kRsaPssSha512}},
+                                           AlgCase{KeyType::kEcP256, {SignAlg::kEcdsaSha256}},
+                                           AlgCase{KeyType::kEcP256,
+                                                   {SignAlg::kEcdsaSha256, 0, EcdsaEncoding::kDer}},
+                                           AlgCase{KeyType::kEcP384, {SignAlg::kEcdsaSha384}},
+                                           AlgCase{KeyType::kEd25519, {SignAlg::kEd25519}}));
+
+TEST(PublicKey, RawEcdsaIsFixedLengthAndADerSignatureIsNotRaw) {
+  const auto key = testing::generate_software_key(KeyType::kEcP256);
+  const ByteView data = as_bytes("x");
+  const SignRequest raw{SignAlg::kEcdsaSha256};
+  const SignRequest der{SignAlg::kEcdsaSha256, 0, EcdsaEncoding::kDer};
+  const Bytes raw_sig = testing::software_sign(key.get(), raw, data);
+  ASSERT_EQ(raw_sig.size(), 64u);
+  const Bytes der_sig = *ecdsa_raw_to_der(raw_sig);
+  EXPECT_TRUE(verify_signature(key.get(), der, data, der_sig));
+  EXPECT_FALSE(verify_signature(key.get(), raw, data, der_sig));
+  EXPECT_FALSE(verify_signature(key.get(), der, data, raw_sig));
+  EXPECT_FALSE(verify_signature(key.get(), raw, data, ByteView(raw_sig).first(63)));
+}
+
+TEST(PublicKey, EcdsaIsPinnedToItsCurvesHash) {
+  const auto p384 = testing::generate_software_key(KeyType::kEcP384);
+  EXPECT_THROW(
+      verify_signature(p384.get(), SignRequest{SignAlg::kEcdsaSha256}, as_bytes("x"), Bytes(96)),
+      std::runtime_error);
+  EXPECT_EQ(key_type_of(spki_der(p384.get())), KeyType::kEcP384);
 }
 
 }  // namespace

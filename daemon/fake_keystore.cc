@@ -10,6 +10,7 @@
 
 #include "common/digest.h"
 #include "common/encoding.h"
+#include "common/testing/software_sign.h"
 
 namespace p11signd::daemon {
 namespace {
@@ -174,23 +175,12 @@ Bytes FakeKeyStore::sign(const KeyRef& ref, const SignRequest& req, ByteView dat
   if (const long ms = sign_delay_ms_; ms > 0) {
     std::this_thread::sleep_for(std::chrono::milliseconds(ms));
   }
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
-  EVP_PKEY_CTX* pctx = nullptr;
-  if (EVP_DigestSignInit(ctx.get(), &pctx, EVP_sha256(), nullptr, key.get()) != 1) {
-    throw StoreError(StoreErrorKind::kInternal, "sign init failed");
+  Bytes sig;
+  try {
+    sig = testing::software_sign(key.get(), req, data);
+  } catch (const std::runtime_error& e) {
+    throw StoreError(StoreErrorKind::kBadInput, e.what());
   }
-  if (req.alg == SignAlg::kRsaPssSha256) {
-    EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING);
-    EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, static_cast<int>(req.salt_len));
-    EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, EVP_sha256());
-  }
-  std::size_t len = 0;
-  EVP_DigestSign(ctx.get(), nullptr, &len, data.data(), data.size());
-  Bytes sig(len);
-  if (EVP_DigestSign(ctx.get(), sig.data(), &len, data.data(), data.size()) != 1) {
-    throw StoreError(StoreErrorKind::kInternal, "sign failed");
-  }
-  sig.resize(len);
   ++sign_count_;
   return sig;
 }

@@ -3,6 +3,7 @@
 #include "daemon/routes_schemes.h"
 
 #include "common/digest.h"
+#include "common/public_key.h"
 #include "daemon/api.h"
 #include "daemon/audited_sign.h"
 
@@ -122,6 +123,7 @@ void Api::scheme_sign(Call& call, const std::string& key) {
   const std::string& scheme = call.route.scheme;
   require_key_access(call, key, scheme);
   const KeyRef admitted = admitted_key(call, key);
+  const KeyType type = key_type_of(call.policy->key(key)->spki_der).value_or(KeyType::kRsa);
   const auto& keys = call.policy->config().keys;
   const auto it = keys.find(key);
   auto settings = it == keys.end() ? std::map<std::string, std::string>{} : it->second.settings;
@@ -130,13 +132,15 @@ void Api::scheme_sign(Call& call, const std::string& key) {
       attempt.audited_reply(s_.audit, call.peer, key, scheme, call.reply),
       [s = s_, routes = schemes_.get(), peer = call.peer, key, scheme, op = call.route.op,
        body = std::move(call.req.body()), settings = std::move(settings),
-       fingerprint = admitted.fingerprint_sha256,
+       fingerprint = admitted.fingerprint_sha256, type,
        claim = attempt.claim()](SigningSession& session) {
         const SignContext ctx{s.audit, s.metrics, session,     peer,
                               key,     scheme,    claim.get(), fingerprint};
         auto out = routes->run(
             scheme, op, parse_ordered_object(body), settings,
-            [&](const SignRequest& req, ByteView data) { return audited_sign(ctx, req, data); });
+            schemes::SigningKey(
+                [&](const SignRequest& req, ByteView data) { return audited_sign(ctx, req, data); },
+                type));
         return json_response(http::status::ok, out);
       },
       {}, attempt.claim(), call.direct);

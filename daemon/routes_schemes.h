@@ -15,6 +15,7 @@
 #include "common/bytes.h"
 #include "common/sign_alg.h"
 #include "daemon/config.h"
+#include "schemes/scheme.h"
 
 namespace p11signd::daemon {
 
@@ -36,7 +37,6 @@ struct SchemeCheck {
 class SchemeRoutes {
  public:
   using Json = nlohmann::ordered_json;
-  using SignFn = std::function<Bytes(const SignRequest&, ByteView)>;
 
   virtual ~SchemeRoutes() = default;
 
@@ -48,7 +48,7 @@ class SchemeRoutes {
   // Runs on a worker; sign makes the signatures. Throws ApiError (400/422) for bad input.
   virtual Json run(const std::string& scheme, const std::string& op, const Json& input,
                    const std::map<std::string, std::string>& settings,
-                   const SignFn& sign) const = 0;
+                   const schemes::SigningKey& sign) const = 0;
   // Verification with a configured [peer.NAME], or with a key's public key (key_spki set).
   virtual Json verify(const std::string& scheme, const Json& input, const std::string& peer,
                       const std::optional<Bytes>& key_spki) const = 0;

@@ -111,7 +111,8 @@ class RegistrySchemeRoutes final : public SchemeRoutes {
   }
 
   Json run(const std::string& scheme, const std::string& op, const Json& input,
-           const std::map<std::string, std::string>& settings, const SignFn& sign) const override {
+           const std::map<std::string, std::string>& settings,
+           const schemes::SigningKey& sign) const override {
     const auto* s = registry_.find(scheme);
     try {
       s->reject_unknown_fields(input, op, kSignTransport);
@@ -220,7 +221,7 @@ class RawOnlySchemeRoutes final : public SchemeRoutes {
   bool knows(const std::string& scheme) const override { return scheme == "raw"; }
   bool signs_with(const std::string&, const std::string&) const override { return false; }
   Json run(const std::string&, const std::string&, const Json&,
-           const std::map<std::string, std::string>&, const SignFn&) const override {
+           const std::map<std::string, std::string>&, const schemes::SigningKey&) const override {
     throw ApiError(http::status::not_found, "scheme_not_found", "no such scheme");
   }
   Json verify(const std::string&, const Json&, const std::string&,

@@ -57,7 +57,7 @@ void run(const Harness& h, uint8_t choice, const Json& input) {
   const unsigned op = (choice / h.schemes.size()) % 3;
   Json out;
   if (op == 0) {
-    out = scheme.sign(input, h.settings, fake_sign);
+    out = scheme.sign(input, h.settings, SigningKey(fake_sign, KeyType::kRsa));
   } else if (op == 1) {
     out = scheme.verify(input, h.peer);
     if (!out["valid"].is_boolean()) std::abort();

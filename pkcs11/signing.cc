@@ -84,9 +84,12 @@ Bytes sign_message(const Module& module, CK_SESSION_HANDLE session, const Resolv
     case SignAlg::kRsaPkcs1Sha256:
       return sign_pkcs1(module, session, key, mechanisms, data);
     case SignAlg::kRsaPssSha256:
-      return sign_pss(module, session, key, mechanisms, request.salt_len, data);
+      return sign_pss(module, session, key, mechanisms, pss_salt_len(request), data);
+    default:
+      break;
   }
-  throw Error(ErrorCategory::kBadInput, "unsupported signature algorithm");
+  throw Error(ErrorCategory::kBadInput, "the token layer does not make " +
+                                            std::string(to_string(request.alg)) + " signatures");
 }
 
 }  // namespace p11signd::pkcs11

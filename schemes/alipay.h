@@ -29,7 +29,7 @@ class AlipayScheme final : public Scheme {
   }
   // {"params":{...}} -> {"params":{... ,"sign"},"sign","form"}. app_id from alipay.app-id and
   // sign_type RSA2 are filled when absent.
-  Json sign(const Json& input, const KeySettings& settings, const SignFn& sign) const override;
+  Json sign(const Json& input, const KeySettings& settings, const SigningKey& sign) const override;
   // Asynchronous notifications: {"form": raw body} or {"params":{...}}; sign_type is left out of
   // the text unless "include_sign_type": true (to check a request signed by sign()).
   Json verify(const Json& input, const PeerKey& peer) const override;

@@ -50,10 +50,11 @@ TEST(AlipaySign, FillsAppIdAndSignTypeAndRoundTrips) {
   const Json in = Json::parse(R"({"params":{"method":"alipay.trade.page.pay","charset":"utf-8",
       "timestamp":"2024-01-02 03:04:05","version":"1.0","biz_content":{"out_trade_no":"A-1","total_amount":"9.99","subject":"Über & co"}}})");
   SignRequest seen{SignAlg::kRsaPssSha256, 1};
-  const SignFn spy = [&](const SignRequest& r, ByteView d) {
-    seen = r;
-    return TestKey::shared().sign(r, d);
-  };
+  const SigningKey spy{[&](const SignRequest& r, ByteView d) {
+                         seen = r;
+                         return TestKey::shared().sign(r, d);
+                       },
+                       KeyType::kRsa};
   const Json out = scheme.sign(in, {{"alipay.app-id", "2021000000000001"}}, spy);
   EXPECT_EQ(seen.alg, SignAlg::kRsaPkcs1Sha256);
   EXPECT_EQ(out["params"]["app_id"], "2021000000000001");

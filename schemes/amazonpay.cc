@@ -251,7 +251,7 @@ Json AmazonPayScheme::describe() const {
 }
 
 Json AmazonPayScheme::sign(const Json& input, const KeySettings& settings,
-                           const SignFn& sign) const {
+                           const SigningKey& sign) const {
   require_object_input(input);
   const std::string alg = algorithm_of(input, settings);
   const std::string key_id = require_setting(settings, "amazonpay.public-key-id");

@@ -68,7 +68,7 @@ class AmazonPayScheme final : public Scheme {
   }
   // {"method","url","headers":{...},"body":STRING or OBJECT,"algorithm"?} -> {"headers":{...
   // authorization}}.
-  Json sign(const Json& input, const KeySettings& settings, const SignFn& sign) const override;
+  Json sign(const Json& input, const KeySettings& settings, const SigningKey& sign) const override;
   // A signed request as sign() returned it ({"method","url","headers" with authorization,"body"}),
   // or a button signature ({"payload","signature","algorithm"?}).
   Json verify(const Json& input, const PeerKey& peer) const override;
@@ -76,7 +76,7 @@ class AmazonPayScheme final : public Scheme {
   std::vector<std::string> actions() const override { return {"button-signature"}; }
   // button-signature: {"payload": STRING or OBJECT, "algorithm"?} -> {"signature","payload"}.
   Json run_action(std::string_view action, const Json& input, const KeySettings& settings,
-                  const SignFn& sign) const override;
+                  const SigningKey& sign) const override;
 
  private:
   Clock clock_;

@@ -160,11 +160,12 @@ TEST_F(AmazonPaySignTest, SignsTheStringToSignWithPssSalt32ByDefaultAnd20OnReque
     in["algorithm"] = alg;
     SignRequest seen;
     std::string seen_data;
-    const SignFn spy = [&](const SignRequest& r, ByteView d) {
-      seen = r;
-      seen_data = std::string(as_chars(d));
-      return TestKey::shared().sign(r, d);
-    };
+    const SigningKey spy{[&](const SignRequest& r, ByteView d) {
+                           seen = r;
+                           seen_data = std::string(as_chars(d));
+                           return TestKey::shared().sign(r, d);
+                         },
+                         KeyType::kRsa};
     const Json out = scheme_.sign(in, kSettings, spy);
     // The answer shows exactly what was signed, and the canonical request it was hashed from.
     EXPECT_EQ(out["string_to_sign"], seen_data);
@@ -325,11 +326,12 @@ TEST(AmazonPayButton, SignatureOverAlgorithmAndPayloadHash) {
   ASSERT_EQ(scheme.actions(), std::vector<std::string>{"button-signature"});
   SignRequest seen;
   std::string seen_data;
-  const SignFn spy = [&](const SignRequest& r, ByteView d) {
-    seen = r;
-    seen_data = std::string(as_chars(d));
-    return TestKey::shared().sign(r, d);
-  };
+  const SigningKey spy{[&](const SignRequest& r, ByteView d) {
+                         seen = r;
+                         seen_data = std::string(as_chars(d));
+                         return TestKey::shared().sign(r, d);
+                       },
+                       KeyType::kRsa};
   const Json out =
       scheme.run_action("button-signature", Json{{"payload", payload}}, kSettings, spy);
   EXPECT_EQ(seen_data, amazonpay_string_to_sign(kAmazonPayV2, payload));

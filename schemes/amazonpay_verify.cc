@@ -110,7 +110,7 @@ Json AmazonPayScheme::verify(const Json& input, const PeerKey& peer) const {
 }
 
 Json AmazonPayScheme::run_action(std::string_view action, const Json& input,
-                                 const KeySettings& settings, const SignFn& sign) const {
+                                 const KeySettings& settings, const SigningKey& sign) const {
   if (action != "button-signature") return Scheme::run_action(action, input, settings, sign);
   require_object_input(input);
   const std::string payload = payload_text(input, "payload");

@@ -128,7 +128,7 @@ Json CaratScheme::describe() const {
       {"services", {"merchant", "merchant-edit", "transaction", "other"}}};
 }
 
-Json CaratScheme::sign(const Json& input, const KeySettings& settings, const SignFn& sign) const {
+Json CaratScheme::sign(const Json& input, const KeySettings& settings, const SigningKey& sign) const {
   require_object_input(input);
   const Json& request_claims = require_object(input, "claims");
   check_request_timestamp(request_claims);

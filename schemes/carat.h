@@ -37,7 +37,7 @@ class CaratScheme final : public Scheme {
     return {"carat.merchant-id", "carat.merchant-key-file"};
   }
   // {"claims":{...}, "service" (optional)} -> {"jwt","authorization":"Bearer ..."}.
-  Json sign(const Json& input, const KeySettings& settings, const SignFn& sign) const override;
+  Json sign(const Json& input, const KeySettings& settings, const SigningKey& sign) const override;
   // {"jwt"} (a leading "Bearer " is accepted); stale (> 10 minutes) or future (> 10 minutes)
   // timestamps fail.
   Json verify(const Json& input, const PeerKey& peer) const override;

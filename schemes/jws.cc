@@ -86,7 +86,7 @@ std::string jws_signing_input(const Json& header, ByteView payload) {
   return base64url_encode(as_bytes(header.dump())) + "." + base64url_encode(payload);
 }
 
-std::string jws_sign_compact(const Json& header, ByteView payload, const SignFn& sign) {
+std::string jws_sign_compact(const Json& header, ByteView payload, const SigningKey& sign) {
   const auto req = jws_sign_request(header.at("alg").get<std::string>());
   if (!req) throw_unprocessable("alg", "must be RS256 or PS256");
   const std::string input = jws_signing_input(header, payload);
@@ -144,7 +144,7 @@ Json JwsScheme::describe() const {
               {"algorithms", {"RS256", "PS256"}}};
 }
 
-Json JwsScheme::sign(const Json& input, const KeySettings& settings, const SignFn& sign) const {
+Json JwsScheme::sign(const Json& input, const KeySettings& settings, const SigningKey& sign) const {
   require_object_input(input);
   const std::string alg = optional_string(input, "alg").value_or("RS256");
   if (!jws_sign_request(alg)) throw_unprocessable("alg", "must be RS256 or PS256");

@@ -17,7 +17,7 @@ std::optional<SignRequest> jws_sign_request(std::string_view alg);
 std::string jws_signing_input(const Json& header, ByteView payload);
 
 // signing input "." BASE64URL(signature).
-std::string jws_sign_compact(const Json& header, ByteView payload, const SignFn& sign);
+std::string jws_sign_compact(const Json& header, ByteView payload, const SigningKey& sign);
 
 struct JwsParts {
   std::string signing_input;  // the first two segments, exactly as received
@@ -42,7 +42,7 @@ class JwsScheme final : public Scheme {
   std::vector<std::string> known_settings() const override { return {"jws.kid"}; }
   // {"alg":"RS256"|"PS256" (default RS256),"payload":OBJECT or "payload_b64","header":{extra}} ->
   // {"jws"}.
-  Json sign(const Json& input, const KeySettings& settings, const SignFn& sign) const override;
+  Json sign(const Json& input, const KeySettings& settings, const SigningKey& sign) const override;
   // {"jws", "alg" (optional: pin one)} -> {"valid","reason","header","payload"}.
   Json verify(const Json& input, const PeerKey& peer) const override;
 };

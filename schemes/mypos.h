@@ -34,7 +34,7 @@ class MyposScheme final : public Scheme {
     return {"mypos.sid", "mypos.wallet-number", "mypos.key-index"};
   }
   // {"fields"} -> {"signature","fields":[... ,["Signature",...]],"form"}.
-  Json sign(const Json& input, const KeySettings& settings, const SignFn& sign) const override;
+  Json sign(const Json& input, const KeySettings& settings, const SigningKey& sign) const override;
   // {"form": raw body as posted} or {"fields"}.
   Json verify(const Json& input, const PeerKey& peer) const override;
   std::vector<std::string> check_settings(const KeySettings& settings) const override;

@@ -207,11 +207,12 @@ TEST(MyposSign, AsksForPkcs1OverTheBase64Text) {
   const MyposScheme scheme;
   SignRequest seen{SignAlg::kRsaPssSha256, 99};
   std::string seen_data;
-  const SignFn spy = [&](const SignRequest& r, ByteView d) {
-    seen = r;
-    seen_data = std::string(as_chars(d));
-    return Bytes{1};
-  };
+  const SigningKey spy{[&](const SignRequest& r, ByteView d) {
+                         seen = r;
+                         seen_data = std::string(as_chars(d));
+                         return Bytes{1};
+                       },
+                       KeyType::kRsa};
   scheme.sign(Json::parse(R"({"fields":[["SID","1"],["WalletNumber","2"],["KeyIndex","3"]]})"), {},
               spy);
   EXPECT_EQ(seen.alg, SignAlg::kRsaPkcs1Sha256);

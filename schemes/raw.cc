@@ -34,7 +34,7 @@ Json RawScheme::describe() const {
               {"algorithms", {"RSA-SHA256", "RSA-PSS-SHA256"}}};
 }
 
-Json RawScheme::sign(const Json& input, const KeySettings&, const SignFn& sign) const {
+Json RawScheme::sign(const Json& input, const KeySettings&, const SigningKey& sign) const {
   require_object_input(input);
   const SignRequest req = parse_alg(input);
   const Bytes data = require_base64(input, "data");

@@ -12,7 +12,7 @@ class RawScheme final : public Scheme {
   std::string name() const override { return "raw"; }
   Json describe() const override;
   std::vector<std::string> known_settings() const override { return {}; }
-  Json sign(const Json& input, const KeySettings& settings, const SignFn& sign) const override;
+  Json sign(const Json& input, const KeySettings& settings, const SigningKey& sign) const override;
   // {"alg","data","signature"} -> {"valid","reason"}: /v1/schemes/raw/verify with a [peer.NAME].
   Json verify(const Json& input, const PeerKey& peer) const override;
 };

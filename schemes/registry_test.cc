@@ -75,7 +75,7 @@ TEST(SchemeRegistry, DuplicateNamesAreRefused) {
     std::string name() const override { return "raw"; }
     Json describe() const override { return {}; }
     std::vector<std::string> known_settings() const override { return {}; }
-    Json sign(const Json&, const KeySettings&, const SignFn&) const override { return {}; }
+    Json sign(const Json&, const KeySettings&, const SigningKey&) const override { return {}; }
     Json verify(const Json&, const PeerKey&) const override { return {}; }
   };
   EXPECT_THROW(registry.add(std::make_unique<Dup>()), std::invalid_argument);
@@ -85,7 +85,8 @@ TEST(SchemeRegistry, UnknownActionIsABadRequest) {
   SchemeRegistry registry;
   register_builtin_schemes(registry);
   try {
-    registry.find("mypos")->run_action("button-signature", Json::object(), {}, nullptr);
+    registry.find("mypos")->run_action("button-signature", Json::object(), {},
+                                       SigningKey(nullptr, KeyType::kRsa));
     FAIL();
   } catch (const SchemeError& e) {
     EXPECT_EQ(e.kind(), SchemeErrorKind::kBadRequest);

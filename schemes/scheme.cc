@@ -82,7 +82,7 @@ std::vector<std::string> Scheme::unset_fallbacks(const KeySettings& settings) co
 }
 
 Json Scheme::run_action(std::string_view action, const Json&, const KeySettings&,
-                        const SignFn&) const {
+                        const SigningKey&) const {
   throw SchemeError(SchemeErrorKind::kBadRequest, "action",
                     "scheme " + name() + " has no action '" + std::string(action) + "'");
 }

@@ -26,9 +26,23 @@ using Json = nlohmann::ordered_json;
 // The key's `SCHEME.*` settings from the configuration, e.g. {"mypos.sid": "000000000000010"}.
 using KeySettings = std::map<std::string, std::string>;
 
-// Makes an RSA signature with the key the request named (on the token, in production). May throw;
+// Makes a signature with the key the request named (on the token, in production). May throw;
 // schemes let whatever it throws pass through untouched.
 using SignFn = std::function<Bytes(const SignRequest&, ByteView data)>;
+
+// The key a scheme signs with, as far as a scheme may know it: its type (so that a scheme can pick
+// the algorithm, e.g. ES256 for a P-256 key, or refuse one it cannot use) and its signer. Calling
+// it signs.
+class SigningKey {
+ public:
+  SigningKey(SignFn sign, KeyType type) : sign_(std::move(sign)), type_(type) {}
+  KeyType type() const { return type_; }
+  Bytes operator()(const SignRequest& req, ByteView data) const { return sign_(req, data); }
+
+ private:
+  SignFn sign_;
+  KeyType type_;
+};
 
 // Time source, injected so that tests can fix it.
 using Clock = std::function<std::chrono::system_clock::time_point()>;
@@ -72,7 +86,8 @@ class Scheme {
   // For GET /v1/schemes: required and optional inputs of sign and verify, the key settings read,
   // extra actions.
   virtual Json describe() const = 0;
-  virtual Json sign(const Json& input, const KeySettings& settings, const SignFn& sign) const = 0;
+  virtual Json sign(const Json& input, const KeySettings& settings,
+                    const SigningKey& sign) const = 0;
   // {"valid": bool, "reason": text}. Throws SchemeError only when the input itself is malformed; a
   // signature that does not match, or a stale timestamp, is an answer, not an error.
   virtual Json verify(const Json& input, const PeerKey& peer) const = 0;
@@ -80,6 +95,9 @@ class Scheme {
   // Every key setting the scheme reads, "NAME.SETTING" (mypos: "mypos.sid", ...). GET /v1/schemes
   // lists them, and a key setting under this scheme's prefix that is not among them is refused.
   virtual std::vector<std::string> known_settings() const = 0;
+  // The key types the scheme can sign with. Most providers take RSA only; `--check-config` refuses
+  // a key of another type configured for the scheme, and a request with one is a 422.
+  virtual std::vector<KeyType> key_types() const { return {KeyType::kRsa}; }
   // Problems with a key's settings, one line each, for `p11signd --check-config`. Empty when
   // usable.
   virtual std::vector<std::string> check_settings(const KeySettings& settings) const;
@@ -109,7 +127,7 @@ class Scheme {
   virtual std::vector<std::string> actions() const { return {}; }
   // Throws SchemeError(kBadRequest) for an action not in actions().
   virtual Json run_action(std::string_view action, const Json& input, const KeySettings& settings,
-                          const SignFn& sign) const;
+                          const SigningKey& sign) const;
 };
 
 }  // namespace p11signd::schemes

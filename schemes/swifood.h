@@ -21,7 +21,7 @@ class SwifoodScheme final : public Scheme {
     return {"swifood.app-id", "swifood.store-key"};
   }
   // {"param": STRING or OBJECT} -> {"appId","storeKey","param","sign"}.
-  Json sign(const Json& input, const KeySettings& settings, const SignFn& sign) const override;
+  Json sign(const Json& input, const KeySettings& settings, const SigningKey& sign) const override;
   // Push callbacks: {"param": STRING, "sign"}.
   Json verify(const Json& input, const PeerKey& peer) const override;
   std::vector<std::string> check_settings(const KeySettings& settings) const override;

@@ -69,7 +69,7 @@ TEST(SwifoodSign, ObjectParamIsReturnedAsTheSignedText) {
 
 TEST(SwifoodErrors, NameTheFieldOrSetting) {
   const SwifoodScheme scheme;
-  const SignFn signer = TestKey::shared().signer();
+  const SigningKey signer = TestKey::shared().signer();
   try {
     scheme.sign(Json::parse(R"({"param":5})"), kSettings, signer);
     FAIL();

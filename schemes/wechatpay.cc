@@ -120,7 +120,7 @@ Json WechatPayScheme::describe() const {
 }
 
 Json WechatPayScheme::sign(const Json& input, const KeySettings& settings,
-                           const SignFn& sign) const {
+                           const SigningKey& sign) const {
   require_object_input(input);
   const std::string method = require_string(input, "method");
   if (!is_http_token(method)) throw_bad_request("method", "must be an HTTP method such as POST");

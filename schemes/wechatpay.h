@@ -33,7 +33,7 @@ class WechatPayScheme final : public Scheme {
     return {"wechatpay.mchid", "wechatpay.serial-no"};
   }
   // {"method","url","body"?} -> {"authorization","timestamp","nonce_str","signature"}.
-  Json sign(const Json& input, const KeySettings& settings, const SignFn& sign) const override;
+  Json sign(const Json& input, const KeySettings& settings, const SigningKey& sign) const override;
   // {"timestamp","nonce","signature","body"} or {"headers":{"Wechatpay-Timestamp",...},"body"}.
   Json verify(const Json& input, const PeerKey& peer) const override;
   std::vector<std::string> check_settings(const KeySettings& settings) const override;

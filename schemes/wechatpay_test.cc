@@ -55,10 +55,11 @@ TEST(WechatPayNonce, ThirtyTwoAlphanumericsAndNotRepeated) {
 TEST(WechatPaySign, AuthorizationHeaderAndSignedMessage) {
   const WechatPayScheme scheme([] { return kDocTime; });
   std::string seen;
-  const SignFn spy = [&](const SignRequest& r, ByteView d) {
-    seen = std::string(as_chars(d));
-    return TestKey::shared().sign(r, d);
-  };
+  const SigningKey spy{[&](const SignRequest& r, ByteView d) {
+                         seen = std::string(as_chars(d));
+                         return TestKey::shared().sign(r, d);
+                       },
+                       KeyType::kRsa};
   const Json in = Json::parse(
       R"({"method":"POST","url":"https://api.mch.weixin.qq.com/v3/pay/transactions/native",
                                   "body":"{\"description\":\"Image形象店-深圳腾大-QQ公仔\"}"})");
