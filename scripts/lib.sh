@@ -29,6 +29,14 @@ configure_and_build() {
   cmake --build "$dir" --parallel "$(nproc)"
 }
 
+# configure_and_build_only BUILD_DIR TARGET...: configures with the defaults and builds only the targets named.
+configure_and_build_only() {
+  local dir=$1
+  shift
+  cmake -S "$(repo_root)" -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
+  cmake --build "$dir" --parallel "$(nproc)" --target "$@"
+}
+
 # configure_sanitized MODE BUILD_DIR: the clang builds beside the plain GCC one. "asan": ASan+UBSan, for the
 # whole suite; "fuzz": ASan+UBSan with libFuzzer coverage, for the targets of fuzz/ only (scripts/fuzz);
 # "tsan": ThreadSanitizer, for the concurrency tests. Configures only.
