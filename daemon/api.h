@@ -1,5 +1,5 @@
 #pragma once
-// The routes of interface.md, free of sockets: a parsed request and the peer go in, a response
+// The routes of docs/api.md, free of sockets: a parsed request and the peer go in, a response
 // comes out through a callback (at once, or after a worker signed). Everything here runs on the
 // event-loop thread except the work handed to the WorkerPool. Errors become responses at one place
 // (dispatch).

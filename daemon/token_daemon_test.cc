@@ -114,7 +114,7 @@ TEST_F(TokenDaemonTest, ManyClientsSignAtOnce) {
   EXPECT_EQ(ok, 160);
 }
 
-// interface.md: GET /v1/keys gives each key's "public key fingerprint (SHA-256 of SPKI)". It is the
+// docs/api.md: GET /v1/keys gives each key's public key fingerprint (SHA-256 of the SPKI). It is the
 // lowercase hex SHA-256 of exactly the DER the public-key route hands out (the same key as PEM and
 // as the JWK's kid), and label and id are the token's: selecting the key by that id finds it again.
 TEST_F(TokenDaemonTest, FingerprintIsSha256OfTheServedSpki) {

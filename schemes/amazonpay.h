@@ -1,5 +1,5 @@
 #pragma once
-// Amazon Pay API v2 request signing (seed 004, the Amazon Pay SDKs' SignatureHelper). A canonical
+// Amazon Pay API v2 request signing (the Amazon Pay SDKs' SignatureHelper). A canonical
 // request in the style of AWS SigV4 is hashed into a string to sign, which is signed with
 // RSASSA-PSS (SHA-256, MGF1-SHA256): AMZN-PAY-RSASSA-PSS-V2 uses salt 32 (the default),
 // AMZN-PAY-RSASSA-PSS salt 20.

@@ -36,7 +36,7 @@ bool is_blank(const Json& v) {
   return v.is_null() || (v.is_string() && v.get<std::string>().empty());
 }
 
-// Milliseconds since the epoch (seed 003: "< 13 N"): a string of digits, as the seed sends it, or a
+// Milliseconds since the epoch (the Carat guide: "< 13 N"): a string of digits, as the guide sends it, or a
 // non-negative integer; nullopt for anything else, including values beyond long long. Being
 // non-negative, it can be compared with the clock without overflow.
 std::optional<long long> timestamp_ms(const Json& v) {

@@ -1,5 +1,5 @@
 #pragma once
-// Carat Portal (seed 003): an RS256 JWT sent as "Authorization: Bearer <jwt>". The header is
+// Carat Portal: an RS256 JWT sent as "Authorization: Bearer <jwt>". The header is
 // exactly
 // {"alg":"RS256","typ":"JWT"} - the seed's "Base64 header" example decodes to HS256 and is wrong.
 // Claims are merchant_id, merchant_key (read from a file), a millisecond timestamp and the

@@ -1,5 +1,5 @@
 #pragma once
-// Swifood Open API (seed 002): sign = base64 SHA256withRSA over the exact bytes of `param`. The
+// Swifood Open API: sign = base64 SHA256withRSA over the exact bytes of `param`. The
 // request body is
 // {"appId","storeKey","param","sign"} with appId/storeKey from the key's settings.
 

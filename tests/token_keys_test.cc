@@ -266,7 +266,7 @@ TEST_F(TokenTest, ExtractableKeyRefusedUnlessAllowed) {
   EXPECT_TRUE(key("loose").extractable);
 }
 
-// Either flag alone is enough to refuse a key (interface.md: CKA_EXTRACTABLE true *or*
+// Either flag alone is enough to refuse a key (docs/security.md: CKA_EXTRACTABLE true *or*
 // CKA_SENSITIVE false): a sensitive key can still be wrapped out, and a non-extractable one read in
 // the clear. The message names the flag that is wrong.
 TEST_F(TokenTest, ExtractableButSensitiveKeyRefusedUnlessAllowed) {

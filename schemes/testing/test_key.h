@@ -33,7 +33,7 @@ class TestKey {
   std::shared_ptr<EVP_PKEY> key_;
 };
 
-// Reads a file from schemes/testdata (copied from shared/kat so that a clean clone has them).
+// Reads a file from schemes/testdata (known-answer data; each file's source is in its README).
 std::string read_testdata(std::string_view relative_path);
 
 }  // namespace p11signd::schemes::testing
