@@ -27,7 +27,8 @@ std::string normalise_authority(std::string_view authority, std::string_view sch
   const auto colon = out.rfind(':');
   if (colon != std::string::npos && (bracket == std::string::npos || colon > bracket)) {
     const std::string port = out.substr(colon + 1);
-    if ((scheme == "https" && port == "443") || (scheme == "http" && port == "80") || port.empty()) {
+    if ((scheme == "https" && port == "443") || (scheme == "http" && port == "80") ||
+        port.empty()) {
       out.erase(colon);
     }
   }

@@ -18,9 +18,9 @@ class MessageError : public std::runtime_error {
 
 // The parts of an absolute target URI (RFC 3986 section 3) the derived components read.
 struct TargetUri {
-  std::string scheme;     // lowercased: "https"
-  std::string authority;  // lowercased host, ":port" only when not the scheme's default
-  std::string path;       // as sent (percent-encoding kept); "/" when empty
+  std::string scheme;                // lowercased: "https"
+  std::string authority;             // lowercased host, ":port" only when not the scheme's default
+  std::string path;                  // as sent (percent-encoding kept); "/" when empty
   std::optional<std::string> query;  // without the '?'; nullopt when there is no '?'
 };
 
@@ -28,8 +28,8 @@ struct TargetUri {
 TargetUri parse_target_uri(std::string_view uri);
 
 struct HttpMessage {
-  std::string method;      // requests: "POST", as sent
-  std::string target_uri;  // requests: the absolute URI, "https://example.com/foo?a=b"
+  std::string method;         // requests: "POST", as sent
+  std::string target_uri;     // requests: the absolute URI, "https://example.com/foo?a=b"
   std::optional<int> status;  // responses only
   // Field lines in the order received, names as sent (they are compared case-insensitively).
   std::vector<std::pair<std::string, std::string>> fields;

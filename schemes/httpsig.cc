@@ -64,9 +64,10 @@ std::vector<std::string> digest_algs(const Json& input, const KeySettings& setti
     if (const auto why = digest_algs_problem(algs)) throw_bad_request("content_digest", *why);
     return algs;
   }
-  const auto algs =
-      split_digest_algs(optional_setting(settings, "httpsig.content-digest").value_or(kDefaultDigest));
-  if (const auto why = digest_algs_problem(algs)) throw_unprocessable("httpsig.content-digest", *why);
+  const auto algs = split_digest_algs(
+      optional_setting(settings, "httpsig.content-digest").value_or(kDefaultDigest));
+  if (const auto why = digest_algs_problem(algs))
+    throw_unprocessable("httpsig.content-digest", *why);
   return algs;
 }
 
@@ -108,8 +109,9 @@ std::vector<sf::Item> covered_components(const Json& input, const KeySettings& s
   if (const auto s = optional_setting(settings, "httpsig.components")) {
     return components_from_setting(*s, "httpsig.components");
   }
-  std::vector<std::string> names = msg.is_response() ? std::vector<std::string>{"@status"}
-                                                     : std::vector<std::string>{"@method", "@target-uri"};
+  std::vector<std::string> names = msg.is_response()
+                                       ? std::vector<std::string>{"@status"}
+                                       : std::vector<std::string>{"@method", "@target-uri"};
   if (with_digest) names.push_back("content-digest");
   std::vector<sf::Item> out;
   for (const auto& n : names) out.push_back(sf::Item{n, {}});
@@ -124,8 +126,8 @@ std::string text_param(const Json& input, const KeySettings& settings, const cha
 }
 
 // created, expires, keyid, alg, nonce, tag: the order RFC 9421's examples write them in.
-sf::Parameters signature_params(const Json& input, const KeySettings& settings, const ChosenAlg& alg,
-                                std::int64_t now) {
+sf::Parameters signature_params(const Json& input, const KeySettings& settings,
+                                const ChosenAlg& alg, std::int64_t now) {
   sf::Parameters params;
   const std::int64_t created = optional_seconds(input, "created").value_or(now);
   params.emplace_back("created", created);
@@ -146,7 +148,8 @@ sf::Parameters signature_params(const Json& input, const KeySettings& settings, 
   }
   if (alg.explicit_name) params.emplace_back("alg", alg.name);
   for (const char* name : {"nonce", "tag"}) {
-    if (const auto v = text_param(input, settings, name, nullptr); !v.empty()) params.emplace_back(name, v);
+    if (const auto v = text_param(input, settings, name, nullptr); !v.empty())
+      params.emplace_back(name, v);
   }
   for (const auto& [name, value] : params) {
     if (std::holds_alternative<std::string>(value)) {
@@ -161,7 +164,8 @@ sf::Parameters signature_params(const Json& input, const KeySettings& settings, 
 }
 
 // Adds Content-Digest when the message has a body: computed, or, when the caller sent one, checked.
-std::optional<std::string> apply_content_digest(HttpMessage& msg, const std::vector<std::string>& algs) {
+std::optional<std::string> apply_content_digest(HttpMessage& msg,
+                                                const std::vector<std::string>& algs) {
   if (algs.size() == 1 && algs[0] == "none") return std::nullopt;
   const auto given = msg.field_values("content-digest");
   if (!given.empty()) {
@@ -218,8 +222,10 @@ std::vector<std::string> HttpsigScheme::check_settings(const KeySettings& settin
       problems.push_back(e.field() + ": " + e.what());
     }
   };
-  if (const auto alg = optional_setting(settings, "httpsig.alg"); alg && !httpsig_sign_request(*alg)) {
-    problems.push_back("httpsig.alg: '" + *alg + "' is not one of rsa-pss-sha512, rsa-v1_5-sha256, " +
+  if (const auto alg = optional_setting(settings, "httpsig.alg");
+      alg && !httpsig_sign_request(*alg)) {
+    problems.push_back("httpsig.alg: '" + *alg +
+                       "' is not one of rsa-pss-sha512, rsa-v1_5-sha256, " +
                        "ecdsa-p256-sha256, ecdsa-p384-sha384, ed25519");
   }
   if (const auto c = optional_setting(settings, "httpsig.components")) {
@@ -228,12 +234,14 @@ std::vector<std::string> HttpsigScheme::check_settings(const KeySettings& settin
   check([&] { digest_algs(Json::object(), settings); });
   check([&] { signature_params(Json::object(), settings, ChosenAlg{}, 0); });
   if (const auto l = optional_setting(settings, "httpsig.label"); l && !is_sf_key(*l)) {
-    problems.push_back("httpsig.label: '" + *l + "' is not a structured-field key (a-z, 0-9, _-.*)");
+    problems.push_back("httpsig.label: '" + *l +
+                       "' is not a structured-field key (a-z, 0-9, _-.*)");
   }
   return problems;
 }
 
-Json HttpsigScheme::sign(const Json& input, const KeySettings& settings, const SigningKey& sign) const {
+Json HttpsigScheme::sign(const Json& input, const KeySettings& settings,
+                         const SigningKey& sign) const {
   require_object_input(input);
   HttpMessage msg = message_from_json(input, "");
   std::optional<HttpMessage> request;

@@ -35,8 +35,7 @@ inline constexpr std::string_view httpsig_default_alg(KeyType type) {
   return "rsa-pss-sha512";
 }
 
-inline constexpr std::string_view kHttpsigAlgs[] = {"rsa-pss-sha512", "rsa-v1_5-sha256",
-                                                    "ecdsa-p256-sha256", "ecdsa-p384-sha384",
-                                                    "ed25519"};
+inline constexpr std::string_view kHttpsigAlgs[] = {
+    "rsa-pss-sha512", "rsa-v1_5-sha256", "ecdsa-p256-sha256", "ecdsa-p384-sha384", "ed25519"};
 
 }  // namespace p11signd::schemes

@@ -16,7 +16,9 @@ using sf::Item;
   throw ComponentError("component " + sf::serialize(id) + ": " + std::string(why));
 }
 
-bool has_flag(const Item& id, std::string_view key) { return sf::find_param(id.params, key) != nullptr; }
+bool has_flag(const Item& id, std::string_view key) {
+  return sf::find_param(id.params, key) != nullptr;
+}
 
 std::optional<std::string> string_param(const Item& id, std::string_view key) {
   const BareItem* v = sf::find_param(id.params, key);
@@ -35,12 +37,18 @@ std::optional<FieldType> field_type(const std::string& name, const FieldTypes* e
     if (const auto it = extra->find(name); it != extra->end()) return it->second;
   }
   static const std::map<std::string, FieldType, std::less<>> kKnown = {
-      {"signature", FieldType::kDictionary},      {"signature-input", FieldType::kDictionary},
-      {"content-digest", FieldType::kDictionary}, {"repr-digest", FieldType::kDictionary},
-      {"want-content-digest", FieldType::kDictionary}, {"want-repr-digest", FieldType::kDictionary},
-      {"priority", FieldType::kDictionary},       {"accept-signature", FieldType::kDictionary},
-      {"cache-status", FieldType::kList},         {"proxy-status", FieldType::kList},
-      {"accept-ch", FieldType::kList},            {"client-cert", FieldType::kItem},
+      {"signature", FieldType::kDictionary},
+      {"signature-input", FieldType::kDictionary},
+      {"content-digest", FieldType::kDictionary},
+      {"repr-digest", FieldType::kDictionary},
+      {"want-content-digest", FieldType::kDictionary},
+      {"want-repr-digest", FieldType::kDictionary},
+      {"priority", FieldType::kDictionary},
+      {"accept-signature", FieldType::kDictionary},
+      {"cache-status", FieldType::kList},
+      {"proxy-status", FieldType::kList},
+      {"accept-ch", FieldType::kList},
+      {"client-cert", FieldType::kItem},
   };
   if (const auto it = kKnown.find(name); it != kKnown.end()) return it->second;
   return std::nullopt;
@@ -140,7 +148,8 @@ std::string query_param_value(const Item& id, const TargetUri& uri) {
 
 std::string request_derived(const Item& id, const HttpMessage& msg) {
   const std::string& name = name_of(id);
-  if (msg.is_response()) fail(id, "a response has no " + name + "; add ;req to take it from the request");
+  if (msg.is_response())
+    fail(id, "a response has no " + name + "; add ;req to take it from the request");
   if (name == "@method") {
     if (msg.method.empty()) fail(id, "the message has no method");
     return msg.method;
@@ -187,7 +196,8 @@ void check_params(const Item& id) {
     }
   }
   const bool derived = name_of(id).starts_with('@');
-  if (has_flag(id, "name") && name_of(id) != "@query-param") fail(id, "only @query-param takes name");
+  if (has_flag(id, "name") && name_of(id) != "@query-param")
+    fail(id, "only @query-param takes name");
   if (derived && (has_flag(id, "sf") || has_flag(id, "key") || has_flag(id, "bs"))) {
     fail(id, "sf, key and bs apply to fields only");
   }

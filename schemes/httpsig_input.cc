@@ -71,7 +71,8 @@ void read_control_data(HttpMessage& msg, const Json& obj, const std::string& pre
 }  // namespace
 
 HttpMessage message_from_json(const Json& obj, const std::string& prefix) {
-  if (!obj.is_object()) throw_bad_request(prefix.empty() ? "input" : prefix, "must be a JSON object");
+  if (!obj.is_object())
+    throw_bad_request(prefix.empty() ? "input" : prefix, "must be a JSON object");
   HttpMessage msg;
   read_control_data(msg, obj, prefix);
   read_headers(msg, obj, prefix);
@@ -105,7 +106,8 @@ std::vector<sf::Item> components_from_json(const Json& arr, const std::string& f
     const std::string where = field + "[" + std::to_string(i) + "]";
     if (!arr[i].is_string()) throw_bad_request(where, "must be a string");
     auto item = parse_component(arr[i].get<std::string>());
-    if (!item) throw_bad_request(where, "is not a component identifier (\"@method\", \"content-type;sf\")");
+    if (!item)
+      throw_bad_request(where, "is not a component identifier (\"@method\", \"content-type;sf\")");
     out.push_back(std::move(*item));
   }
   return out;
@@ -116,13 +118,14 @@ std::vector<sf::Item> components_from_setting(const std::string& text, const std
     sf::InnerList list = sf::parse_inner_list("(" + text + ")");
     for (const auto& item : list.items) {
       if (!std::holds_alternative<std::string>(item.value)) {
-        throw_unprocessable(setting, "every component must be a quoted String: " + sf::serialize(item));
+        throw_unprocessable(setting,
+                            "every component must be a quoted String: " + sf::serialize(item));
       }
     }
     return list.items;
   } catch (const sf::ParseError& e) {
-    throw_unprocessable(setting, std::string("is not a list of quoted component identifiers (") +
-                                     e.what() + ")");
+    throw_unprocessable(
+        setting, std::string("is not a list of quoted component identifiers (") + e.what() + ")");
   }
 }
 

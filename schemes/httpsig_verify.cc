@@ -68,11 +68,13 @@ std::variant<std::string, SignRequest> pick_alg(const sf::Parameters& params, co
       return "alg " + *s + " is not the expected " + *policy.pinned_alg;
     }
   }
-  *name = named.value_or(policy.pinned_alg.value_or(std::string(httpsig_default_alg(policy.key_type))));
+  *name =
+      named.value_or(policy.pinned_alg.value_or(std::string(httpsig_default_alg(policy.key_type))));
   const auto req = httpsig_sign_request(*name);
   if (!req) return "alg " + *name + " is not supported";
   if (!key_can_sign(policy.key_type, req->alg)) {
-    return "alg " + *name + " does not fit the peer key (" + std::string(to_string(policy.key_type)) + ")";
+    return "alg " + *name + " does not fit the peer key (" +
+           std::string(to_string(policy.key_type)) + ")";
   }
   return *req;
 }
@@ -89,7 +91,8 @@ Failure check_digest(const sf::InnerList& params, const HttpMessage& msg, bool b
   const auto field = msg.field_values("content-digest");
   if (!covers(params, "content-digest") && (field.empty() || !body_given)) return std::nullopt;
   if (field.empty()) return std::nullopt;  // the base itself will say the covered field is absent
-  if (!body_given) return std::string("content-digest is covered but no body was given to check it");
+  if (!body_given)
+    return std::string("content-digest is covered but no body was given to check it");
   std::string joined = field.front();
   for (size_t i = 1; i < field.size(); ++i) joined += ", " + field[i];
   return content_digest_mismatch(joined, as_bytes(msg.body));
@@ -177,7 +180,8 @@ Policy policy_of(const Json& input, std::int64_t now, const PeerKey& peer) {
   }
   p.pinned_alg = optional_string(input, "alg");
   if (p.pinned_alg && !httpsig_sign_request(*p.pinned_alg)) {
-    throw_unprocessable("alg", "'" + *p.pinned_alg + "' is not an RFC 9421 algorithm verified here");
+    throw_unprocessable("alg",
+                        "'" + *p.pinned_alg + "' is not an RFC 9421 algorithm verified here");
   }
   const auto type = key_type_of(peer.get());
   if (!type) throw_unprocessable("peer", "the peer key is not RSA, EC P-256, EC P-384 or Ed25519");
@@ -202,13 +206,15 @@ Json HttpsigScheme::verify(const Json& input, const PeerKey& peer) const {
       peer);
   std::string why;
   const sf::Dictionary inputs = parse_signature_field(msg, "Signature-Input", &why);
-  const sf::Dictionary signatures = why.empty() ? parse_signature_field(msg, "Signature", &why) : sf::Dictionary{};
+  const sf::Dictionary signatures =
+      why.empty() ? parse_signature_field(msg, "Signature", &why) : sf::Dictionary{};
   if (!why.empty()) return verify_result(false, why);
   const BaseContext ctx{msg, request ? &*request : nullptr, &types};
   std::string reasons;
   for (const auto& [name, member] : inputs) {
     if (label && name != *label) continue;
-    auto result = verify_one(member, sf::find_member(signatures, name), ctx, has_body(input), peer, policy);
+    auto result =
+        verify_one(member, sf::find_member(signatures, name), ctx, has_body(input), peer, policy);
     if (const auto* ok = std::get_if<Verified>(&result)) {
       return answer_valid(name, std::get<sf::InnerList>(member), *ok);
     }

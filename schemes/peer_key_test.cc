@@ -156,7 +156,8 @@ TEST(PeerKey, KeysOfOtherKindsAreRefused) {
     PeerKey::from_spki_der(spki);
     FAIL();
   } catch (const PeerKeyError& e) {
-    EXPECT_NE(std::string(e.what()).find("not RSA, EC P-256, EC P-384 or Ed25519"), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("not RSA, EC P-256, EC P-384 or Ed25519"),
+              std::string::npos);
   }
 }
 

@@ -11,7 +11,8 @@ bool is_digit(char c) { return c >= '0' && c <= '9'; }
 bool is_lcalpha(char c) { return c >= 'a' && c <= 'z'; }
 bool is_alpha(char c) { return is_lcalpha(c) || (c >= 'A' && c <= 'Z'); }
 bool is_tchar(char c) {
-  return is_alpha(c) || is_digit(c) || std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+  return is_alpha(c) || is_digit(c) ||
+         std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
 }
 bool is_base64_char(char c) {
   return is_alpha(c) || is_digit(c) || c == '+' || c == '/' || c == '=';
@@ -75,7 +76,8 @@ class Parser {
         return out;
       }
       out.items.push_back(item());
-      if (!at_end() && peek() != ' ' && peek() != ')') fail("expected a space or ')' in an inner list");
+      if (!at_end() && peek() != ' ' && peek() != ')')
+        fail("expected a space or ')' in an inner list");
     }
     fail("inner list is not closed with ')'");
   }
