@@ -53,11 +53,25 @@ async function schemeSignsPackageVerifies({ alg, key }) {
   if (out.headers['Content-Digest'] !== `sha-512=:${expected}:`) throw new Error(`${alg}: Content-Digest differs`);
 }
 
+// The package's own rsa-pss-sha512 signer leaves the salt length to Node (the maximum), where
+// RFC 9421 3.3.1 says 64 bytes and the scheme holds to it: for that algorithm the package builds
+// the signature base and the fields around a signer that follows the RFC.
+function signer(alg, key) {
+  if (alg !== 'rsa-pss-sha512') return createSigner(privateKey(key), alg, key);
+  return {
+    id: key,
+    alg,
+    sign: async (data) => crypto.sign('sha512', data, {
+      key: privateKey(key), padding: crypto.constants.RSA_PKCS1_PSS_PADDING, saltLength: 64,
+    }),
+  };
+}
+
 async function packageSignsSchemeVerifies({ alg, key }) {
   const req = request();
   req.headers['Content-Digest'] = `sha-256=:${crypto.createHash('sha256').update(body).digest('base64')}:`;
   const signed = await httpbis.signMessage({
-    key: createSigner(privateKey(key), alg, key),
+    key: signer(alg, key),
     fields, name: 'pkg', params: ['created', 'expires', 'keyid', 'alg', 'nonce'],
     paramValues: { nonce: crypto.randomBytes(8).toString('hex') },
   }, req);
