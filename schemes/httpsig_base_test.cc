@@ -28,6 +28,8 @@ TEST(HttpsigComponents, DerivedComponentsOfSection22) {
   EXPECT_EQ(value("\"@path\"", m), "/path");
   EXPECT_EQ(value("\"@query\"", m), "?param=value");
   EXPECT_EQ(value("\"@scheme\"", request("http://www.example.com/")), "http");
+  EXPECT_EQ(value("\"@target-uri\"", request("https://h/p?q=1#frag")), "https://h/p?q=1");
+  EXPECT_EQ(value("\"@path\"", request("https://h/p#frag")), "/p");
   EXPECT_EQ(value("\"@query\"", request("https://h/path?")), "?");
   EXPECT_EQ(value("\"@query\"", request("https://h/path")), "?");
   EXPECT_EQ(value("\"@path\"", request("https://h")), "/");
