@@ -442,7 +442,7 @@ TEST(ConfigSchemes, MisspelledSettingNamesKeySettingAndTheKnownOnes) {
 // The names come from the scheme registry: the nearest is suggested, and all are listed.
 TEST(ConfigSchemes, UnknownSchemeSuggestsTheNearestAndListsThemAll) {
   const std::string all =
-      "; the schemes are alipay, amazonpay, carat, jws, mypos, raw, swifood, "
+      "; the schemes are alipay, amazonpay, carat, httpsig, jws, mypos, raw, swifood, "
       "wechatpay";
   EXPECT_EQ(scheme_problems("[key.shop]\nlabel = shop\nschemes = raw, amazon-pay\n"),
             std::vector<std::string>{"line 6: [key.shop] schemes: unknown scheme 'amazon-pay' "
@@ -462,6 +462,25 @@ TEST(ConfigSchemes, UnknownSchemeSuggestsTheNearestAndListsThemAll) {
       "/etc/p.conf:5: [peer.p] scheme: unknown scheme 'my-pos' (did you mean 'mypos'?)" + all);
 }
 
+// A peer key loads whatever its type, but its scheme must verify that type: an EC key for mypos is
+// refused at load, naming both; the same key for httpsig is taken.
+TEST(ConfigSchemes, APeerKeyOfATypeItsSchemeCannotVerifyIsRefused) {
+  const std::string ec_key =
+      std::string(P11SIGND_DOCS_DIR) + "/../schemes/testdata/httpsig/test-key-ecc-p256.pub.pem";
+  const auto problems_for = [&](const std::string& scheme) {
+    auto r = parse_config_text("[token]\nuri = pkcs11:token=x\npin-file = /p\n[peer.p]\nscheme = " +
+                                   scheme + "\npublic-key = " + ec_key + "\n",
+                               "/etc/p.conf");
+    EXPECT_TRUE(r.ok()) << r.problems.front();
+    return make_scheme_routes()->check(r.config).problems;
+  };
+  EXPECT_EQ(
+      problems_for("mypos"),
+      std::vector<std::string>{
+          "/etc/p.conf:4: [peer.p]: the key is EC P-256; scheme 'mypos' verifies RSA keys only"});
+  EXPECT_TRUE(problems_for("httpsig").empty());
+}
+
 // A setting under a name that is no scheme: the nearest of all schemes' settings is suggested.
 TEST(ConfigSchemes, SettingOfNoSchemeSuggestsTheNearestSetting) {
   EXPECT_EQ(scheme_problems("[key.shop]\nlabel = shop\nschemes = amazonpay\n"
@@ -470,7 +489,7 @@ TEST(ConfigSchemes, SettingOfNoSchemeSuggestsTheNearestSetting) {
             std::vector<std::string>{
                 "line 9: [key.shop] amazon-pay.algorithm: unknown option (did you mean "
                 "'amazonpay.algorithm'?); a SCHEME.SETTING names one of the schemes: alipay, "
-                "amazonpay, carat, jws, mypos, raw, swifood, wechatpay"});
+                "amazonpay, carat, httpsig, jws, mypos, raw, swifood, wechatpay"});
 }
 
 // The settings the docs list, read from the docs themselves: every one is accepted, and every

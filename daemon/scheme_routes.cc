@@ -3,9 +3,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <optional>
 #include <set>
 
 #include "common/nearest_name.h"
+#include "common/public_key.h"
 #include "daemon/http.h"
 #include "daemon/routes_schemes.h"
 
@@ -178,7 +180,12 @@ class RegistrySchemeRoutes final : public SchemeRoutes {
     auto loaded = std::make_shared<RegistryPeers>();
     for (const auto& [name, p] : config.peers) {
       try {
-        loaded->peers.emplace(name, std::pair{p.scheme, load_peer(p)});
+        auto key = load_peer(p);
+        if (const auto why = peer_type_problem(p.scheme, key)) {
+          problems.push_back(config.location("peer." + name) + "[peer." + name + "]: " + *why);
+          continue;
+        }
+        loaded->peers.emplace(name, std::pair{p.scheme, std::move(key)});
       } catch (const std::exception& e) {
         problems.push_back(config.location("peer." + name) + "[peer." + name + "]: " + e.what());
       }
@@ -198,6 +205,21 @@ class RegistrySchemeRoutes final : public SchemeRoutes {
     const std::string setting = problem.substr(0, problem.find(':'));
     const std::string at = config.location(section + "." + setting);
     return at.empty() ? config.location(section) : at;
+  }
+
+  // A peer key loads whatever its type (RSA, EC, Ed25519); its scheme must verify that type.
+  std::optional<std::string> peer_type_problem(const std::string& scheme_name,
+                                               const schemes::PeerKey& key) const {
+    const auto* scheme = registry_.find(scheme_name);
+    const auto type = key_type_of(key.get());
+    if (scheme == nullptr || !type) return std::nullopt;  // named elsewhere
+    const auto types = scheme->key_types();
+    if (std::find(types.begin(), types.end(), *type) != types.end()) return std::nullopt;
+    std::string accepted;
+    for (const KeyType t : types)
+      accepted += (accepted.empty() ? "" : ", ") + std::string(to_string(t));
+    return "the key is " + std::string(to_string(*type)) + "; scheme '" + scheme_name +
+           "' verifies " + accepted + " keys only";
   }
 
   static schemes::PeerKey load_peer(const PeerConfig& p) {
@@ -232,7 +254,7 @@ class RawOnlySchemeRoutes final : public SchemeRoutes {
   // passes here too.
   SchemeCheck check(const Config& config) const override {
     static const std::vector<std::string> kPromised = {
-        "alipay", "amazonpay", "carat", "jws", "mypos", "raw", "swifood", "wechatpay"};
+        "alipay", "amazonpay", "carat", "httpsig", "jws", "mypos", "raw", "swifood", "wechatpay"};
     return {check_names(config, kPromised, {}), nullptr, {}};
   }
   void set_peers(std::shared_ptr<const LoadedPeers>) override {}

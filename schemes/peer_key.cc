@@ -24,8 +24,11 @@ std::shared_ptr<EVP_PKEY> require_rsa(EVP_PKEY* k, std::string_view what) {
     throw PeerKeyError(std::string(what) + " could not be parsed");
   }
   auto owned = own(k);
-  if (EVP_PKEY_get_base_id(k) != EVP_PKEY_RSA) {
-    throw PeerKeyError(std::string(what) + " holds a non-RSA key; every scheme here uses RSA");
+  // RSA for every provider; EC P-256/P-384 and Ed25519 for the schemes whose standards allow
+  // them (httpsig). Each scheme checks the key type it meets against its algorithm.
+  if (!key_type_of(k)) {
+    throw PeerKeyError(std::string(what) +
+                       " holds a key that is not RSA, EC P-256, EC P-384 or Ed25519");
   }
   return owned;
 }

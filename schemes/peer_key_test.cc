@@ -133,8 +133,19 @@ TEST(PeerKey, Base64DerThatIsNeitherSpkiNorCertificateSaysBoth) {
   }
 }
 
-TEST(PeerKey, NonRsaKeysAreRefused) {
+TEST(PeerKey, EcP256KeysAreTaken) {
   EVP_PKEY* ec = EVP_EC_gen("P-256");
+  ASSERT_NE(ec, nullptr);
+  unsigned char* out = nullptr;
+  const int n = i2d_PUBKEY(ec, &out);
+  const Bytes spki(out, out + n);
+  OPENSSL_free(out);
+  EVP_PKEY_free(ec);
+  EXPECT_EQ(PeerKey::from_spki_der(spki).spki_der(), spki);
+}
+
+TEST(PeerKey, KeysOfOtherKindsAreRefused) {
+  EVP_PKEY* ec = EVP_EC_gen("secp256k1");
   ASSERT_NE(ec, nullptr);
   unsigned char* out = nullptr;
   const int n = i2d_PUBKEY(ec, &out);
@@ -145,7 +156,8 @@ TEST(PeerKey, NonRsaKeysAreRefused) {
     PeerKey::from_spki_der(spki);
     FAIL();
   } catch (const PeerKeyError& e) {
-    EXPECT_NE(std::string(e.what()).find("non-RSA"), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("not RSA, EC P-256, EC P-384 or Ed25519"),
+              std::string::npos);
   }
 }
 

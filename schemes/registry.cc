@@ -6,6 +6,7 @@
 #include "schemes/alipay.h"
 #include "schemes/amazonpay.h"
 #include "schemes/carat.h"
+#include "schemes/httpsig.h"
 #include "schemes/jws.h"
 #include "schemes/mypos.h"
 #include "schemes/raw.h"
@@ -45,6 +46,7 @@ void register_builtin_schemes(SchemeRegistry& registry, Clock clock) {
   registry.add(std::make_unique<AmazonPayScheme>(clock));
   registry.add(std::make_unique<AlipayScheme>());
   registry.add(std::make_unique<WechatPayScheme>(clock));
+  registry.add(std::make_unique<HttpsigScheme>(clock));
 }
 
 }  // namespace p11signd::schemes

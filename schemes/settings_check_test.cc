@@ -17,6 +17,13 @@ namespace {
 const std::map<std::string, std::string> kOptional = {
     {"amazonpay.algorithm", "defaults to AMZN-PAY-RSASSA-PSS-V2"},
     {"jws.kid", "a JWS header without kid is valid"},
+    {"httpsig.components",
+     "defaults to @method @target-uri (@status for a response), content-digest with a body"},
+    {"httpsig.alg", "defaults to the key type's algorithm"},
+    {"httpsig.keyid", "keyid is an optional signature parameter"},
+    {"httpsig.label", "defaults to sig1"},
+    {"httpsig.expires-in", "no expires parameter unless set"},
+    {"httpsig.content-digest", "defaults to sha-256"},
 };
 
 // The setting each line is about: its first word.
@@ -54,6 +61,7 @@ TEST(SettingsCheck, RequiredAndFallbackSettingsPerScheme) {
       {"swifood", {{"swifood.app-id", "swifood.store-key"}, {}}},
       {"carat", {{}, {"carat.merchant-id", "carat.merchant-key-file"}}},
       {"jws", {{}, {}}},
+      {"httpsig", {{}, {}}},
       {"amazonpay", {{"amazonpay.public-key-id", "amazonpay.region"}, {}}},
       {"alipay", {{}, {"alipay.app-id"}}},
       {"wechatpay", {{"wechatpay.mchid", "wechatpay.serial-no"}, {}}},
