@@ -18,6 +18,10 @@ enum class KeyType {
   kEd25519,  // EdDSA on edwards25519 (RFC 8032, pure Ed25519)
 };
 
+// Every KeyType, in declaration order: what a scheme that takes any key lists as its key_types().
+inline constexpr KeyType kAllKeyTypes[] = {KeyType::kRsa, KeyType::kEcP256, KeyType::kEcP384,
+                                           KeyType::kEd25519};
+
 enum class SignAlg {
   kRsaPkcs1Sha256,  // "RSA-SHA256": RSASSA-PKCS1-v1_5 with SHA-256 (RS256, SHA256withRSA)
   kRsaPssSha256,    // "RSA-PSS-SHA256": RSASSA-PSS, SHA-256, MGF1-SHA256 (PS256)

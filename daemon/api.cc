@@ -4,6 +4,7 @@
 
 #include "daemon/loop_guard.h"
 #include "daemon/routes_schemes.h"
+#include "daemon/scheme_key_types.h"
 
 namespace p11signd::daemon {
 namespace {
@@ -71,6 +72,10 @@ Api::Api(Services services, const Config& config, std::shared_ptr<const LoadedPe
 }
 
 SchemeCheck Api::check_config(const Config& config) const { return schemes_->check(config); }
+
+std::vector<std::string> Api::key_type_problems(const Config& config) const {
+  return daemon::key_type_problems(config, s_.store, *schemes_);
+}
 
 void Api::apply_config(const Config& config, std::shared_ptr<const LoadedPeers> peers) {
   schemes_->set_peers(std::move(peers));

@@ -73,6 +73,9 @@ class Api {
   // Problems the scheme layer finds in a configuration (scheme names, settings, peers), one line
   // each, and the peers it read. Safe on any thread: a reload runs it off the event loop.
   SchemeCheck check_config(const Config& config) const;
+  // After KeyStore::set_keys() took config's keys: one line for each scheme a key lists that cannot
+  // sign with the key's type (daemon/scheme_key_types.h). Safe on any thread.
+  std::vector<std::string> key_type_problems(const Config& config) const;
   // Swaps in the keys' access rules and the peers (from check_config()) of a configuration that
   // passed check_config() and KeyStore::set_keys(), together with the keys the store now holds.
   // No I/O. Connections and queued work are untouched: a request already admitted signs with the

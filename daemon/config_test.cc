@@ -477,7 +477,7 @@ TEST(ConfigSchemes, APeerKeyOfATypeItsSchemeCannotVerifyIsRefused) {
   EXPECT_EQ(
       problems_for("mypos"),
       std::vector<std::string>{
-          "/etc/p.conf:4: [peer.p]: the key is EC P-256; scheme 'mypos' verifies RSA keys only"});
+          "/etc/p.conf:4: [peer.p]: the key is EC P-256; scheme 'mypos' verifies with RSA keys only"});
   EXPECT_TRUE(problems_for("httpsig").empty());
 }
 

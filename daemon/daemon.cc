@@ -16,6 +16,7 @@
 #include "daemon/notify.h"
 #include "daemon/restart_settings.h"
 #include "daemon/routes_schemes.h"
+#include "daemon/scheme_key_types.h"
 
 namespace p11signd::daemon {
 namespace {
@@ -61,11 +62,16 @@ unsigned worker_count(const DaemonSettings& settings, const KeyStore& store) {
 }
 
 SchemeCheck check_with_store(const Config& config, KeyStore& store) {
-  SchemeCheck checked = make_scheme_routes()->check(config);
+  const auto schemes = make_scheme_routes();
+  SchemeCheck checked = schemes->check(config);
   try {
     store.set_keys(config.key_specs());
   } catch (const StoreError& e) {
     for (auto& line : split_lines(e.what())) checked.problems.push_back(line);
+    return checked;
+  }
+  for (auto& line : key_type_problems(config, store, *schemes)) {
+    checked.problems.push_back(std::move(line));
   }
   return checked;
 }
@@ -223,10 +229,10 @@ void Daemon::reload(ReloadDone done) {
   // to the new file, and a configuration mistake must not keep it writing into the rotated one.
   if (!audit_.reopen()) log(audit_.failure() + " (signing is refused until it can be written)");
   if (reload_thread_.joinable()) reload_thread_.join();  // finished: reloading_ was false
-  reload_thread_ = std::thread([this, path = config_.path] {
+  reload_thread_ = std::thread([this, path = config_.path, current = config_.key_specs()] {
     auto next = std::make_shared<PreparedReload>();
     try {
-      *next = prepare_reload(path);
+      *next = prepare_reload(path, current);
     } catch (const std::exception& e) {  // anything at all: a reload never ends us
       next->result.problems = problems_of(e);
     }
@@ -235,7 +241,8 @@ void Daemon::reload(ReloadDone done) {
 }
 
 // On the reload thread. Api::check_config() and KeyStore::set_keys() are safe to call from here.
-Daemon::PreparedReload Daemon::prepare_reload(const std::string& path) {
+Daemon::PreparedReload Daemon::prepare_reload(const std::string& path,
+                                              const std::vector<KeySpec>& current) {
   PreparedReload next{load_config(path), nullptr, {}};
   if (!next.result.ok()) return next;
   auto checked = api_->check_config(next.result.config);
@@ -249,6 +256,19 @@ Daemon::PreparedReload Daemon::prepare_reload(const std::string& path) {
     store_->set_keys(next.result.config.key_specs());
   } catch (const StoreError& e) {
     next.result.problems = problems_of(e);
+    return next;
+  }
+  // A key's type is known only now that the store resolved it: a key the new file gives a scheme
+  // it cannot sign for refuses the reload, and the store names the keys in force again.
+  next.result.problems = api_->key_type_problems(next.result.config);
+  if (!next.result.ok()) {
+    try {
+      store_->set_keys(current);
+    } catch (const StoreError& e) {
+      for (auto& line : problems_of(e)) {
+        next.result.problems.push_back("the previous keys could not be named again: " + line);
+      }
+    }
   }
   return next;
 }

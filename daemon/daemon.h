@@ -32,8 +32,8 @@ struct DaemonOptions {
 };
 
 // Everything wrong with a configuration once the token is reachable: scheme names, settings and
-// peers, and keys that do not resolve (set_keys is called, so on success the store names exactly
-// the configured keys).
+// peers, keys that do not resolve (set_keys is called, so on success the store names exactly
+// the configured keys), and keys of a type a scheme they list cannot sign with.
 // The peers it read are returned with the problems, for DaemonOptions::peers.
 SchemeCheck check_with_store(const Config& config, KeyStore& store);
 
@@ -67,7 +67,8 @@ class Daemon {
   };
   void on_signal(int signo);
   void reload(ReloadDone done = nullptr);
-  PreparedReload prepare_reload(const std::string& path);
+  // current: the key specs in force, put back when the new keys turn out unusable.
+  PreparedReload prepare_reload(const std::string& path, const std::vector<KeySpec>& current);
   void finish_reload(const PreparedReload& next);
   void apply_reload(const PreparedReload& next);
   void begin_shutdown();

@@ -6,6 +6,7 @@
 #include "common/public_key.h"
 #include "daemon/api.h"
 #include "daemon/audited_sign.h"
+#include "daemon/scheme_key_types.h"
 
 namespace p11signd::daemon {
 namespace {
@@ -30,6 +31,16 @@ std::string require_scanned(const JsonScan& scan, const std::string& field) {
                    "field '" + field + "' (a string) is required");
   }
   return *value;
+}
+
+// A key of a type the scheme cannot use is refused before the scheme runs: most providers take
+// RSA only. --check-config, start and reload refuse such a configuration already; this is for a
+// key that reached the request all the same.
+void require_key_type(const SchemeRoutes& schemes, const std::string& scheme,
+                      const std::string& key, ByteView spki_der) {
+  if (auto refusal = key_type_refusal(schemes, scheme, key, spki_der)) {
+    throw ApiError(http::status::unprocessable_entity, "key_type_not_supported", *refusal);
+  }
 }
 
 }  // namespace
@@ -102,6 +113,7 @@ void Api::scheme_verify(Call& call, const JsonScan& scan) {
     if (scheme == "raw") return verify(call, key, parse_json_object(call.req.body()));
     const KeyInfo* info = call.policy->key(key);
     if (!info) throw ApiError(http::status::not_found, "key_not_found", "no key '" + key + "'");
+    require_key_type(*schemes_, scheme, key, info->spki_der);
     spki = info->spki_der;
   }
   auto out = schemes_->verify(scheme, parse_ordered_object(call.req.body()), peer, spki);
@@ -123,7 +135,9 @@ void Api::scheme_sign(Call& call, const std::string& key) {
   const std::string& scheme = call.route.scheme;
   require_key_access(call, key, scheme);
   const KeyRef admitted = admitted_key(call, key);
-  const KeyType type = key_type_of(call.policy->key(key)->spki_der).value_or(KeyType::kRsa);
+  const Bytes& spki = call.policy->key(key)->spki_der;
+  require_key_type(*schemes_, scheme, key, spki);
+  const KeyType type = *key_type_of(spki);
   const auto& keys = call.policy->config().keys;
   const auto it = keys.find(key);
   auto settings = it == keys.end() ? std::map<std::string, std::string>{} : it->second.settings;

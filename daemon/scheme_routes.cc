@@ -58,6 +58,12 @@ std::vector<std::string> check_names(const Config& config, const std::vector<std
   return problems;
 }
 
+Json key_type_names(const std::vector<KeyType>& types) {
+  Json names = Json::array();
+  for (const KeyType type : types) names.push_back(std::string(to_string(type)));
+  return names;
+}
+
 #if P11SIGND_HAVE_SCHEMES
 
 // The codes the daemon's own routes use (docs/api.md); the scheme's message already starts with
@@ -98,12 +104,18 @@ class RegistrySchemeRoutes final : public SchemeRoutes {
     for (const auto* s : registry_.list()) {
       Json entry = s->describe();
       entry["name"] = s->name();
+      entry["key_types"] = key_type_names(s->key_types());
       out.push_back(entry);
     }
     return out;
   }
 
   bool knows(const std::string& scheme) const override { return registry_.find(scheme); }
+
+  std::vector<KeyType> key_types(const std::string& scheme) const override {
+    const auto* s = registry_.find(scheme);
+    return s ? s->key_types() : std::vector<KeyType>{};
+  }
 
   bool signs_with(const std::string& scheme, const std::string& op) const override {
     const auto* s = registry_.find(scheme);
@@ -181,8 +193,8 @@ class RegistrySchemeRoutes final : public SchemeRoutes {
     for (const auto& [name, p] : config.peers) {
       try {
         auto key = load_peer(p);
-        if (const auto why = peer_type_problem(p.scheme, key)) {
-          problems.push_back(config.location("peer." + name) + "[peer." + name + "]: " + *why);
+        if (auto wrong = wrong_peer_type(p.scheme, key)) {
+          problems.push_back(config.location("peer." + name) + "[peer." + name + "]: " + *wrong);
           continue;
         }
         loaded->peers.emplace(name, std::pair{p.scheme, std::move(key)});
@@ -207,19 +219,18 @@ class RegistrySchemeRoutes final : public SchemeRoutes {
     return at.empty() ? config.location(section) : at;
   }
 
-  // A peer key loads whatever its type (RSA, EC, Ed25519); its scheme must verify that type.
-  std::optional<std::string> peer_type_problem(const std::string& scheme_name,
-                                               const schemes::PeerKey& key) const {
-    const auto* scheme = registry_.find(scheme_name);
-    const auto type = key_type_of(key.get());
-    if (scheme == nullptr || !type) return std::nullopt;  // named elsewhere
-    const auto types = scheme->key_types();
-    if (std::find(types.begin(), types.end(), *type) != types.end()) return std::nullopt;
-    std::string accepted;
-    for (const KeyType t : types)
-      accepted += (accepted.empty() ? "" : ", ") + std::string(to_string(t));
-    return "the key is " + std::string(to_string(*type)) + "; scheme '" + scheme_name +
-           "' verifies " + accepted + " keys only";
+  // A provider's key of a type its scheme never verifies with (an EC key for mypos) could only
+  // ever answer "invalid": refused where the file says so.
+  std::optional<std::string> wrong_peer_type(const std::string& scheme,
+                                             const schemes::PeerKey& key) const {
+    const auto* s = registry_.find(scheme);
+    if (!s) return std::nullopt;  // check_names() reports it
+    const auto types = s->key_types();
+    if (std::find(types.begin(), types.end(), key.type()) != types.end()) return std::nullopt;
+    std::string names;
+    for (const KeyType t : types) names += (names.empty() ? "" : ", ") + std::string(to_string(t));
+    return "the key is " + std::string(to_string(key.type())) + "; scheme '" + scheme +
+           "' verifies with " + names + " keys only";
   }
 
   static schemes::PeerKey load_peer(const PeerConfig& p) {
@@ -238,9 +249,14 @@ class RawOnlySchemeRoutes final : public SchemeRoutes {
   Json list() const override {
     return Json::array({{{"name", "raw"},
                          {"sign", {{"required", {"key", "data"}}, {"optional", {"alg"}}}},
-                         {"verify", {{"required", {"key", "data", "signature"}}}}}});
+                         {"verify", {{"required", {"key", "data", "signature"}}}},
+                         {"key_types", key_type_names(key_types("raw"))}}});
   }
   bool knows(const std::string& scheme) const override { return scheme == "raw"; }
+  std::vector<KeyType> key_types(const std::string& scheme) const override {
+    if (scheme != "raw") return {};
+    return {std::begin(kAllKeyTypes), std::end(kAllKeyTypes)};
+  }
   bool signs_with(const std::string&, const std::string&) const override { return false; }
   Json run(const std::string&, const std::string&, const Json&,
            const std::map<std::string, std::string>&, const schemes::SigningKey&) const override {

@@ -132,6 +132,7 @@ const std::map<std::string, std::string> kProducedElsewhere = {
     {"queue_full", "daemon/server_routes_test.cc"},
     {"audit_unavailable", "daemon/server_admin_test.cc"},
     {"certificate_not_found", "daemon/server_admin_test.cc"},
+    {"key_type_not_supported", "daemon/server_key_types_test.cc (past the start's check)"},
     {"not_started", "daemon/dev_mode_process_test.cc (socket activation)"},
     {"internal", "a bug; no request is meant to produce it"},
 };

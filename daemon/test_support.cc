@@ -14,6 +14,8 @@
 
 #include "common/audit_chain.h"
 #include "common/encoding.h"
+#include "common/testing/software_sign.h"
+#include "daemon/routes_schemes.h"
 
 namespace p11signd::daemon::testing {
 
@@ -57,10 +59,14 @@ TestDaemon::TestDaemon(Options options, std::unique_ptr<KeyStore> store)
     fake->add_token_key("demo", shared_key(0));
     fake->add_token_key("restricted", shared_key(1));
     fake->add_token_key("second", shared_key(2));
+    fake->add_token_key("ec-p256", ::p11signd::testing::generate_software_key(KeyType::kEcP256));
+    fake->add_token_key("ed25519", ::p11signd::testing::generate_software_key(KeyType::kEd25519));
     fake_ = fake.get();
     store = std::move(fake);
   }
-  auto problems = check_with_store(loaded.config, *store).problems;
+  auto problems = options.check_key_types ? check_with_store(loaded.config, *store).problems
+                                          : make_scheme_routes()->check(loaded.config).problems;
+  if (!options.check_key_types) store->set_keys(loaded.config.key_specs());
   if (!problems.empty()) throw std::runtime_error("test keys: " + problems.front());
   DaemonOptions daemon_options;
   daemon_options.handle_signals = options.signals;

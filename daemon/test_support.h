@@ -41,11 +41,14 @@ class TestDaemon {
         "[key.restricted]\nlabel = restricted\nallow-uids = 0\nschemes = jws\n";
     unsigned max_sessions = 4;
     bool signals = false;  // let the daemon handle SIGTERM/SIGHUP itself
+    // false: start with keys of a type a scheme they list cannot use, which a start refuses, to
+    // reach the request-time refusal behind that check.
+    bool check_key_types = true;
   };
 
   TestDaemon() : TestDaemon(Options{}) {}
-  // store: the KeyStore to serve; nullptr builds a FakeKeyStore holding the labels demo,
-  // restricted, second.
+  // store: the KeyStore to serve; nullptr builds a FakeKeyStore holding the RSA keys labelled demo,
+  // restricted, second, and the EC P-256 and Ed25519 keys labelled ec-p256 and ed25519.
   explicit TestDaemon(Options options, std::unique_ptr<KeyStore> store = nullptr);
   ~TestDaemon();
 

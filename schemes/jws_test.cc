@@ -34,7 +34,7 @@ TEST(JwsSigningInput, HeaderAsWrittenDotPayload) {
                 base64url_encode(as_bytes("{\"a\":1}")));
 }
 
-TEST(JwsSignRequest, OnlyRs256AndPs256) {
+TEST(JwsSignRequest, RsaAlgsAndNothingUnknown) {
   EXPECT_EQ(jws_sign_request("RS256")->alg, SignAlg::kRsaPkcs1Sha256);
   EXPECT_EQ(jws_sign_request("PS256")->alg, SignAlg::kRsaPssSha256);
   EXPECT_EQ(jws_sign_request("PS256")->salt_len, 32u);

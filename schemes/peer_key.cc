@@ -18,17 +18,18 @@ namespace {
 
 std::shared_ptr<EVP_PKEY> own(EVP_PKEY* k) { return std::shared_ptr<EVP_PKEY>(k, EVP_PKEY_free); }
 
-std::shared_ptr<EVP_PKEY> require_rsa(EVP_PKEY* k, std::string_view what) {
+// A key of one of the types the product signs with (common/sign_alg.h KeyType); any other (DSA,
+// another curve, X25519) could verify nothing a scheme asks for.
+std::shared_ptr<EVP_PKEY> require_known_type(EVP_PKEY* k, std::string_view what) {
   if (k == nullptr) {
     ERR_clear_error();  // leave no stale error behind for the next OpenSSL user on this thread
     throw PeerKeyError(std::string(what) + " could not be parsed");
   }
   auto owned = own(k);
-  // RSA for every provider; EC P-256/P-384 and Ed25519 for the schemes whose standards allow
-  // them (httpsig). Each scheme checks the key type it meets against its algorithm.
   if (!key_type_of(k)) {
     throw PeerKeyError(std::string(what) +
-                       " holds a key that is not RSA, EC P-256, EC P-384 or Ed25519");
+                       " holds a key of a type no scheme here verifies (the types are RSA, EC "
+                       "P-256, EC P-384 and Ed25519)");
   }
   return owned;
 }
@@ -95,8 +96,8 @@ Bytes pem_block(std::string_view text, std::string& name) {
 // PEM "RSA PUBLIC KEY" is PKCS#1 RSAPublicKey, without the SPKI wrapping.
 std::shared_ptr<EVP_PKEY> pkcs1_key(ByteView der) {
   const unsigned char* p = der.data();
-  return require_rsa(d2i_PublicKey(EVP_PKEY_RSA, nullptr, &p, static_cast<long>(der.size())),
-                     "RSA PUBLIC KEY");
+  return require_known_type(d2i_PublicKey(EVP_PKEY_RSA, nullptr, &p, static_cast<long>(der.size())),
+                            "RSA PUBLIC KEY");
 }
 
 }  // namespace
@@ -125,8 +126,8 @@ Bytes spki_from_certificate_der(ByteView der) {
 
 PeerKey PeerKey::from_spki_der(ByteView der) {
   const unsigned char* p = der.data();
-  return PeerKey(
-      require_rsa(d2i_PUBKEY(nullptr, &p, static_cast<long>(der.size())), "SubjectPublicKeyInfo"));
+  return PeerKey(require_known_type(d2i_PUBKEY(nullptr, &p, static_cast<long>(der.size())),
+                                    "SubjectPublicKeyInfo"));
 }
 
 PeerKey PeerKey::from_certificate_der(ByteView der) {
@@ -136,7 +137,7 @@ PeerKey PeerKey::from_certificate_der(ByteView der) {
   if (x != nullptr) {
     EVP_PKEY* k = X509_get_pubkey(x);  // takes a reference of its own
     X509_free(x);
-    return PeerKey(require_rsa(k, "certificate public key"));
+    return PeerKey(require_known_type(k, "certificate public key"));
   }
   return from_spki_der(spki_from_certificate_der(der));
 }
@@ -182,8 +183,11 @@ PeerKey PeerKey::from_file(const std::string& path) {
 }
 
 bool PeerKey::verify(const SignRequest& req, ByteView data, ByteView signature) const {
+  if (!key_can_sign(type(), req.alg)) return false;
   return verify_signature(key_.get(), req, data, signature);
 }
+
+KeyType PeerKey::type() const { return *key_type_of(key_.get()); }
 
 Bytes PeerKey::spki_der() const { return p11signd::spki_der(key_.get()); }
 

@@ -1,7 +1,8 @@
 #pragma once
-// A provider's RSA public key (a [peer.NAME] section), used to verify what the provider sends back.
-// Loaded from a PEM SubjectPublicKeyInfo, a PEM "RSA PUBLIC KEY", a PEM or DER X.509 certificate,
-// or one line of base64 DER SPKI (as Swifood and Alipay print their keys). Copies share the key;
+// A provider's public key (a [peer.NAME] section), used to verify what the provider sends back:
+// RSA, EC P-256, EC P-384 or Ed25519 (common/sign_alg.h KeyType). Loaded from a PEM
+// SubjectPublicKeyInfo, a PEM "RSA PUBLIC KEY", a PEM or DER X.509 certificate, or one line of
+// base64 DER SPKI (as Swifood and Alipay print their keys). Copies share the key;
 // verify() may run on many threads at once.
 
 #include <memory>
@@ -29,10 +30,11 @@ class PeerKey {
   static PeerKey from_spki_der(ByteView der);
   static PeerKey from_certificate_der(ByteView der);
 
-  // True only for a signature that matches data under req's padding (PSS: MGF1-SHA256,
-  // req.salt_len).
+  // True only for req's signature over data (common/public_key.h verify_signature); false, not an
+  // error, when this key cannot make req.alg at all (an EC key asked about RSA-SHA256).
   bool verify(const SignRequest& req, ByteView data, ByteView signature) const;
 
+  KeyType type() const;
   Bytes spki_der() const;
   unsigned bits() const;
   EVP_PKEY* get() const { return key_.get(); }

@@ -89,7 +89,9 @@ Bytes self_signed_der(EVP_PKEY* key) {
                              -1, -1, 0);
   X509_set_issuer_name(x.get(), name);
   X509_set_pubkey(x.get(), key);
-  X509_sign(x.get(), key, EVP_sha256());
+  // Ed25519 signs the certificate itself: no digest is named for it.
+  const EVP_MD* md = EVP_PKEY_get_base_id(key) == EVP_PKEY_ED25519 ? nullptr : EVP_sha256();
+  if (X509_sign(x.get(), key, md) == 0) throw std::runtime_error("X509_sign failed");
   unsigned char* out = nullptr;
   const int n = i2d_X509(x.get(), &out);
   Bytes der(out, out + n);
@@ -133,31 +135,56 @@ TEST(PeerKey, Base64DerThatIsNeitherSpkiNorCertificateSaysBoth) {
   }
 }
 
-TEST(PeerKey, EcP256KeysAreTaken) {
-  EVP_PKEY* ec = EVP_EC_gen("P-256");
-  ASSERT_NE(ec, nullptr);
+Bytes spki_of(EVP_PKEY* key) {
   unsigned char* out = nullptr;
-  const int n = i2d_PUBKEY(ec, &out);
-  const Bytes spki(out, out + n);
+  const int n = i2d_PUBKEY(key, &out);
+  Bytes spki(out, out + n);
   OPENSSL_free(out);
-  EVP_PKEY_free(ec);
-  EXPECT_EQ(PeerKey::from_spki_der(spki).spki_der(), spki);
+  return spki;
 }
 
-TEST(PeerKey, KeysOfOtherKindsAreRefused) {
-  EVP_PKEY* ec = EVP_EC_gen("secp256k1");
-  ASSERT_NE(ec, nullptr);
-  unsigned char* out = nullptr;
-  const int n = i2d_PUBKEY(ec, &out);
-  const Bytes spki(out, out + n);
-  OPENSSL_free(out);
-  EVP_PKEY_free(ec);
-  try {
-    PeerKey::from_spki_der(spki);
-    FAIL();
-  } catch (const PeerKeyError& e) {
-    EXPECT_NE(std::string(e.what()).find("not RSA, EC P-256, EC P-384 or Ed25519"),
-              std::string::npos);
+// EC P-256, P-384 and Ed25519 keys load from every form an RSA key does, and verify their own
+// algorithms; an alg of another family is false, not an error.
+TEST(PeerKey, EcAndEd25519KeysLoadFromSpkiPemAndCertificates) {
+  for (const KeyType type : {KeyType::kEcP256, KeyType::kEcP384, KeyType::kEd25519}) {
+    const auto key = testing::TestKey::generate(type);
+    const Bytes spki = spki_of(key.get());
+    const PeerKey from_spki = PeerKey::from_spki_der(spki);
+    EXPECT_EQ(from_spki.type(), type);
+    EXPECT_EQ(PeerKey::from_text(pem_of("PUBLIC KEY", spki)).spki_der(), spki);
+    EXPECT_EQ(PeerKey::from_text(base64_encode(spki)).spki_der(), spki);
+    const Bytes cert = self_signed_der(key.get());
+    EXPECT_EQ(PeerKey::from_text(pem_of("CERTIFICATE", cert)).type(), type);
+    EXPECT_EQ(spki_from_certificate_der(cert), spki);
+
+    const Bytes data = {1, 2, 3};
+    const SignAlg alg = type == KeyType::kEcP256   ? SignAlg::kEcdsaSha256
+                        : type == KeyType::kEcP384 ? SignAlg::kEcdsaSha384
+                                                   : SignAlg::kEd25519;
+    const Bytes sig = key.sign({alg, 0}, data);
+    EXPECT_TRUE(from_spki.verify({alg, 0}, data, sig));
+    EXPECT_FALSE(from_spki.verify({alg, 0}, Bytes{1, 2, 4}, sig));
+    EXPECT_FALSE(from_spki.verify({SignAlg::kRsaPkcs1Sha256, 0}, data, sig));
+    EXPECT_EQ(ERR_peek_error(), 0u);
+  }
+}
+
+TEST(PeerKey, KeysOfOtherTypesAreRefusedNamingTheTypes) {
+  EVP_PKEY* x25519 = EVP_PKEY_Q_keygen(nullptr, nullptr, "X25519");
+  EVP_PKEY* p521 = EVP_EC_gen("P-521");
+  ASSERT_NE(x25519, nullptr);
+  ASSERT_NE(p521, nullptr);
+  for (EVP_PKEY* key : {x25519, p521}) {
+    const Bytes spki = spki_of(key);
+    EVP_PKEY_free(key);
+    try {
+      PeerKey::from_spki_der(spki);
+      FAIL();
+    } catch (const PeerKeyError& e) {
+      EXPECT_NE(std::string(e.what()).find("RSA, EC P-256, EC P-384 and Ed25519"),
+                std::string::npos)
+          << e.what();
+    }
   }
 }
 
@@ -172,6 +199,24 @@ TEST(PeerKey, FromFileNamesThePath) {
     EXPECT_NE(std::string(e.what()).find(path), std::string::npos);
   }
   std::filesystem::remove(path);
+}
+
+// schemes/testdata is a copy of shared/kat for clean clones; where both exist they must not drift
+// apart.
+TEST(TestData, MatchesSharedKatWhenPresent) {
+  const std::filesystem::path shared = P11SIGND_SHARED_KAT_DIR;
+  if (!std::filesystem::exists(shared)) GTEST_SKIP() << "no " << shared;
+  for (const char* f :
+       {"mypos/mypos-test-certificate.pem", "mypos/mypos-test-public-key.pem",
+        "mypos/notify-1.form", "mypos/notify-2.form", "mypos/notify-1.fields.txt",
+        "mypos/notify-2.fields.txt", "mypos/notify-1.signature.b64", "mypos/notify-2.signature.b64",
+        "swifood/param.json", "swifood/private_key.pem", "swifood/public_key.pem",
+        "swifood/push_public_key.b64", "swifood/sign.b64", "amazonpay/canonical-requests.json"}) {
+    std::ifstream in(shared / f, std::ios::binary);
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    EXPECT_EQ(ss.str(), read_testdata(f)) << f;
+  }
 }
 
 TEST(PeerKey, RejectsTextThatIsNoKey) {
