@@ -17,6 +17,11 @@ namespace {
 const std::map<std::string, std::string> kOptional = {
     {"amazonpay.algorithm", "defaults to AMZN-PAY-RSASSA-PSS-V2"},
     {"jws.kid", "a JWS header without kid is valid"},
+    {"ob-jws.tan", "defaults to openbanking.org.uk, the Open Banking directory"},
+    {"ob-jws.variant", "defaults to v3.1.4 (no b64), the form of every current profile"},
+    {"client-assertion.kid", "a JWS header without kid is valid"},
+    {"client-assertion.alg", "follows the key type (RS256 for RSA)"},
+    {"client-assertion.lifetime", "defaults to 300 seconds"},
 };
 
 // The setting each line is about: its first word.
@@ -57,6 +62,8 @@ TEST(SettingsCheck, RequiredAndFallbackSettingsPerScheme) {
       {"amazonpay", {{"amazonpay.public-key-id", "amazonpay.region"}, {}}},
       {"alipay", {{}, {"alipay.app-id"}}},
       {"wechatpay", {{"wechatpay.mchid", "wechatpay.serial-no"}, {}}},
+      {"ob-jws", {{"ob-jws.kid", "ob-jws.iss"}, {}}},
+      {"client-assertion", {{"client-assertion.client-id"}, {"client-assertion.audience"}}},
   };
   EXPECT_EQ(registry.list().size(), expected.size());
   for (const auto& [name, sets] : expected) {
