@@ -34,7 +34,9 @@ struct Harness {
         ob(clock),
         ca(clock, [](std::size_t n) { return Bytes(n, 0x42); }) {}
   // A fixed clock keeps runs reproducible.
-  Clock clock = [] { return std::chrono::system_clock::time_point(std::chrono::seconds(1700000000)); };
+  Clock clock = [] {
+    return std::chrono::system_clock::time_point(std::chrono::seconds(1700000000));
+  };
   TestKey key;
   PeerKey peer;
   ObJwsScheme ob;

@@ -48,10 +48,11 @@ Json emit() {
     const KeySettings settings = {{"ob-jws.kid", "kid-1"},
                                   {"ob-jws.iss", "0015800001041REAAY/2kiXQyo0tedjW2somjSgH7"},
                                   {"ob-jws.variant", variant}};
-    cases.push_back({{"name", std::string("ob-jws ") + variant},
-                     {"scheme", "ob-jws"},
-                     {"body", kBody},
-                     {"answer", ObJwsScheme(clock).sign(Json{{"body", kBody}}, settings, key.signer())}});
+    cases.push_back(
+        {{"name", std::string("ob-jws ") + variant},
+         {"scheme", "ob-jws"},
+         {"body", kBody},
+         {"answer", ObJwsScheme(clock).sign(Json{{"body", kBody}}, settings, key.signer())}});
   }
   const ClientAssertionScheme ca(clock, openssl_random);
   for (const char* alg : {"RS256", "PS256"}) {
