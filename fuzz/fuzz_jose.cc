@@ -12,8 +12,8 @@
 #include <cstdlib>
 
 #include "common/encoding.h"
-#include "fuzz/fuzz_settings.h"
 #include "schemes/client_assertion.h"
+#include "schemes/json_input.h"
 #include "schemes/jws.h"
 #include "schemes/ob_jws.h"
 #include "schemes/peer_key.h"
