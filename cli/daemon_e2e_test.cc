@@ -196,13 +196,15 @@ TEST(DaemonE2eSchemes, EverySchemeSignsThroughTheClient) {
   std::ofstream(dir.file("merchant-key")) << "MK-1\n";
   TestDaemon::Options o;
   o.sections = "[key.shop]\nlabel = second\nallow-uids = " + std::to_string(::getuid()) +
-               "\nschemes = mypos, swifood, carat, jws, amazonpay, alipay, wechatpay\n"
+               "\nschemes = mypos, swifood, carat, jws, amazonpay, alipay, wechatpay, ob-jws,"
+               " client-assertion\n"
                "mypos.sid = 1\nmypos.wallet-number = 2\nmypos.key-index = 3\n"
                "swifood.app-id = a\nswifood.store-key = s\ncarat.merchant-id = m\n"
                "carat.merchant-key-file = " +
                dir.file("merchant-key") +
                "\namazonpay.public-key-id = P\namazonpay.region = eu\nalipay.app-id = 1\n"
-               "wechatpay.mchid = 1\nwechatpay.serial-no = S\n";
+               "wechatpay.mchid = 1\nwechatpay.serial-no = S\nob-jws.kid = K\nob-jws.iss = I\n"
+               "client-assertion.client-id = C\nclient-assertion.audience = https://as.example\n";
   TestDaemon daemon(o);
   const std::vector<std::tuple<std::string, std::string, std::string>> cases = {
       {"mypos", R"({"key":"shop","fields":[["IPCmethod","IPCPurchase"],["Amount","1.00"]]})",
@@ -213,6 +215,8 @@ TEST(DaemonE2eSchemes, EverySchemeSignsThroughTheClient) {
       {"amazonpay", R"({"key":"shop","method":"GET","url":"/v2/checkoutSessions/1"})", "headers"},
       {"alipay", R"({"key":"shop","params":{"method":"alipay.trade.query"}})", "sign"},
       {"wechatpay", R"({"key":"shop","method":"GET","url":"/v3/certificates"})", "authorization"},
+      {"ob-jws", R"({"key":"shop","body":"{\"Data\":{}}"})", "x-jws-signature"},
+      {"client-assertion", R"({"key":"shop"})", "client_assertion"},
   };
   for (const auto& [scheme, input, field] : cases) {
     const RunResult r =

@@ -23,8 +23,9 @@ namespace {
 using namespace p11signd::daemon::testing;
 using Json = nlohmann::ordered_json;
 
-const char* const kSchemes[] = {"mypos",     "swifood", "carat",    "jws",
-                                "amazonpay", "alipay",  "wechatpay"};
+const char* const kSchemes[] = {"mypos",     "swifood",   "carat",
+                                "jws",       "amazonpay", "alipay",
+                                "wechatpay", "ob-jws",    "client-assertion"};
 
 // One round trip: the sign request (the key is added), the verify request built from the answer
 // (the peer is added), and a change to that verify request that must make it fail.
@@ -128,6 +129,28 @@ std::vector<RoundTrip> round_trips() {
                    return Json{{"params", a["params"]}, {"include_sign_type", true}};
                  },
                  [](Json& v) { v["params"]["version"] = "1.1"; }});
+  const std::string payment = R"({"Data":{"Initiation":{"InstructedAmount":{"Amount":"10.00"}}}})";
+  all.push_back({"ob-jws", "ob-jws", Json{{"body", payment}},
+                 [payment](const Json& a) {
+                   return Json{{"x-jws-signature", a["x-jws-signature"]}, {"body", payment}};
+                 },
+                 [](Json& v) { v["body"] = replace_once(v["body"], "10.00", "10.01"); }});
+  all.push_back({"client-assertion", "client-assertion", Json{{"claims", {{"purpose", "a"}}}},
+                 [](const Json& a) {
+                   return Json{{"client_assertion", a["form"]["client_assertion"]},
+                               {"aud", "https://as.example/token"}};
+                 },
+                 [](Json& v) {
+                   v["client_assertion"] =
+                       with_changed_claim(v["client_assertion"], "purpose", "b");
+                 }});
+  all.push_back({"client-assertion request object", "client-assertion",
+                 Json::parse(R"({"params":{"response_type":"code","scope":"openid"}})"),
+                 [](const Json& a) {
+                   return Json{{"request", a["request"]}, {"aud", "https://as.example/token"}};
+                 },
+                 [](Json& v) { v["request"] = with_changed_claim(v["request"], "scope", "email"); },
+                 "request-object"});
   return all;
 }
 
@@ -141,15 +164,20 @@ class SchemeRoundTripTest : public ::testing::Test {
     std::ofstream(dir_.file("stranger.pem")) << spki_pem(spki_der(shared_key(1).get()));
     std::ofstream(dir_.file("carat-merchant-key")) << "MERCHANT-KEY-1\n";
     TestDaemon::Options o;
-    o.sections = "[key.merchant]\nlabel = merchant\nallow-uids = " + std::to_string(::getuid()) +
-                 "\nschemes = raw, mypos, swifood, carat, jws, amazonpay, alipay, wechatpay\n"
-                 "mypos.sid = 000000000000010\nmypos.wallet-number = 61938166610\n"
-                 "mypos.key-index = 1\nswifood.app-id = app-1\nswifood.store-key = STORE1\n"
-                 "carat.merchant-id = 900123\ncarat.merchant-key-file = " +
-                 dir_.file("carat-merchant-key") +
-                 "\njws.kid = merchant-1\namazonpay.public-key-id = PUBKEY-1\n"
-                 "amazonpay.region = eu\nalipay.app-id = 2021000000000001\n"
-                 "wechatpay.mchid = 1900000001\nwechatpay.serial-no = SERIAL1\n";
+    o.sections =
+        "[key.merchant]\nlabel = merchant\nallow-uids = " + std::to_string(::getuid()) +
+        "\nschemes = raw, mypos, swifood, carat, jws, amazonpay, alipay, wechatpay, ob-jws,"
+        " client-assertion\n"
+        "mypos.sid = 000000000000010\nmypos.wallet-number = 61938166610\n"
+        "mypos.key-index = 1\nswifood.app-id = app-1\nswifood.store-key = STORE1\n"
+        "carat.merchant-id = 900123\ncarat.merchant-key-file = " +
+        dir_.file("carat-merchant-key") +
+        "\njws.kid = merchant-1\namazonpay.public-key-id = PUBKEY-1\n"
+        "amazonpay.region = eu\nalipay.app-id = 2021000000000001\n"
+        "wechatpay.mchid = 1900000001\nwechatpay.serial-no = SERIAL1\n"
+        "ob-jws.kid = merchant-1\nob-jws.iss = org-1/software-1\n"
+        "client-assertion.client-id = client-1\n"
+        "client-assertion.audience = https://as.example/token\n";
     for (const char* scheme : kSchemes) {
       o.sections += std::string("[peer.") + scheme + "]\nscheme = " + scheme +
                     "\npublic-key = " + dir_.file("merchant.pem") + "\n";

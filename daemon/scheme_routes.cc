@@ -270,7 +270,8 @@ class RawOnlySchemeRoutes final : public SchemeRoutes {
   // passes here too.
   SchemeCheck check(const Config& config) const override {
     static const std::vector<std::string> kPromised = {
-        "alipay", "amazonpay", "carat", "httpsig", "jws", "mypos", "raw", "swifood", "wechatpay"};
+        "alipay", "amazonpay", "carat",   "client-assertion", "httpsig", "jws",
+        "mypos",  "ob-jws",    "raw",     "swifood",          "wechatpay"};
     return {check_names(config, kPromised, {}), nullptr, {}};
   }
   void set_peers(std::shared_ptr<const LoadedPeers>) override {}

@@ -28,7 +28,8 @@ std::string config_text() {
   ini << "[daemon]\nsocket = /nonexistent/fuzz.sock\naudit-log = /dev/null\nworkers = 1\n"
       << "[token]\nuri = pkcs11:token=fake-token\npin-file = /dev/null\n"
       << "[key.demo]\nlabel = demo\nallow-uids = 1000\n"
-      << "schemes = raw, mypos, swifood, carat, jws, amazonpay, alipay, wechatpay\n"
+      << "schemes = raw, mypos, swifood, carat, jws, amazonpay, alipay, wechatpay, ob-jws, "
+         "client-assertion\n"
       << kSchemeSettingsIni << "carat.merchant-key-file = " << testdata("fuzz/carat-merchant-key")
       << "\n"
       << "[key.other]\nlabel = other\nallow-uids = 0\nschemes = raw\n"

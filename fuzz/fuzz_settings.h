@@ -20,7 +20,11 @@ inline constexpr const char* kSchemeSettingsIni =
     "amazonpay.region = eu\n"
     "alipay.app-id = 2021000000000000\n"
     "wechatpay.mchid = 1900000001\n"
-    "wechatpay.serial-no = 5157F09EFDC096DE15EBE81A47057A7232F1B8E1\n";
+    "wechatpay.serial-no = 5157F09EFDC096DE15EBE81A47057A7232F1B8E1\n"
+    "ob-jws.kid = fuzz-kid\n"
+    "ob-jws.iss = fuzz-org/fuzz-software\n"
+    "client-assertion.client-id = fuzz-client\n"
+    "client-assertion.audience = https://as.example/token\n";
 
 inline std::string testdata(const std::string& relative) {
   return std::string(P11SIGND_SOURCE_DIR) + "/" + relative;

@@ -201,24 +201,6 @@ TEST(PeerKey, FromFileNamesThePath) {
   std::filesystem::remove(path);
 }
 
-// schemes/testdata is a copy of shared/kat for clean clones; where both exist they must not drift
-// apart.
-TEST(TestData, MatchesSharedKatWhenPresent) {
-  const std::filesystem::path shared = P11SIGND_SHARED_KAT_DIR;
-  if (!std::filesystem::exists(shared)) GTEST_SKIP() << "no " << shared;
-  for (const char* f :
-       {"mypos/mypos-test-certificate.pem", "mypos/mypos-test-public-key.pem",
-        "mypos/notify-1.form", "mypos/notify-2.form", "mypos/notify-1.fields.txt",
-        "mypos/notify-2.fields.txt", "mypos/notify-1.signature.b64", "mypos/notify-2.signature.b64",
-        "swifood/param.json", "swifood/private_key.pem", "swifood/public_key.pem",
-        "swifood/push_public_key.b64", "swifood/sign.b64", "amazonpay/canonical-requests.json"}) {
-    std::ifstream in(shared / f, std::ios::binary);
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    EXPECT_EQ(ss.str(), read_testdata(f)) << f;
-  }
-}
-
 TEST(PeerKey, RejectsTextThatIsNoKey) {
   EXPECT_THROW(PeerKey::from_text("hello"), PeerKeyError);
   EXPECT_THROW(PeerKey::from_text("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"),

@@ -6,9 +6,11 @@
 #include "schemes/alipay.h"
 #include "schemes/amazonpay.h"
 #include "schemes/carat.h"
+#include "schemes/client_assertion.h"
 #include "schemes/httpsig.h"
 #include "schemes/jws.h"
 #include "schemes/mypos.h"
+#include "schemes/ob_jws.h"
 #include "schemes/raw.h"
 #include "schemes/swifood.h"
 #include "schemes/wechatpay.h"
@@ -47,6 +49,8 @@ void register_builtin_schemes(SchemeRegistry& registry, Clock clock) {
   registry.add(std::make_unique<AlipayScheme>());
   registry.add(std::make_unique<WechatPayScheme>(clock));
   registry.add(std::make_unique<HttpsigScheme>(clock));
+  registry.add(std::make_unique<ObJwsScheme>(clock));
+  registry.add(std::make_unique<ClientAssertionScheme>(clock, openssl_random));
 }
 
 }  // namespace p11signd::schemes

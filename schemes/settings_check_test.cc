@@ -24,6 +24,11 @@ const std::map<std::string, std::string> kOptional = {
     {"httpsig.label", "defaults to sig1"},
     {"httpsig.expires-in", "no expires parameter unless set"},
     {"httpsig.content-digest", "defaults to sha-256"},
+    {"ob-jws.tan", "defaults to openbanking.org.uk, the Open Banking directory"},
+    {"ob-jws.variant", "defaults to v3.1.4 (no b64), the form of every current profile"},
+    {"client-assertion.kid", "a JWS header without kid is valid"},
+    {"client-assertion.alg", "follows the key type (RS256 for RSA)"},
+    {"client-assertion.lifetime", "defaults to 300 seconds"},
 };
 
 // The setting each line is about: its first word.
@@ -65,6 +70,8 @@ TEST(SettingsCheck, RequiredAndFallbackSettingsPerScheme) {
       {"amazonpay", {{"amazonpay.public-key-id", "amazonpay.region"}, {}}},
       {"alipay", {{}, {"alipay.app-id"}}},
       {"wechatpay", {{"wechatpay.mchid", "wechatpay.serial-no"}, {}}},
+      {"ob-jws", {{"ob-jws.kid", "ob-jws.iss"}, {}}},
+      {"client-assertion", {{"client-assertion.client-id"}, {"client-assertion.audience"}}},
   };
   EXPECT_EQ(registry.list().size(), expected.size());
   for (const auto& [name, sets] : expected) {
