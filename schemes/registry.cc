@@ -4,8 +4,10 @@
 #include <stdexcept>
 
 #include "schemes/alipay.h"
+#include "schemes/alipay_v3.h"
 #include "schemes/amazonpay.h"
 #include "schemes/carat.h"
+#include "schemes/cavage.h"
 #include "schemes/jws.h"
 #include "schemes/mypos.h"
 #include "schemes/raw.h"
@@ -45,6 +47,8 @@ void register_builtin_schemes(SchemeRegistry& registry, Clock clock) {
   registry.add(std::make_unique<AmazonPayScheme>(clock));
   registry.add(std::make_unique<AlipayScheme>());
   registry.add(std::make_unique<WechatPayScheme>(clock));
+  registry.add(std::make_unique<CavageScheme>(clock));
+  registry.add(std::make_unique<AlipayV3Scheme>(clock));
 }
 
 }  // namespace p11signd::schemes

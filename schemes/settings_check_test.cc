@@ -17,6 +17,10 @@ namespace {
 const std::map<std::string, std::string> kOptional = {
     {"amazonpay.algorithm", "defaults to AMZN-PAY-RSASSA-PSS-V2"},
     {"jws.kid", "a JWS header without kid is valid"},
+    {"cavage.headers", "defaults to the NextGenPSD2 list"},
+    {"cavage.digest", "defaults to SHA-256"},
+    {"cavage.key-id", "defaults to SN=...,CA=... of cavage.certificate"},
+    {"alipay-v3.app-cert-sn", "only for keys in Alipay's public-key-certificate mode"},
 };
 
 // The setting each line is about: its first word.
@@ -57,6 +61,8 @@ TEST(SettingsCheck, RequiredAndFallbackSettingsPerScheme) {
       {"amazonpay", {{"amazonpay.public-key-id", "amazonpay.region"}, {}}},
       {"alipay", {{}, {"alipay.app-id"}}},
       {"wechatpay", {{"wechatpay.mchid", "wechatpay.serial-no"}, {}}},
+      {"cavage", {{"cavage.certificate"}, {}}},
+      {"alipay-v3", {{"alipay-v3.app-id"}, {}}},
   };
   EXPECT_EQ(registry.list().size(), expected.size());
   for (const auto& [name, sets] : expected) {
