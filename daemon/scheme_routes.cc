@@ -231,8 +231,9 @@ class RawOnlySchemeRoutes final : public SchemeRoutes {
   // The names docs/configuration.md promises, so that a configuration written for the full build
   // passes here too.
   SchemeCheck check(const Config& config) const override {
-    static const std::vector<std::string> kPromised = {
-        "alipay", "amazonpay", "carat", "jws", "mypos", "raw", "swifood", "wechatpay"};
+    static const std::vector<std::string> kPromised = {"alipay",  "alipay-v3", "amazonpay", "carat",
+                                                       "cavage",  "jws",       "mypos",     "raw",
+                                                       "swifood", "wechatpay"};
     return {check_names(config, kPromised, {}), nullptr, {}};
   }
   void set_peers(std::shared_ptr<const LoadedPeers>) override {}
