@@ -40,6 +40,7 @@ async function main() {
   const sdk = new AlipaySdk({
     appId: daemon.app_id,
     privateKey: fs.readFileSync(appKeyPath, 'ascii'),
+    keyType: 'PKCS8',  // openssl genrsa writes PKCS#8; the SDK's default is PKCS#1
     alipayPublicKey: fs.readFileSync(alipayPublicPath, 'ascii'),
     endpoint: `http://127.0.0.1:${server.address().port}`,
   });
