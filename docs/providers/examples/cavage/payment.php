@@ -37,6 +37,9 @@ preg_match('/^keyId="([^"]*)",algorithm="rsa-sha256",headers="([^"]*)",signature
 [, $keyId, $covered, $signature] = $m;
 // The signing string, rebuilt from the headers as the bank receives them.
 $all = array_change_key_case($request['headers'] + $headers, CASE_LOWER);
+$url = parse_url($request['url']);
+$all['(request-target)'] = strtolower($request['method']) . ' ' . $url['path']
+    . (isset($url['query']) ? '?' . $url['query'] : '');
 $lines = array_map(fn($name) => "$name: " . trim($all[$name]), explode(' ', $covered));
 $ok = openssl_verify(implode("\n", $lines), base64_decode($signature), openssl_pkey_get_public($certificate),
     OPENSSL_ALGO_SHA256);
