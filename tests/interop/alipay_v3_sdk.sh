@@ -58,7 +58,7 @@ call() {
 body='{"out_trade_no":"20150320010101001","query_options":["trade_settle_info"]}'
 signed=$(jq -n --arg body "$body" '{key: "alipay-interop", method: "POST",
   url: "https://openapi.alipay.com/v3/alipay/trade/query", $body, app_auth_token: "202311BBxxxx"}' |
-  call /v1/schemes/alipay-v3/sign)
+  p11sign scheme alipay-v3 sign --in -)
 jq --arg body "$body" '{authorization, nonce, timestamp, $body, app_id: "2021000000000000",
   app_auth_token: "202311BBxxxx"}' <<<"$signed" >daemon.json
 sdk=$(node "$src/tests/interop/alipay_v3_check.js" "$cache" app-private.pem alipay-private.pem \
@@ -69,7 +69,7 @@ echo "daemon: $daemon_auth"
 echo "sdk:    $sdk_auth"
 [[ "$daemon_auth" == "$sdk_auth" ]] || { echo "FAIL: the authorization headers differ"; exit 1; }
 
-valid=$(jq '.answer + {peer: "alipay"}' <<<"$sdk" | call /v1/schemes/alipay-v3/verify)
+valid=$(jq '.answer + {peer: "alipay"}' <<<"$sdk" | p11sign scheme alipay-v3 verify --in -)
 jq -e '.valid == true' <<<"$valid" >/dev/null || { echo "FAIL: the answer the SDK accepted: $valid"; exit 1; }
 forged=$(jq '.answer | .body |= sub("TRADE_SUCCESS"; "TRADE_CLOSED") | . + {peer: "alipay"}' <<<"$sdk" |
   call /v1/schemes/alipay-v3/verify)

@@ -55,7 +55,8 @@ call() {
 request='{"method":"POST","url":"https://api.bank.example/v1/payments/sepa-credit-transfers?x=1",
   "headers":{"PSU-ID":"PSU-1234","Content-Type":"application/json"},
   "body":"{\"instructedAmount\":{\"currency\":\"EUR\",\"amount\":\"123.50\"}}"}'
-answer=$(jq '. + {key: "tpp1"}' <<<"$request" | call /v1/schemes/cavage/sign)
+# through the client, as an application's shell script would
+answer=$(jq '. + {key: "tpp1"}' <<<"$request" | p11sign scheme cavage sign --in -)
 jq -n --argjson request "$request" --argjson answer "$answer" '{$request, $answer}' >signed.json
 out=$(node "$check" verify signed.json tpp1-public.pem)
 echo "$out"
@@ -67,7 +68,7 @@ jq -e '.headers["TPP-Signature-Certificate"]' <<<"$answer" | tr -d '"' | base64 
   { echo "FAIL: TPP-Signature-Certificate is not the certificate's DER"; exit 1; }
 
 node "$check" sign bank-private.pem >bank-answer.json
-valid=$(jq '. + {peer: "bank"}' bank-answer.json | call /v1/schemes/cavage/verify)
+valid=$(jq '. + {peer: "bank"}' bank-answer.json | p11sign scheme cavage verify --in -)
 echo "$valid"
 jq -e '.valid == true and .covered_headers == ["digest","x-request-id","date"]' <<<"$valid" >/dev/null ||
   { echo "FAIL: the daemon does not verify http-signature's answer"; exit 1; }
