@@ -28,9 +28,11 @@ std::string config_text() {
   ini << "[daemon]\nsocket = /nonexistent/fuzz.sock\naudit-log = /dev/null\nworkers = 1\n"
       << "[token]\nuri = pkcs11:token=fake-token\npin-file = /dev/null\n"
       << "[key.demo]\nlabel = demo\nallow-uids = 1000\n"
-      << "schemes = raw, mypos, swifood, carat, jws, amazonpay, alipay, wechatpay\n"
+      << "schemes = raw, mypos, swifood, carat, jws, amazonpay, alipay, wechatpay, alipay-v3, "
+         "cavage\n"
       << kSchemeSettingsIni << "carat.merchant-key-file = " << testdata("fuzz/carat-merchant-key")
-      << "\n"
+      << "\ncavage.certificate = "
+      << testdata("schemes/testdata/cavage/draft12-test-certificate.pem") << "\n"
       << "[key.other]\nlabel = other\nallow-uids = 0\nschemes = raw\n"
       << "[peer.mypos]\nscheme = mypos\ncertificate = "
       << testdata("schemes/testdata/mypos/mypos-test-certificate.pem") << "\n"
