@@ -42,7 +42,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   if (newline != std::string::npos) {
     const std::string body = R"({"hello": "world"})";
-    (void)digest_matches(text.substr(newline + 1), as_bytes(body), &why);
+    (void)digest_matches(text.substr(newline + 1), p11signd::as_bytes(body), &why);
   }
   return 0;
 }
