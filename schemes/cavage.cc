@@ -78,11 +78,11 @@ std::vector<std::string> covered_names(const std::vector<CoveredHeader>& covered
   return out;
 }
 
-// The request's headers plus those the scheme fills: Digest always, X-Request-ID and Date when the
-// caller left them out (Date only when it is signed). Returns the filled ones in send order.
+// Adds to the request's headers those the scheme fills: Digest always, X-Request-ID and Date when
+// the caller left them out (Date only when it is signed). Returns the headers the application must
+// send with the values signed: Digest, X-Request-ID and Date (when there is one).
 Json fill_headers(std::vector<HeaderField>& headers, const SignSettings& s, ByteView body,
-                  const std::vector<CoveredHeader>& covered, const Clock& clock,
-                  const RequestIdFn& request_id) {
+                  const Clock& clock, const RequestIdFn& request_id) {
   Json out = Json::object();
   const auto add = [&](const char* name, std::string value) {
     out[name] = value;
@@ -94,7 +94,7 @@ Json fill_headers(std::vector<HeaderField>& headers, const SignSettings& s, Byte
   } else {
     add("X-Request-ID", request_id());
   }
-  const bool date_signed = std::any_of(covered.begin(), covered.end(),
+  const bool date_signed = std::any_of(s.covered.begin(), s.covered.end(),
                                        [](const CoveredHeader& c) { return c.name == "date"; });
   if (const auto* date = find_header(headers, "date")) {
     out["Date"] = date->value;
@@ -186,7 +186,7 @@ Json CavageScheme::sign(const Json& input, const KeySettings& settings,
   const SignSettings s = read_sign_settings(settings);
   const std::string key_id = key_id_of(s);
 
-  Json out_headers = fill_headers(headers, s, body, s.covered, clock_, request_id_);
+  Json out_headers = fill_headers(headers, s, body, clock_, request_id_);
   const std::vector<std::string> covered = covered_names(s.covered, headers);
   std::string why;
   const auto text = cavage_signing_string(
