@@ -442,8 +442,8 @@ TEST(ConfigSchemes, MisspelledSettingNamesKeySettingAndTheKnownOnes) {
 // The names come from the scheme registry: the nearest is suggested, and all are listed.
 TEST(ConfigSchemes, UnknownSchemeSuggestsTheNearestAndListsThemAll) {
   const std::string all =
-      "; the schemes are alipay, amazonpay, carat, client-assertion, httpsig, jws, mypos, ob-jws, "
-      "raw, swifood, wechatpay";
+      "; the schemes are alipay, alipay-v3, amazonpay, carat, cavage, client-assertion, httpsig, "
+      "jws, mypos, ob-jws, raw, swifood, wechatpay";
   EXPECT_EQ(scheme_problems("[key.shop]\nlabel = shop\nschemes = raw, amazon-pay\n"),
             std::vector<std::string>{"line 6: [key.shop] schemes: unknown scheme 'amazon-pay' "
                                      "(did you mean 'amazonpay'?)" +
@@ -489,7 +489,8 @@ TEST(ConfigSchemes, SettingOfNoSchemeSuggestsTheNearestSetting) {
             std::vector<std::string>{
                 "line 9: [key.shop] amazon-pay.algorithm: unknown option (did you mean "
                 "'amazonpay.algorithm'?); a SCHEME.SETTING names one of the schemes: alipay, "
-                "amazonpay, carat, client-assertion, httpsig, jws, mypos, ob-jws, raw, swifood, wechatpay"});
+                "alipay-v3, amazonpay, carat, cavage, client-assertion, httpsig, jws, mypos, ob-jws, raw, "
+                "swifood, wechatpay"});
 }
 
 // The settings the docs list, read from the docs themselves: every one is accepted, and every
@@ -505,8 +506,8 @@ std::string read_doc(const std::string& name) {
 std::set<std::string> documented_settings() {
   // configuration.md: "| `mypos` | `mypos.sid`, ... |"; schemes.md: "- Settings: `mypos.sid`, ...".
   std::set<std::string> out;
-  const std::regex setting("`([a-z][a-z-]*)\\.[a-z-]+`");
-  const std::regex table_row("^\\| `([a-z][a-z-]*)` \\| `");
+  const std::regex setting("`([a-z][a-z0-9-]*)\\.[a-z-]+`");
+  const std::regex table_row("^\\| `([a-z][a-z0-9-]*)` \\| `");
   for (const char* doc : {"configuration.md", "schemes.md"}) {
     std::istringstream lines(read_doc(doc));
     for (std::string line; std::getline(lines, line);) {

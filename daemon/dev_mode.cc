@@ -135,12 +135,13 @@ std::string config_text(const DevEnvironment& env, const std::string& module) {
          "\n\n[token]\nmodule = " + module + "\nuri = pkcs11:token=" + kDevTokenLabel +
          "\npin-file = " + (env.dir / "pin").string() + "\n\n[key." + kDevKeyName +
          "]\nlabel = " + kDevKeyName + "\nallow-uids = " + uid +
-         "\nschemes = raw,mypos,swifood,carat,jws,amazonpay,alipay,wechatpay,httpsig,ob-jws,"
+         "\nschemes = raw,mypos,swifood,carat,jws,amazonpay,alipay,wechatpay,alipay-v3,httpsig,ob-jws,"
          "client-assertion\n"
          "mypos.sid = 000000000000010\nmypos.wallet-number = 61938166610\nmypos.key-index = 1\n"
          "swifood.app-id = dev-app\nswifood.store-key = DEVSTORE\n"
          "jws.kid = demo\namazonpay.public-key-id = DEV-PUBLIC-KEY-ID\namazonpay.region = eu\n"
-         "alipay.app-id = 2021000000000000\nwechatpay.mchid = 1900000001\n"
+         "alipay.app-id = 2021000000000000\nalipay-v3.app-id = 2021000000000000\n"
+         "wechatpay.mchid = 1900000001\n"
          "wechatpay.serial-no = DEVSERIAL\nob-jws.kid = demo\nob-jws.iss = dev-org/dev-software\n"
          "client-assertion.client-id = dev-client\n\n[key." +
          kDevAuditKeyName + "]\nlabel = " + kDevAuditKeyName + "\n";

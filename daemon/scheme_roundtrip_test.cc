@@ -23,9 +23,9 @@ namespace {
 using namespace p11signd::daemon::testing;
 using Json = nlohmann::ordered_json;
 
-const char* const kSchemes[] = {"mypos",     "swifood",   "carat",
-                                "jws",       "amazonpay", "alipay",
-                                "wechatpay", "ob-jws",    "client-assertion"};
+const char* const kSchemes[] = {"mypos",     "swifood",   "carat",     "jws",
+                                "amazonpay", "alipay",    "cavage",    "wechatpay",
+                                "alipay-v3", "ob-jws",    "client-assertion"};
 
 // One round trip: the sign request (the key is added), the verify request built from the answer
 // (the peer is added), and a change to that verify request that must make it fail.
@@ -114,6 +114,18 @@ std::vector<RoundTrip> round_trips() {
                    },
                    [](Json& v) { v["headers"]["x-amz-pay-idempotency-key"] = "idem-2"; }});
   }
+  // A bank verifies what the TPP sent: the application's headers plus the daemon's, and the body.
+  const Json cavage_request = Json::parse(R"({"method":"POST",
+      "url":"https://api.bank.example/v1/payments/sepa-credit-transfers",
+      "headers":{"PSU-ID":"PSU-1","Content-Type":"application/json"},
+      "body":"{\"instructedAmount\":{\"currency\":\"EUR\",\"amount\":\"1.00\"}}"})");
+  all.push_back({"cavage", "cavage", cavage_request,
+                 [cavage_request](const Json& a) {
+                   Json headers = cavage_request["headers"];
+                   for (const auto& [k, v] : a["headers"].items()) headers[k] = v;
+                   return Json{{"headers", headers}, {"body", cavage_request["body"]}};
+                 },
+                 [](Json& v) { v["headers"]["PSU-ID"] = "PSU-2"; }});
   all.push_back({"amazonpay button", "amazonpay",
                  Json::parse(R"({"payload":{"storeId":"amzn1.application-oa2-client.1"}})"),
                  [](const Json& a) {
@@ -163,11 +175,13 @@ class SchemeRoundTripTest : public ::testing::Test {
     std::ofstream(dir_.file("merchant.pem")) << spki_pem(spki_);
     std::ofstream(dir_.file("stranger.pem")) << spki_pem(spki_der(shared_key(1).get()));
     std::ofstream(dir_.file("carat-merchant-key")) << "MERCHANT-KEY-1\n";
+    std::ofstream(dir_.file("merchant-qseal.pem"))
+        << store->make_certificate("merchant", "CN=merchant QSeal", 1, false);
     TestDaemon::Options o;
     o.sections =
         "[key.merchant]\nlabel = merchant\nallow-uids = " + std::to_string(::getuid()) +
-        "\nschemes = raw, mypos, swifood, carat, jws, amazonpay, alipay, wechatpay, ob-jws,"
-        " client-assertion\n"
+        "\nschemes = raw, mypos, swifood, carat, jws, amazonpay, alipay, wechatpay, cavage, "
+        "alipay-v3, ob-jws, client-assertion\n"
         "mypos.sid = 000000000000010\nmypos.wallet-number = 61938166610\n"
         "mypos.key-index = 1\nswifood.app-id = app-1\nswifood.store-key = STORE1\n"
         "carat.merchant-id = 900123\ncarat.merchant-key-file = " +
@@ -177,7 +191,9 @@ class SchemeRoundTripTest : public ::testing::Test {
         "wechatpay.mchid = 1900000001\nwechatpay.serial-no = SERIAL1\n"
         "ob-jws.kid = merchant-1\nob-jws.iss = org-1/software-1\n"
         "client-assertion.client-id = client-1\n"
-        "client-assertion.audience = https://as.example/token\n";
+        "client-assertion.audience = https://as.example/token\n"
+        "alipay-v3.app-id = 2021000000000001\ncavage.certificate = " +
+        dir_.file("merchant-qseal.pem") + "\n";
     for (const char* scheme : kSchemes) {
       o.sections += std::string("[peer.") + scheme + "]\nscheme = " + scheme +
                     "\npublic-key = " + dir_.file("merchant.pem") + "\n";
@@ -275,6 +291,40 @@ TEST_F(SchemeRoundTripTest, WechatpayRequestAndCallback) {
   EXPECT_EQ(verify("wechatpay", request, "wechatpay-stranger")["valid"], false);
   request["body"] = replace_once(body, "N-1", "N-2");
   EXPECT_EQ(verify("wechatpay", request, "wechatpay")["valid"], false);
+}
+
+// Alipay v3 signs requests (authString\nMETHOD\nURI\nbody\n) but verifies answers
+// (timestamp\nnonce\nbody\n); each direction is checked on its own message.
+TEST_F(SchemeRoundTripTest, AlipayV3RequestAndAnswer) {
+  const std::string body = R"({"out_trade_no":"N-1"})";
+  const Json answer = post("/v1/schemes/alipay-v3/sign", Json{{"key", "merchant"},
+                                                              {"method", "POST"},
+                                                              {"url", "/v3/alipay/trade/query"},
+                                                              {"body", body}});
+  const std::string auth = "app_id=2021000000000001,nonce=" + answer["nonce"].get<std::string>() +
+                           ",timestamp=" + answer["timestamp"].get<std::string>();
+  EXPECT_EQ(answer["authorization"],
+            "ALIPAY-SHA256withRSA " + auth + ",sign=" + answer["signature"].get<std::string>());
+  const std::string content = auth + "\nPOST\n/v3/alipay/trade/query\n" + body + "\n";
+  Json raw{{"alg", "RSA-SHA256"},
+           {"data", base64_encode(as_bytes(content))},
+           {"signature", answer["signature"]}};
+  EXPECT_EQ(post("/v1/keys/merchant/verify", raw)["valid"], true) << content;
+
+  // An answer as Alipay would send it, signed here with the same key.
+  const std::string signed_answer = "1764985001456\nnonce-1\n" + body + "\n";
+  const Json sig =
+      post("/v1/keys/merchant/sign",
+           Json{{"alg", "RSA-SHA256"}, {"data", base64_encode(as_bytes(signed_answer))}});
+  Json request{{"headers",
+                {{"alipay-timestamp", "1764985001456"},
+                 {"alipay-nonce", "nonce-1"},
+                 {"alipay-signature", sig["signature"]}}},
+               {"body", body}};
+  EXPECT_EQ(verify("alipay-v3", request, "alipay-v3")["valid"], true);
+  EXPECT_EQ(verify("alipay-v3", request, "alipay-v3-stranger")["valid"], false);
+  request["body"] = replace_once(body, "N-1", "N-2");
+  EXPECT_EQ(verify("alipay-v3", request, "alipay-v3")["valid"], false);
 }
 
 }  // namespace

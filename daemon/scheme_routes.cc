@@ -270,8 +270,8 @@ class RawOnlySchemeRoutes final : public SchemeRoutes {
   // passes here too.
   SchemeCheck check(const Config& config) const override {
     static const std::vector<std::string> kPromised = {
-        "alipay", "amazonpay", "carat",   "client-assertion", "httpsig", "jws",
-        "mypos",  "ob-jws",    "raw",     "swifood",          "wechatpay"};
+        "alipay", "alipay-v3", "amazonpay", "carat", "cavage", "client-assertion", "httpsig",
+        "jws",    "mypos",     "ob-jws",    "raw",   "swifood", "wechatpay"};
     return {check_names(config, kPromised, {}), nullptr, {}};
   }
   void set_peers(std::shared_ptr<const LoadedPeers>) override {}

@@ -19,6 +19,7 @@ inline constexpr const char* kSchemeSettingsIni =
     "amazonpay.public-key-id = AFUZZ\n"
     "amazonpay.region = eu\n"
     "alipay.app-id = 2021000000000000\n"
+    "alipay-v3.app-id = 2021000000000000\n"
     "wechatpay.mchid = 1900000001\n"
     "wechatpay.serial-no = 5157F09EFDC096DE15EBE81A47057A7232F1B8E1\n"
     "ob-jws.kid = fuzz-kid\n"

@@ -4,8 +4,10 @@
 #include <stdexcept>
 
 #include "schemes/alipay.h"
+#include "schemes/alipay_v3.h"
 #include "schemes/amazonpay.h"
 #include "schemes/carat.h"
+#include "schemes/cavage.h"
 #include "schemes/client_assertion.h"
 #include "schemes/httpsig.h"
 #include "schemes/jws.h"
@@ -51,6 +53,8 @@ void register_builtin_schemes(SchemeRegistry& registry, Clock clock) {
   registry.add(std::make_unique<HttpsigScheme>(clock));
   registry.add(std::make_unique<ObJwsScheme>(clock));
   registry.add(std::make_unique<ClientAssertionScheme>(clock, openssl_random));
+  registry.add(std::make_unique<CavageScheme>(clock));
+  registry.add(std::make_unique<AlipayV3Scheme>(clock));
 }
 
 }  // namespace p11signd::schemes

@@ -29,6 +29,10 @@ const std::map<std::string, std::string> kOptional = {
     {"client-assertion.kid", "a JWS header without kid is valid"},
     {"client-assertion.alg", "follows the key type (RS256 for RSA)"},
     {"client-assertion.lifetime", "defaults to 300 seconds"},
+    {"cavage.headers", "defaults to the NextGenPSD2 list"},
+    {"cavage.digest", "defaults to SHA-256"},
+    {"cavage.key-id", "defaults to SN=...,CA=... of cavage.certificate"},
+    {"alipay-v3.app-cert-sn", "only for keys in Alipay's public-key-certificate mode"},
 };
 
 // The setting each line is about: its first word.
@@ -72,6 +76,8 @@ TEST(SettingsCheck, RequiredAndFallbackSettingsPerScheme) {
       {"wechatpay", {{"wechatpay.mchid", "wechatpay.serial-no"}, {}}},
       {"ob-jws", {{"ob-jws.kid", "ob-jws.iss"}, {}}},
       {"client-assertion", {{"client-assertion.client-id"}, {"client-assertion.audience"}}},
+      {"cavage", {{"cavage.certificate"}, {}}},
+      {"alipay-v3", {{"alipay-v3.app-id"}, {}}},
   };
   EXPECT_EQ(registry.list().size(), expected.size());
   for (const auto& [name, sets] : expected) {
