@@ -1,6 +1,7 @@
-// Each scheme's input parsing and canonicalisation: the first byte picks a scheme and what to do
-// (sign, verify, or the scheme's own action), the rest is the JSON input as the daemon would pass
-// it on. A scheme may refuse input only with a SchemeError (the daemon's 400/422); anything else
+// Each scheme's input parsing and canonicalisation. An input is a first line naming the scheme and
+// what to do ("mypos sign", "jws verify", "amazonpay button-signature"), then the JSON input as the
+// daemon would pass it on; naming the scheme, not numbering it, keeps the seeds valid as schemes are
+// added. A scheme may refuse input only with a SchemeError (the daemon's 400/422); anything else
 // escaping it would be a 500, so it is a finding. Signing goes to a fake signer that returns a
 // fixed-size signature; verification uses a real RSA public key, so the fuzzer reaches the checks
 // behind the signature too.
@@ -8,6 +9,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <sstream>
+#include <string>
+#include <string_view>
 
 #include "daemon/json_text.h"
 #include "fuzz/fuzz_settings.h"
@@ -41,10 +44,8 @@ struct Harness {
     register_builtin_schemes(registry, [] {
       return std::chrono::system_clock::time_point(std::chrono::seconds(1700000000));
     });
-    schemes = registry.list();
   }
   SchemeRegistry registry;
-  std::vector<const Scheme*> schemes;
   KeySettings settings;
   PeerKey peer;
 };
@@ -55,19 +56,15 @@ Bytes fake_sign(const SignRequest&, ByteView data) {
   return sig;
 }
 
-void run(const Harness& h, uint8_t choice, const Json& input) {
-  const Scheme& scheme = *h.schemes[choice % h.schemes.size()];
-  const unsigned op = (choice / h.schemes.size()) % 3;
+void run(const Scheme& scheme, const std::string& op, const Harness& h, const Json& input) {
   Json out;
-  if (op == 0) {
+  if (op == "sign") {
     out = scheme.sign(input, h.settings, SigningKey(fake_sign, KeyType::kRsa));
-  } else if (op == 1) {
+  } else if (op == "verify") {
     out = scheme.verify(input, h.peer);
     if (!out["valid"].is_boolean()) std::abort();
   } else {
-    const auto actions = scheme.actions();
-    const std::string action = actions.empty() ? "no-such-action" : actions.front();
-    out = scheme.run_action(action, input, h.settings, SigningKey(fake_sign, KeyType::kRsa));
+    out = scheme.run_action(op, input, h.settings, SigningKey(fake_sign, KeyType::kRsa));
   }
   // What the daemon sends back must serialise, by the daemon's own rule (daemon/json_text.h: bytes
   // that are not UTF-8, such as a decoded payload's, are escaped as \xNN instead of throwing).
@@ -80,13 +77,21 @@ void run(const Harness& h, uint8_t choice, const Json& input) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace p11signd::fuzz;
   static const Harness* harness = new Harness();
-  if (size < 1) return 0;
-  const auto input = p11signd::schemes::Json::parse(data + 1, data + size, nullptr, false);
+  const std::string_view text(reinterpret_cast<const char*>(data), size);
+  const auto line_end = text.find('\n');
+  const auto space = text.find(' ');
+  if (line_end == std::string_view::npos || space == std::string_view::npos || space > line_end) {
+    return 0;
+  }
+  const auto* scheme = harness->registry.find(std::string(text.substr(0, space)));
+  if (scheme == nullptr) return 0;
+  const std::string op(text.substr(space + 1, line_end - space - 1));
+  const auto input = p11signd::schemes::Json::parse(text.substr(line_end + 1), nullptr, false);
   if (input.is_discarded()) return 0;
   try {
-    run(*harness, data[0], input);
+    run(*scheme, op, *harness, input);
   } catch (const p11signd::schemes::SchemeError&) {
-    // A named refusal: what the daemon turns into 400/422.
+    // A named refusal: what the daemon turns into 400/422 (an unknown action among them).
   }
   return 0;
 }
