@@ -181,7 +181,6 @@ TEST_F(DaemonE2eTest, BenchCountsEverySignature) {
   EXPECT_EQ(daemon_.store().sign_count(), 30u);
 }
 
-#if P11SIGND_HAVE_SCHEMES
 TEST_F(DaemonE2eTest, SchemeSign) {
   const RunResult r = run({"scheme", "jws", "sign"},
                           with_stdin(R"({"key":"demo","alg":"RS256","payload":{"a":1}})"));
@@ -230,7 +229,6 @@ TEST(DaemonE2eSchemes, EverySchemeSignsThroughTheClient) {
   EXPECT_NE(bad.exit_code, 0);
   EXPECT_THAT(bad.err, HasSubstr("param"));
 }
-#endif
 
 }  // namespace
 }  // namespace p11signd::cli::testing

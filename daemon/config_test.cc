@@ -416,7 +416,6 @@ TEST(Config, DuplicateOptionIsReportedWithBothLines) {
             std::vector<std::string>{"line 3: [token] uri: set more than once (first on line 2)"});
 }
 
-#if P11SIGND_HAVE_SCHEMES
 
 // What start, reload and --check-config run after parsing: the schemes' own checks.
 std::vector<std::string> scheme_problems(const std::string& key_sections) {
@@ -540,7 +539,6 @@ TEST(ConfigSchemes, EveryDocumentedSettingIsAccepted) {
   }
 }
 
-#endif
 
 }  // namespace
 }  // namespace p11signd::daemon

@@ -150,7 +150,6 @@ TEST_F(P11signdProcessTest, CheckConfigExitStatusSaysWhetherToRetry) {
   EXPECT_NE(r.output.find("not-plugged-in"), std::string::npos) << r.output;
 }
 
-#if P11SIGND_HAVE_SCHEMES
 TEST_F(P11signdProcessTest, CheckConfigRefusesAMisspelledSchemeSetting) {
   write_config(key_section("shop") + "mypos.sid = 000000000000010\nmypos.wallet_number = 1\n");
   const Outcome r = check_config();
@@ -163,7 +162,6 @@ TEST_F(P11signdProcessTest, CheckConfigRefusesAMisspelledSchemeSetting) {
   EXPECT_TRUE(r.output.ends_with(rest)) << r.output;
   EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
 }
-#endif
 
 TEST_F(P11signdProcessTest, SignsReloadsWhileClientsSignAndStopsCleanly) {
   start();

@@ -1,8 +1,7 @@
 #pragma once
 // The seam between the daemon and the scheme registry (schemes/). The daemon does HTTP, access
 // rules, the worker pool and audit; a SchemeRoutes turns a scheme's JSON input into bytes to sign
-// and shapes the answer. With schemes/ built in (P11SIGND_HAVE_SCHEMES) it is backed by
-// schemes::SchemeRegistry; without, only the daemon's own "raw" scheme exists.
+// and shapes the answer, backed by schemes::SchemeRegistry.
 
 #include <functional>
 #include <map>

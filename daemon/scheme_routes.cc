@@ -11,10 +11,8 @@
 #include "daemon/http.h"
 #include "daemon/routes_schemes.h"
 
-#if P11SIGND_HAVE_SCHEMES
 #include "schemes/peer_key.h"
 #include "schemes/registry.h"
-#endif
 
 namespace p11signd::daemon {
 namespace {
@@ -64,7 +62,6 @@ Json key_type_names(const std::vector<KeyType>& types) {
   return names;
 }
 
-#if P11SIGND_HAVE_SCHEMES
 
 // The codes the daemon's own routes use (docs/api.md); the scheme's message already starts with
 // the field it is about.
@@ -240,53 +237,10 @@ class RegistrySchemeRoutes final : public SchemeRoutes {
   schemes::SchemeRegistry registry_;
   std::shared_ptr<const RegistryPeers> peers_;  // only ever from this class's check()
 };
-
-#else
-
-// Until schemes/ is built in: only the daemon's own "raw" scheme, served by the Api itself.
-class RawOnlySchemeRoutes final : public SchemeRoutes {
- public:
-  Json list() const override {
-    return Json::array({{{"name", "raw"},
-                         {"sign", {{"required", {"key", "data"}}, {"optional", {"alg"}}}},
-                         {"verify", {{"required", {"key", "data", "signature"}}}},
-                         {"key_types", key_type_names(key_types("raw"))}}});
-  }
-  bool knows(const std::string& scheme) const override { return scheme == "raw"; }
-  std::vector<KeyType> key_types(const std::string& scheme) const override {
-    if (scheme != "raw") return {};
-    return {std::begin(kAllKeyTypes), std::end(kAllKeyTypes)};
-  }
-  bool signs_with(const std::string&, const std::string&) const override { return false; }
-  Json run(const std::string&, const std::string&, const Json&,
-           const std::map<std::string, std::string>&, const schemes::SigningKey&) const override {
-    throw ApiError(http::status::not_found, "scheme_not_found", "no such scheme");
-  }
-  Json verify(const std::string&, const Json&, const std::string&,
-              const std::optional<Bytes>&) const override {
-    throw ApiError(http::status::not_found, "scheme_not_found", "no such scheme");
-  }
-  // The names docs/configuration.md promises, so that a configuration written for the full build
-  // passes here too.
-  SchemeCheck check(const Config& config) const override {
-    static const std::vector<std::string> kPromised = {
-        "alipay", "alipay-v3", "amazonpay", "carat", "cavage", "client-assertion", "httpsig",
-        "jws",    "mypos",     "ob-jws",    "raw",   "swifood", "wechatpay"};
-    return {check_names(config, kPromised, {}), nullptr, {}};
-  }
-  void set_peers(std::shared_ptr<const LoadedPeers>) override {}
-};
-
-#endif
-
 }  // namespace
 
 std::unique_ptr<SchemeRoutes> make_scheme_routes() {
-#if P11SIGND_HAVE_SCHEMES
   return std::make_unique<RegistrySchemeRoutes>();
-#else
-  return std::make_unique<RawOnlySchemeRoutes>();
-#endif
 }
 
 }  // namespace p11signd::daemon

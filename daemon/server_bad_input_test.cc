@@ -217,7 +217,6 @@ TEST(BadInput, Base64WithGarbageIs422NamingData) {
   expect_unharmed(d);
 }
 
-#if P11SIGND_HAVE_SCHEMES
 // An object of the most members a body may hold is signed; one more member is refused before
 // anything is parsed (an ordered object's parse is quadratic in its members).
 TEST(BadInput, MyposFieldsUpToTheMemberLimit) {
@@ -257,7 +256,6 @@ TEST(BadInput, MyposFieldsUpToTheMemberLimit) {
   EXPECT_NE(message_of(res).find("fields.f1023"), std::string::npos) << message_of(res);
   expect_unharmed(d);
 }
-#endif
 
 TEST(BadInput, ThousandIdleConnectionsThenTheyAreClosed) {
   if (!raise_fd_limit(4096)) GTEST_SKIP() << "RLIMIT_NOFILE too low for 1,000 connections";

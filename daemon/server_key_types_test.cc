@@ -16,7 +16,6 @@ namespace {
 
 using namespace p11signd::daemon::testing;
 
-#if P11SIGND_HAVE_SCHEMES
 
 std::string ec_key_section(const std::string& name, const std::string& label,
                            const std::string& schemes) {
@@ -153,7 +152,6 @@ TEST(ServerKeyTypes, SchemesListTheirKeyTypes) {
   }
 }
 
-#endif
 
 }  // namespace
 }  // namespace p11signd::daemon

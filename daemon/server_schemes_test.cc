@@ -16,7 +16,6 @@ namespace {
 
 using namespace p11signd::daemon::testing;
 
-#if P11SIGND_HAVE_SCHEMES
 
 // The harness's "restricted" key allows only the jws scheme.
 TEST(ServerSchemes, JwsSignAndVerifyWithTheKey) {
@@ -225,16 +224,6 @@ TEST(ServerSchemes, SchemeSignaturesAreAudited) {
   EXPECT_EQ(rec["key"], "restricted");
 }
 
-#else
-
-TEST(ServerSchemes, OnlyRawWithoutTheRegistry) {
-  TestDaemon d;
-  Client c(d.socket());
-  EXPECT_EQ(c.post("/v1/schemes/jws/sign", R"({"key":"restricted","payload":{}})").result_int(),
-            404u);
-}
-
-#endif
 
 }  // namespace
 }  // namespace p11signd::daemon

@@ -43,7 +43,6 @@ TEST(StrictApi, RawThroughTheSchemeRouteAlsoReadsTheKey) {
   EXPECT_EQ(error_code_of(res), "unknown_field") << res.body();
 }
 
-#if P11SIGND_HAVE_SCHEMES
 
 // A scheme's body is parsed on a worker after the access check; the refusal comes from there, and
 // the scheme never asks for a signature.
@@ -77,7 +76,6 @@ TEST(StrictApi, AMissingSchemeFieldIsMissingFieldAsEverywhere) {
   EXPECT_EQ(message_of(res), "jws: is required");
 }
 
-#endif
 
 // The import's PEM is taken out of the body before the fields are compared: a refusal names the
 // field, never the key.
