@@ -3,6 +3,25 @@
 #include "common/encoding.h"
 
 namespace p11signd::daemon {
+namespace {
+
+// The checkpoint's algorithm: the key type's own (an ECDSA one as raw r||s, which is what the
+// verifier reads by default).
+SignAlg checkpoint_alg(KeyType type) {
+  switch (type) {
+    case KeyType::kEcP256:
+      return SignAlg::kEcdsaSha256;
+    case KeyType::kEcP384:
+      return SignAlg::kEcdsaSha384;
+    case KeyType::kEd25519:
+      return SignAlg::kEd25519;
+    case KeyType::kRsa:
+      break;
+  }
+  return SignAlg::kRsaPkcs1Sha256;
+}
+
+}  // namespace
 
 CheckpointSigner store_checkpoint_signer(KeyStore& store, std::string key) {
   auto session = std::make_shared<std::unique_ptr<SigningSession>>();
@@ -10,7 +29,7 @@ CheckpointSigner store_checkpoint_signer(KeyStore& store, std::string key) {
     const auto info = store.key(key);
     if (!info) throw StoreError(StoreErrorKind::kNotFound, "audit key '" + key + "' is not loaded");
     if (!*session) *session = store.open_session();
-    CheckpointSignature out{key, SignAlg::kRsaPkcs1Sha256, {}, info->spki_der};
+    CheckpointSignature out{key, checkpoint_alg(info->type), {}, info->spki_der};
     try {
       out.signature = (*session)->sign(key, SignRequest{out.alg}, as_bytes(message));
     } catch (...) {
