@@ -95,7 +95,8 @@ TEST_F(TokenEcDaemonTest, ListingShowsTypeAndSize) {
   auto res = client_->get("/v1/keys");
   ASSERT_EQ(res.result_int(), 200u) << res.body();
   std::map<std::string, std::pair<std::string, unsigned>> seen;
-  for (const auto& k : body_json(res)["keys"]) {
+  const auto body = body_json(res);  // kept: a range-for over a member of a temporary dangles
+  for (const auto& k : body["keys"]) {
     seen[k["name"]] = {k["type"].get<std::string>(), k["bits"].get<unsigned>()};
   }
   EXPECT_EQ(seen["p256"], std::make_pair(std::string("EC P-256"), 256u));
