@@ -3,33 +3,16 @@
 #include "common/encoding.h"
 
 namespace p11signd::daemon {
-namespace {
 
-// The checkpoint's algorithm: the key type's own (an ECDSA one as raw r||s, which is what the
+// Checkpoints are signed with the audit key type's own algorithm (ECDSA as raw r||s, which the
 // verifier reads by default).
-SignAlg checkpoint_alg(KeyType type) {
-  switch (type) {
-    case KeyType::kEcP256:
-      return SignAlg::kEcdsaSha256;
-    case KeyType::kEcP384:
-      return SignAlg::kEcdsaSha384;
-    case KeyType::kEd25519:
-      return SignAlg::kEd25519;
-    case KeyType::kRsa:
-      break;
-  }
-  return SignAlg::kRsaPkcs1Sha256;
-}
-
-}  // namespace
-
 CheckpointSigner store_checkpoint_signer(KeyStore& store, std::string key) {
   auto session = std::make_shared<std::unique_ptr<SigningSession>>();
   return [&store, key = std::move(key), session](const std::string& message) {
     const auto info = store.key(key);
     if (!info) throw StoreError(StoreErrorKind::kNotFound, "audit key '" + key + "' is not loaded");
     if (!*session) *session = store.open_session();
-    CheckpointSignature out{key, checkpoint_alg(info->type), {}, info->spki_der};
+    CheckpointSignature out{key, default_sign_alg(info->type), {}, info->spki_der};
     try {
       out.signature = (*session)->sign(key, SignRequest{out.alg}, as_bytes(message));
     } catch (...) {

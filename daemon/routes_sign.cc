@@ -13,22 +13,6 @@ ApiError invalid(const std::string& message) {
   return {http::status::unprocessable_entity, "invalid_request", message};
 }
 
-// The algorithm a key makes when the body names none: RSA-SHA256 for RSA keys (what the API
-// always did), and the one algorithm an EC or Ed25519 key makes.
-SignAlg default_alg(KeyType type) {
-  switch (type) {
-    case KeyType::kEcP256:
-      return SignAlg::kEcdsaSha256;
-    case KeyType::kEcP384:
-      return SignAlg::kEcdsaSha384;
-    case KeyType::kEd25519:
-      return SignAlg::kEd25519;
-    case KeyType::kRsa:
-      break;
-  }
-  return SignAlg::kRsaPkcs1Sha256;
-}
-
 // "salt_len" for PSS: 32 or 20 with SHA-256, 64 with SHA-512 (the hash length is the default).
 unsigned parse_salt_len(const nlohmann::json& body, SignAlg alg) {
   if (!body.contains("salt_len")) return 0;
@@ -58,7 +42,7 @@ EcdsaEncoding parse_format(const nlohmann::json& body, SignAlg alg) {
 // algorithm the key's type cannot make is refused here, naming both.
 SignRequest parse_request(const nlohmann::json& body, const KeyInfo& key) {
   SignRequest req;
-  req.alg = default_alg(key.type);
+  req.alg = default_sign_alg(key.type);
   if (body.contains("alg")) {
     const std::string alg = require_string(body, "alg");
     auto parsed = parse_sign_alg(alg);
