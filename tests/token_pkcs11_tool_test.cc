@@ -68,8 +68,8 @@ void expect_only_signing(const std::string& listing, const std::string& label, b
   const std::string rest = never == std::string::npos ? access : access.substr(0, never);
   EXPECT_EQ(rest.find("extractable"), std::string::npos) << block;
   EXPECT_NE(access.find("sensitive"), std::string::npos) << block;
-  for (const char* mechanism :
-       {"SHA256-RSA-PKCS,", "RSA-PKCS,", "SHA256-RSA-PKCS-PSS", "RSA-PKCS-PSS", "SHA512-RSA-PKCS-PSS"}) {
+  for (const char* mechanism : {"SHA256-RSA-PKCS,", "RSA-PKCS,", "SHA256-RSA-PKCS-PSS",
+                                "RSA-PKCS-PSS", "SHA512-RSA-PKCS-PSS"}) {
     EXPECT_NE(allowed.find(mechanism), std::string::npos) << mechanism << " in " << block;
   }
   // Exactly five: no raw RSA (RSA-X-509), no decryption or SHA-1 mechanism.
