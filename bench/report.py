@@ -57,6 +57,42 @@ def slow_token_detail(res):
             f"{float(cpu['idle_percent']):.0f} % of the time.")
 
 
+EC_SERIES = [("ECDSA-SHA256", "ECDSA P-256 (ECDSA-SHA256, demo-ec)", 0), ("Ed25519", "Ed25519 (bench-ed)", 1)]
+
+
+def ec_section(res, rsa_inproc, rsa_daemon):
+    """The elliptic-curve points of the run (inprocess-ec.json, daemon-ec-ALG-C.json) beside RSA-2048, as
+    markdown lines; [] when the run has none."""
+    path = os.path.join(res, "inprocess-ec.json")
+    if not os.path.exists(path):
+        return []
+    inproc = {}
+    for b in load(path)["benchmarks"]:
+        if "items_per_second" not in b:  # a skipped benchmark (no such key)
+            continue
+        parts = dict(p.split(":") for p in b["name"].split("/") if ":" in p)
+        inproc[(int(parts["ed25519"]), int(parts["threads"]))] = (b["items_per_second"], b["real_time"] / 1e6)
+    lines = ["## Elliptic-curve keys", "",
+             "ECDSA P-256 (hashed by the daemon, `CKM_ECDSA`, raw r||s) and pure Ed25519 (`CKM_EDDSA`) on the same "
+             "token, beside RSA-2048 PKCS#1 from this run.", "",
+             "| signing | in process, 1 thread /s | in process, 2 threads /s | connections | p11signd /s | "
+             "x in process (2 threads) | p50 ms | p99 ms | errors |", "|---|---|---|---|---|---|---|---|---|"]
+    for alg, label, arg in EC_SERIES:
+        one, two = inproc.get((arg, 1), (0, 0))[0], inproc.get((arg, 2), (0, 0))[0]
+        for f in sorted(glob.glob(os.path.join(res, f"daemon-ec-{alg}-*.json")),
+                        key=lambda f: int(f.rsplit("-", 1)[1][:-len(".json")])):
+            d = load(f)
+            ratio = f"{d['per_second'] / two:.2f}" if two else ""
+            lines.append(f"| {label} | {one:.0f} | {two:.0f} | {d['concurrency']} | {d['per_second']:.0f} | {ratio} | "
+                         f"{d['latency_ms']['p50']:.2f} | {d['latency_ms']['p99']:.2f} | {d['errors']} |")
+    lines.append(f"| RSA-2048 PKCS#1 (demo) | {rsa_inproc[(0, 1)][0]:.0f} | {rsa_inproc[(0, 2)][0]:.0f} | 16 | "
+                 f"{rsa_daemon[('RSA-SHA256', 16)]['per_second']:.0f} | "
+                 f"{rsa_daemon[('RSA-SHA256', 16)]['per_second'] / rsa_inproc[(0, 2)][0]:.2f} | "
+                 f"{rsa_daemon[('RSA-SHA256', 16)]['latency_ms']['p50']:.2f} | "
+                 f"{rsa_daemon[('RSA-SHA256', 16)]['latency_ms']['p99']:.2f} | {rsa_daemon[('RSA-SHA256', 16)]['errors']} |")
+    return lines + [""]
+
+
 def steadiness(inproc, cores, steal_percent=0.0, probes=None):
     """Why the run cannot be trusted, if it cannot: in process, PKCS#1 and PSS cost the same on the token, and on
     two cores two threads sign about twice as fast as one. Another load on the cores breaks both; every ratio of
@@ -194,7 +230,8 @@ def main():
         lines += ["", f"Noise probe (in process, {min(cores, 2)} threads, one second, between the phases; "
                   f"{inproc[(0, min(cores, 2))][0]:.0f}/s at the start): " +
                   ", ".join(f"{name.replace('-', ' ', 1)} {v:.0f}/s" for name, v in probes.items()) + "."]
-    lines += ["", f"Slow token (libp11faulty.so, `delay C_Sign 5`, workers = 32, 64 connections): "
+    lines += [""] + ec_section(res, inproc, daemon)
+    lines += [f"Slow token (libp11faulty.so, `delay C_Sign 5`, workers = 32, 64 connections): "
               f"{slow['per_second']:.0f}/s, p99 {slow['latency_ms']['p99']:.1f} ms, {slow['errors']} errors."
               + slow_token_detail(res),
               "", f"Memory: {int(memory['idle_rss_kb']) / 1024:.1f} MB idle, {int(memory['loaded_rss_kb']) / 1024:.1f} MB "

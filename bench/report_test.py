@@ -85,6 +85,24 @@ class ReportTest(unittest.TestCase):
         # CPU per signature: 300 ticks at 100/s over 11700 signatures is 256 us; the client 0.4 s, 34 us.
         self.assertIn("| 3900 | 0.97 | 0.55 | 0.55 | 100.00 | 100.00 | 0 | 256 | 34 |", md)
 
+    def test_elliptic_curve_points_are_shown_beside_rsa(self):
+        rows = [{"name": f"BM_TokenSignEc/ed25519:{ed}/real_time/threads:{t}", "items_per_second": ps,
+                 "real_time": 1e9 / ps, "cpu_time": 1000.0}
+                for ed, t, ps in ((0, 1, 5000), (0, 2, 9000), (1, 1, 6000), (1, 2, 10000))]
+        self.put("inprocess-ec.json", {"benchmarks": rows})
+        self.put("daemon-ec-ECDSA-SHA256-16.json", dict(point(8550), concurrency=16))
+        self.put("daemon-ec-Ed25519-16.json", dict(point(9000), concurrency=16))
+        code, out, md = self.run_report()
+        self.assertEqual(code, 0, out)
+        self.assertIn("## Elliptic-curve keys", md)
+        self.assertIn("| ECDSA P-256 (ECDSA-SHA256, demo-ec) | 5000 | 9000 | 16 | 8550 | 0.95 |", md)
+        self.assertIn("| Ed25519 (bench-ed) | 6000 | 10000 | 16 | 9000 | 0.90 |", md)
+        self.assertIn("| RSA-2048 PKCS#1 (demo) | 2000 | 4000 | 16 | 3900 | 0.97 |", md)
+
+    def test_a_run_without_elliptic_curve_points_has_no_such_section(self):
+        _, _, md = self.run_report()
+        self.assertNotIn("Elliptic-curve", md)
+
     def test_a_slow_level_misses_the_in_process_ratio(self):
         self.put("daemon-RSA-SHA256-4.json", point(3700))  # 0.925 x 4000
         code, out, md = self.run_report()

@@ -2,9 +2,12 @@
 // pkcs11::Signer (its own session) per benchmark thread, at 1, 2, 4 and 8 threads, beside OpenSSL
 // signing in memory with the same key size.
 //
-// By default it makes a throwaway SoftHSM token with RSA 2048/3072/4096 keys. Given
-//   --module=PATH --uri=PKCS11_URI --pin-file=FILE --key=LABEL
-// it signs with an existing RSA-2048 key instead (benchmark name bits:2048): scripts/bench uses
+// By default it makes a throwaway SoftHSM token with RSA 2048/3072/4096, ECDSA P-256 and Ed25519
+// keys. Given
+//   --module=PATH --uri=PKCS11_URI --pin-file=FILE --key=LABEL [--ec-key=LABEL]
+//   [--ed25519-key=LABEL]
+// it signs with an existing RSA-2048 key instead (benchmark name bits:2048), and with the EC keys
+// named (BM_TokenSignEc, ed25519:0 for P-256, ed25519:1 for Ed25519): scripts/bench uses
 // this for the same token the daemon serves, and for the same token reached through p11-kit's
 // client module (p11-kit server). Google Benchmark's own flags (--benchmark_filter=...) work too.
 #include <benchmark/benchmark.h>
@@ -26,7 +29,11 @@ namespace {
 
 struct ExistingToken {
   std::string module, uri, pin_file, key;
+  std::string ec_key, ed25519_key;  // optional: labels of a P-256 and an Ed25519 key
 };
+
+// The EC keys BM_TokenSignEc signs with, by argument: 0 an ECDSA P-256 key, 1 an Ed25519 key.
+constexpr const char* kEcKeys[] = {"p256", "ed25519"};
 
 // The token every benchmark signs on: created in main() before the first benchmark runs.
 class BenchToken {
@@ -40,6 +47,10 @@ class BenchToken {
       const std::string name = "rsa" + std::to_string(bits);
       specs.push_back(pkcs11::generate_key(*token_, name, {name, {}}, bits));
     }
+    specs.push_back(pkcs11::generate_key(*token_, kEcKeys[0], {kEcKeys[0], {}},
+                                         KeyShape(KeyType::kEcP256, 256)));
+    specs.push_back(pkcs11::generate_key(*token_, kEcKeys[1], {kEcKeys[1], {}},
+                                         KeyShape(KeyType::kEd25519, 256)));
     token_->replace_keys(specs);
   }
   explicit BenchToken(const ExistingToken& existing) {
@@ -49,6 +60,9 @@ class BenchToken {
     config.read_pin = [path = existing.pin_file] { return pkcs11::read_pin_file(path); };
     config.max_sessions = 16;
     config.keys = {pkcs11::KeySpec{"rsa2048", existing.key, {}}};
+    if (!existing.ec_key.empty()) config.keys.push_back({kEcKeys[0], existing.ec_key, {}});
+    if (!existing.ed25519_key.empty())
+      config.keys.push_back({kEcKeys[1], existing.ed25519_key, {}});
     token_ = pkcs11::Token::open(std::move(config));
   }
   pkcs11::Token& token() { return *token_; }
@@ -66,6 +80,20 @@ const Bytes kMessage(256, 0x5a);
 void BM_TokenSign(benchmark::State& state) {
   const std::string key = "rsa" + std::to_string(state.range(0));
   const SignRequest req{state.range(1) ? SignAlg::kRsaPssSha256 : SignAlg::kRsaPkcs1Sha256, 32};
+  pkcs11::Signer signer(bench_token->token());
+  for (auto _ : state) benchmark::DoNotOptimize(signer.sign(key, req, kMessage));
+  state.SetItemsProcessed(state.iterations());
+}
+
+// ECDSA P-256 (hashed here, CKM_ECDSA, raw r||s) and pure Ed25519 (CKM_EDDSA).
+void BM_TokenSignEc(benchmark::State& state) {
+  const bool ed25519 = state.range(0) != 0;
+  const std::string key = kEcKeys[ed25519 ? 1 : 0];
+  if (!bench_token->token().keys().snapshot()->keys.count(key)) {
+    state.SkipWithError(("no " + key + " key: give --ec-key= / --ed25519-key=").c_str());
+    return;
+  }
+  const SignRequest req{ed25519 ? SignAlg::kEd25519 : SignAlg::kEcdsaSha256};
   pkcs11::Signer signer(bench_token->token());
   for (auto _ : state) benchmark::DoNotOptimize(signer.sign(key, req, kMessage));
   state.SetItemsProcessed(state.iterations());
@@ -94,6 +122,7 @@ BENCHMARK(BM_TokenSign)
     ->ArgNames({"bits", "pss"})
     ->ArgsProduct({{2048, 3072, 4096}, {0, 1}})
     ->Apply(thread_counts);
+BENCHMARK(BM_TokenSignEc)->ArgName("ed25519")->Arg(0)->Arg(1)->Apply(thread_counts);
 BENCHMARK(BM_OpenSslInMemory)
     ->ArgName("bits")
     ->Arg(2048)
@@ -101,12 +130,17 @@ BENCHMARK(BM_OpenSslInMemory)
     ->Arg(4096)
     ->Apply(thread_counts);
 
-// --module= --uri= --pin-file= --key=: all four or none. Returns nullopt when none is given.
+// --module= --uri= --pin-file= --key=: all four or none (and then optionally --ec-key= and
+// --ed25519-key=). Returns nullopt when none is given.
 std::optional<ExistingToken> existing_token(int argc, char** argv) {
   ExistingToken t;
   int given = 0;
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
+    for (auto [flag, field] :
+         {std::pair{"--ec-key=", &t.ec_key}, {"--ed25519-key=", &t.ed25519_key}}) {
+      if (arg.starts_with(flag)) *field = std::string(arg.substr(std::strlen(flag)));
+    }
     for (auto [flag, field] :
          {std::pair{"--module=", &t.module}, std::pair{"--uri=", &t.uri},
           std::pair{"--pin-file=", &t.pin_file}, std::pair{"--key=", &t.key}}) {

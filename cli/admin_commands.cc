@@ -8,6 +8,7 @@
 #include "cli/daemon_call.h"
 #include "cli/errors.h"
 #include "cli/input.h"
+#include "common/key_shape.h"
 
 namespace p11signd::cli {
 namespace {
@@ -50,12 +51,15 @@ po::options_description json_option() {
   return opts;
 }
 
-// "# RSA-3072 key 'shop', SHA-256 fingerprint 3f:..." - a comment, so that the output stays a
-// valid piece of configuration.
+// "# RSA-3072 key 'shop', SHA-256 fingerprint 3f:..." (or "# EC P-256 key ...") - a comment, so
+// that the output stays a valid piece of configuration.
 std::string key_comment(const Json& key) {
   if (!key.is_object()) return "";
   std::string line = "# ";
-  if (key.contains("bits") && key["bits"].is_number()) {
+  const std::string type = key.value("type", std::string("RSA"));
+  if (type != "RSA") {
+    line += type + " ";
+  } else if (key.contains("bits") && key["bits"].is_number()) {
     line += "RSA-" + std::to_string(key["bits"].get<unsigned>()) + " ";
   }
   line += "key '" + key.value("name", std::string()) + "'";
@@ -87,16 +91,29 @@ void print_new_key(Context& ctx, const HttpResponse& res, const ParsedArgs& p) {
 int keygen_command(const Args& args, Context& ctx) {
   po::options_description opts = label_option();
   opts.add(json_option());
-  opts.add_options()("bits", po::value<unsigned>());
+  opts.add_options()("bits", po::value<unsigned>())("type", po::value<std::string>());
   const ParsedArgs p = parse_args(args, opts, {"name"});
   const std::string name = p.positional("name");
-  if (!p.has("bits")) throw UsageError("missing --bits N (2048, 3072 or 4096)");
-  const unsigned bits = p.vm["bits"].as<unsigned>();
-  // The sizes the daemon allows: anything else would only come back from the daemon as a 422.
-  if (bits != 2048 && bits != 3072 && bits != 4096) {
-    throw UsageError("--bits: 2048, 3072 or 4096, not " + std::to_string(bits));
+  Json body = {{"name", name}, {"label", p.get("label").value_or(name)}};
+  // The kinds and sizes the daemon allows: anything else would only come back as a 422.
+  const std::string type = p.get("type").value_or("rsa");
+  const auto shape = parse_key_shape(type);
+  if (!shape)
+    throw UsageError("--type: rsa, " + std::string(kKeyShapeNames) + ", not '" + type + "'");
+  if (type != "rsa") body["type"] = type;
+  if (shape->type != KeyType::kRsa && p.has("bits")) {
+    throw UsageError("--bits is for RSA keys; a " + type + " key has its curve's size");
   }
-  const Json body = {{"name", name}, {"label", p.get("label").value_or(name)}, {"bits", bits}};
+  if (type == "rsa" && !p.has("bits")) {
+    throw UsageError("missing --bits N (2048, 3072 or 4096), or --type for another kind of key");
+  }
+  if (p.has("bits")) {
+    const unsigned bits = p.vm["bits"].as<unsigned>();
+    if (bits != 2048 && bits != 3072 && bits != 4096) {
+      throw UsageError("--bits: 2048, 3072 or 4096, not " + std::to_string(bits));
+    }
+    body["bits"] = bits;
+  }
   print_new_key(ctx, call_daemon(ctx, "POST", "/v1/keys", body.dump()), p);
   return 0;
 }

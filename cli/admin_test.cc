@@ -54,6 +54,22 @@ TEST_F(AdminTest, KeygenLabelDefaultsToTheName) {
   EXPECT_THAT(r.out, HasSubstr("\"bits\": 3072"));
 }
 
+TEST_F(AdminTest, KeygenSendsTheKeyTypeAndRefusesBitsForCurves) {
+  daemon_.respond(
+      {201, R"({"key":{"name":"ec","type":"EC P-256","bits":256},"config":"[key.ec]\n"})"});
+  const RunResult r = run({"keygen", "ec", "--type", "ec:P-256"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(Json::parse(only_request().body),
+            Json({{"name", "ec"}, {"label", "ec"}, {"type", "ec:P-256"}}));
+  EXPECT_THAT(r.out, HasSubstr("# EC P-256 key 'ec'"));
+  const RunResult bits = run({"keygen", "ed", "--type", "ed25519", "--bits", "2048"});
+  EXPECT_EQ(bits.exit_code, 2);
+  EXPECT_THAT(bits.err, HasSubstr("--bits is for RSA keys"));
+  const RunResult unknown = run({"keygen", "x", "--type", "ec:P-521"});
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_THAT(unknown.err, HasSubstr("--type: rsa, rsa:2048"));
+}
+
 // The section goes to standard output as it would stand in p11signd.conf, what to do with it to
 // standard error; --json gives the daemon's answer.
 TEST_F(AdminTest, KeygenPrintsTheConfigurationSectionAsText) {

@@ -41,8 +41,10 @@ std::optional<std::string> ParsedArgs::get(const std::string& option) const {
 
 void check_alg(const std::string& alg) {
   if (!parse_sign_alg(alg)) {
-    throw UsageError("--alg: " + std::string(to_string(SignAlg::kRsaPkcs1Sha256)) + " or " +
-                     std::string(to_string(SignAlg::kRsaPssSha256)) + ", not '" + alg + "'");
+    throw UsageError(
+        "--alg: RSA-SHA256, RSA-PSS-SHA256, RSA-PSS-SHA512, ECDSA-SHA256, ECDSA-SHA384 or Ed25519, "
+        "not '" +
+        alg + "'");
   }
 }
 

@@ -17,8 +17,6 @@ namespace {
 namespace po = boost::program_options;
 using Json = nlohmann::ordered_json;
 
-constexpr const char* kDefaultAlg = "RSA-SHA256";
-
 int health_command(const Args& args, Context& ctx) {
   parse_args(args, {}, {});
   print_json(ctx, call_daemon(ctx, "GET", "/v1/health"));
@@ -70,26 +68,37 @@ int print_verdict(Context& ctx, const HttpResponse& res) {
   return 1;
 }
 
+// Without --alg the daemon signs with the key's own default (RSA-SHA256 for an RSA key, the one
+// algorithm of an EC or Ed25519 key).
 po::options_description data_options() {
   po::options_description opts;
-  opts.add_options()("alg", po::value<std::string>()->default_value(kDefaultAlg))(
+  opts.add_options()("alg", po::value<std::string>())("format", po::value<std::string>())(
       "in", po::value<std::string>()->default_value("-"));
   return opts;
 }
 
-// --alg as the daemon would take it; any other is the caller's mistake, caught before a request.
-std::string checked_alg(const ParsedArgs& p) {
-  const std::string alg = *p.get("alg");
-  check_alg(alg);
-  return alg;
+// The body's "alg" and "format" as the daemon would take them; any other is the caller's mistake,
+// caught before a request.
+Json signing_fields(const ParsedArgs& p, const std::string& data) {
+  Json body = Json::object();
+  if (const auto alg = p.get("alg")) {
+    check_alg(*alg);
+    body["alg"] = *alg;
+  }
+  if (const auto format = p.get("format")) {
+    if (*format != "raw" && *format != "der") {
+      throw UsageError("--format: raw or der (for ECDSA), not '" + *format + "'");
+    }
+    body["format"] = *format;
+  }
+  body["data"] = base64_encode(as_bytes(data));
+  return body;
 }
 
 int sign_command(const Args& args, Context& ctx) {
   const ParsedArgs p = parse_args(args, data_options(), {"name"});
   const std::string name = p.positional("name");
-  const std::string alg = checked_alg(p);
-  const std::string data = read_input(*p.get("in"), "the data to sign");
-  const Json body = {{"alg", alg}, {"data", base64_encode(as_bytes(data))}};
+  const Json body = signing_fields(p, read_input(*p.get("in"), "the data to sign"));
   const HttpResponse res = call_daemon(ctx, "POST", key_path(name, "/sign"), body.dump());
   const Json answer = Json::parse(res.body, nullptr, false);
   if (!answer.is_object() || !answer.contains("signature") || !answer["signature"].is_string()) {
@@ -105,10 +114,8 @@ int verify_command(const Args& args, Context& ctx) {
   const ParsedArgs p = parse_args(args, opts, {"name"});
   const std::string name = p.positional("name");
   if (!p.has("signature")) throw UsageError("missing --signature BASE64");
-  const std::string alg = checked_alg(p);
-  const std::string data = read_input(*p.get("in"), "the signed data");
-  const Json body = {
-      {"alg", alg}, {"data", base64_encode(as_bytes(data))}, {"signature", *p.get("signature")}};
+  Json body = signing_fields(p, read_input(*p.get("in"), "the signed data"));
+  body["signature"] = *p.get("signature");
   return print_verdict(ctx, call_daemon(ctx, "POST", key_path(name, "/verify"), body.dump()));
 }
 
@@ -192,10 +199,17 @@ constexpr Command kCommands[] = {
     {"certificate",
      "certificate NAME\ncertificate NAME --self-sign --subject S [--days N] [--replace]",
      certificate_command},
-    {"sign", "sign NAME [--alg RSA-SHA256|RSA-PSS-SHA256] [--in FILE]", sign_command},
-    {"verify", "verify NAME --signature BASE64 [--alg A] [--in FILE]", verify_command},
+    {"sign",
+     "sign NAME [--alg "
+     "RSA-SHA256|RSA-PSS-SHA256|RSA-PSS-SHA512|ECDSA-SHA256|ECDSA-SHA384|Ed25519]\n"
+     "           [--format raw|der] [--in FILE]",
+     sign_command},
+    {"verify", "verify NAME --signature BASE64 [--alg A] [--format raw|der] [--in FILE]",
+     verify_command},
     {"scheme", "scheme SCHEME sign|verify|ACTION [--in FILE.json]", scheme_command},
-    {"keygen", "keygen NAME --bits 2048|3072|4096 [--label L] [--json]", keygen_command},
+    {"keygen",
+     "keygen NAME --bits 2048|3072|4096 | --type ec:P-256|ec:P-384|ed25519 [--label L] [--json]",
+     keygen_command},
     {"import", "import NAME --in KEY.pem [--label L] [--json]", import_command},
     {"csr", "csr NAME --subject S", csr_command},
     {"bench",

@@ -16,6 +16,7 @@
 
 #include "cli/testing/run_p11sign.h"
 #include "common/encoding.h"
+#include "common/public_key.h"
 #include "daemon/test_support.h"
 
 namespace p11signd::cli::testing {
@@ -55,6 +56,15 @@ std::string public_pem(EVP_PKEY* key) {
   char* data = nullptr;
   const long n = BIO_get_mem_data(bio.get(), &data);
   return std::string(data, static_cast<std::size_t>(n));
+}
+
+// The DER SubjectPublicKeyInfo of a PEM public key, read by OpenSSL.
+Bytes spki_of_pem(const std::string& pem) {
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(
+      BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())), BIO_free);
+  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(
+      PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr), EVP_PKEY_free);
+  return key ? spki_der(key.get()) : Bytes{};
 }
 
 class DaemonE2eTest : public ::testing::Test {
@@ -152,6 +162,48 @@ TEST_F(DaemonE2eTest, KeygenThenSign) {
   ASSERT_EQ(sig.exit_code, 0) << sig.err;
   EXPECT_TRUE(
       verifies(daemon_.store().public_key("fresh").get(), "hello", trimmed(sig.out), false));
+}
+
+// EC and Ed25519 keys through the client: made by keygen, signing in both ECDSA formats and
+// verifying, their JWK and certificate; every signature checked by OpenSSL with the published key.
+TEST_F(DaemonE2eTest, EllipticCurveKeysEndToEnd) {
+  for (const auto& [name, type, alg, jwk_kty] :
+       {std::tuple{"shop-p256", "ec:P-256", SignAlg::kEcdsaSha256, "EC"},
+        {"shop-p384", "ec:P-384", SignAlg::kEcdsaSha384, "EC"},
+        {"shop-ed", "ed25519", SignAlg::kEd25519, "OKP"}}) {
+    const RunResult made = run({"keygen", name, "--type", type});
+    ASSERT_EQ(made.exit_code, 0) << made.err;
+    configure(daemon_, name);
+    const RunResult pem = run({"public-key", name});
+    ASSERT_EQ(pem.exit_code, 0) << pem.err;
+    const auto spki = spki_of_pem(pem.out);
+    const std::string data = "order 42";
+    std::vector<std::pair<std::string, EcdsaEncoding>> formats = {{"raw", EcdsaEncoding::kRaw}};
+    if (alg != SignAlg::kEd25519) formats.push_back({"der", EcdsaEncoding::kDer});
+    for (const auto& [format, encoding] : formats) {
+      std::vector<std::string> args = {"sign", name};
+      if (alg != SignAlg::kEd25519) args.insert(args.end(), {"--format", format});
+      const RunResult sig = run(args, with_stdin(data));
+      ASSERT_EQ(sig.exit_code, 0) << sig.err;
+      const SignRequest req{alg, 0, encoding};
+      EXPECT_TRUE(verify_signature(spki, req, as_bytes(data), *base64_decode(trimmed(sig.out))))
+          << name << " " << format;
+      args = {"verify", name, "--signature", trimmed(sig.out)};
+      if (alg != SignAlg::kEd25519) args.insert(args.end(), {"--format", format});
+      EXPECT_EQ(run(args, with_stdin(data)).exit_code, 0) << name << " " << format;
+      EXPECT_EQ(run(args, with_stdin("order 43")).exit_code, 1) << name << " " << format;
+    }
+    const RunResult rsa = run({"sign", name, "--alg", "RSA-SHA256"}, with_stdin(data));
+    EXPECT_EQ(rsa.exit_code, 1);
+    EXPECT_THAT(rsa.err, HasSubstr("cannot make RSA-SHA256"));
+    const RunResult jwk = run({"public-key", name, "--format", "jwk"});
+    ASSERT_EQ(jwk.exit_code, 0) << jwk.err;
+    EXPECT_EQ(Json::parse(jwk.out)["kty"], jwk_kty);
+    const RunResult cert =
+        run({"certificate", name, "--self-sign", "--subject", "CN=" + std::string(name)});
+    ASSERT_EQ(cert.exit_code, 0) << cert.err;
+    EXPECT_THAT(cert.out, StartsWith("-----BEGIN CERTIFICATE-----"));
+  }
 }
 
 TEST_F(DaemonE2eTest, ImportThenSignWithTheImportedKey) {

@@ -231,7 +231,7 @@ TEST_F(P11signTest, SignReadsRawBytesFromStdin) {
   EXPECT_EQ(req.target, "/v1/keys/demo/sign");
   EXPECT_EQ(req.content_type, "application/json");
   const auto body = nlohmann::json::parse(req.body);
-  EXPECT_EQ(body["alg"], "RSA-SHA256");
+  EXPECT_FALSE(body.contains("alg")) << "the daemon picks the key's own algorithm";
   EXPECT_EQ(body["data"], base64_encode(as_bytes(data)));
 }
 
@@ -243,6 +243,19 @@ TEST_F(P11signTest, SignReadsAFileWithTheChosenAlgorithm) {
   const auto body = nlohmann::json::parse(only_request().body);
   EXPECT_EQ(body["alg"], "RSA-PSS-SHA256");
   EXPECT_EQ(body["data"], "YWJj");
+}
+
+TEST_F(P11signTest, SignSendsAnEcAlgorithmAndTheSignatureFormat) {
+  daemon_.respond({200, R"({"signature":"AAAA"})"});
+  const RunResult r =
+      run({"sign", "demo-ec", "--alg", "ECDSA-SHA256", "--format", "der"}, with_stdin("abc"));
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  const auto body = nlohmann::json::parse(only_request().body);
+  EXPECT_EQ(body["alg"], "ECDSA-SHA256");
+  EXPECT_EQ(body["format"], "der");
+  const RunResult bad = run({"sign", "demo-ec", "--format", "asn1"}, with_stdin("abc"));
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_THAT(bad.err, HasSubstr("--format: raw or der (for ECDSA), not 'asn1'"));
 }
 
 TEST_F(P11signTest, SignWithDashReadsStdin) {
@@ -304,7 +317,7 @@ TEST_F(P11signTest, VerifySendsDataAndSignature) {
   const RecordedRequest req = only_request();
   EXPECT_EQ(req.target, "/v1/keys/demo/verify");
   EXPECT_EQ(nlohmann::json::parse(req.body),
-            nlohmann::json({{"alg", "RSA-SHA256"}, {"data", "YWJj"}, {"signature", "c2ln"}}));
+            nlohmann::json({{"data", "YWJj"}, {"signature", "c2ln"}}));
 }
 
 TEST_F(P11signTest, SchemeSignSendsTheInputByteForByte) {
@@ -437,7 +450,8 @@ TEST_F(P11signTest, ABadAlgorithmIsAUsageErrorBeforeAnyRequest) {
            {"bench", "demo", "--alg", "ES256"}}) {
     const RunResult r = run(args, with_stdin("x"));
     EXPECT_EQ(r.exit_code, 2) << ::testing::PrintToString(args);
-    EXPECT_THAT(r.err, HasSubstr("p11sign: --alg: RSA-SHA256 or RSA-PSS-SHA256, not '"));
+    EXPECT_THAT(r.err, HasSubstr("p11sign: --alg: RSA-SHA256, RSA-PSS-SHA256, RSA-PSS-SHA512, "
+                                 "ECDSA-SHA256, ECDSA-SHA384 or Ed25519, not '"));
     EXPECT_THAT(r.err, HasSubstr("usage: p11sign [--socket PATH] " + args[0]));
   }
   EXPECT_THAT(daemon_.requests(), IsEmpty());

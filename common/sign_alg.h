@@ -114,4 +114,20 @@ inline constexpr bool key_can_sign(KeyType t, SignAlg a) {
   return false;
 }
 
+// The algorithm a key makes when nobody names one: RSA-SHA256 for RSA keys (what the API always
+// did), and the one algorithm an EC or Ed25519 key makes.
+inline constexpr SignAlg default_sign_alg(KeyType t) {
+  switch (t) {
+    case KeyType::kEcP256:
+      return SignAlg::kEcdsaSha256;
+    case KeyType::kEcP384:
+      return SignAlg::kEcdsaSha384;
+    case KeyType::kEd25519:
+      return SignAlg::kEd25519;
+    case KeyType::kRsa:
+      break;
+  }
+  return SignAlg::kRsaPkcs1Sha256;
+}
+
 }  // namespace p11signd

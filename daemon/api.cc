@@ -256,6 +256,7 @@ nlohmann::ordered_json key_json(const KeyInfo& info, const std::vector<std::stri
   return {{"name", info.name},
           {"label", info.label},
           {"id", info.id_hex},
+          {"type", std::string(to_string(info.type))},
           {"bits", info.bits},
           {"schemes", schemes},
           {"fingerprint_sha256", info.fingerprint_sha256},

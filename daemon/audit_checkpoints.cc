@@ -4,13 +4,15 @@
 
 namespace p11signd::daemon {
 
+// Checkpoints are signed with the audit key type's own algorithm (ECDSA as raw r||s, which the
+// verifier reads by default).
 CheckpointSigner store_checkpoint_signer(KeyStore& store, std::string key) {
   auto session = std::make_shared<std::unique_ptr<SigningSession>>();
   return [&store, key = std::move(key), session](const std::string& message) {
     const auto info = store.key(key);
     if (!info) throw StoreError(StoreErrorKind::kNotFound, "audit key '" + key + "' is not loaded");
     if (!*session) *session = store.open_session();
-    CheckpointSignature out{key, SignAlg::kRsaPkcs1Sha256, {}, info->spki_der};
+    CheckpointSignature out{key, default_sign_alg(info->type), {}, info->spki_der};
     try {
       out.signature = (*session)->sign(key, SignRequest{out.alg}, as_bytes(message));
     } catch (...) {

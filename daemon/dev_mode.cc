@@ -104,7 +104,7 @@ void write_softhsm_conf(const fs::path& dir) {
   ::setenv("SOFTHSM2_CONF", fs::absolute(conf).c_str(), 1);
 }
 
-// The demo key and the audit key, generated on the dev token the first time.
+// The demo keys and the audit key, generated on the dev token the first time.
 void ensure_dev_keys(const std::string& module, const fs::path& pin_file) {
   pkcs11::TokenConfig config;
   config.module_path = module;
@@ -112,7 +112,9 @@ void ensure_dev_keys(const std::string& module, const fs::path& pin_file) {
   config.read_pin = [pin_file] { return pkcs11::read_pin_file(pin_file); };
   config.max_sessions = 1;
   auto token = pkcs11::Token::open(std::move(config));
-  for (const char* name : {kDevKeyName, kDevAuditKeyName}) {
+  for (const char* name : {kDevKeyName, kDevEcKeyName, kDevAuditKeyName}) {
+    const KeyShape shape =
+        std::string_view(name) == kDevEcKeyName ? KeyShape(KeyType::kEcP256, 256) : KeyShape(2048);
     pkcs11::KeySpec spec;
     spec.name = name;
     spec.label = name;
@@ -120,7 +122,7 @@ void ensure_dev_keys(const std::string& module, const fs::path& pin_file) {
       token->replace_keys({spec});
     } catch (const pkcs11::Error& e) {
       if (e.category() != pkcs11::ErrorCategory::kNotFound) throw;
-      pkcs11::generate_key(*token, name, {name, {}}, 2048);
+      pkcs11::generate_key(*token, name, {name, {}}, shape);
     }
   }
 }
@@ -144,7 +146,9 @@ std::string config_text(const DevEnvironment& env, const std::string& module) {
          "wechatpay.mchid = 1900000001\n"
          "wechatpay.serial-no = DEVSERIAL\nob-jws.kid = demo\nob-jws.iss = dev-org/dev-software\n"
          "client-assertion.client-id = dev-client\n\n[key." +
-         kDevAuditKeyName + "]\nlabel = " + kDevAuditKeyName + "\n";
+         kDevEcKeyName + "]\nlabel = " + kDevEcKeyName + "\nallow-uids = " + uid +
+         "\nschemes = raw,jws,httpsig\njws.kid = " + kDevEcKeyName + "\n\n[key." + kDevAuditKeyName +
+         "]\nlabel = " + kDevAuditKeyName + "\n";
 }
 
 }  // namespace
@@ -184,8 +188,8 @@ std::string dev_banner(const DevEnvironment& env, const std::string& sock) {
          kDevTokenLabel + " (SoftHSM, PIN in " + (env.dir / "pin").string() +
          ")\n"
          "  key:       " +
-         kDevKeyName +
-         " (RSA-2048, generated on the token)\n"
+         kDevKeyName + " (RSA-2048) and " + kDevEcKeyName +
+         " (ECDSA P-256), generated on the token\n"
          "  audit:     " +
          (env.dir / "audit.log").string() + " (hash-chained, checkpoints signed by key '" +
          kDevAuditKeyName +

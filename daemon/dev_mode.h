@@ -21,6 +21,8 @@ inline constexpr const char* kDevTokenLabel = "p11signd-dev";
 inline constexpr const char* kDevKeyName = "demo";
 // Signs the audit log's checkpoints ([daemon] audit-key); no client may use it.
 inline constexpr const char* kDevAuditKeyName = "audit";
+// An ECDSA P-256 key beside the RSA demo key, for ES256 JWS and raw ECDSA signatures.
+inline constexpr const char* kDevEcKeyName = "demo-ec";
 
 // Creates or reuses dir (following it when it was moved or copied: moved_note). Sets SOFTHSM2_CONF
 // for this process (SoftHSM reads its configuration from there and nowhere else). Throws

@@ -11,6 +11,7 @@
 
 #include <array>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -180,6 +181,37 @@ TEST_F(DevModeProcessTest, DemoIsAnRsa2048Key) {
   ASSERT_TRUE(key) << "the served SPKI does not parse";
   EXPECT_EQ(EVP_PKEY_get_base_id(key.get()), EVP_PKEY_RSA);
   EXPECT_EQ(EVP_PKEY_get_bits(key.get()), 2048);
+}
+
+// demo-ec is an ECDSA P-256 key for raw and jws; its signature, DER as OpenSSL reads it, verifies
+// with `openssl pkeyutl` against the public key the daemon publishes.
+TEST_F(DevModeProcessTest, DemoEcIsAP256KeyWhoseSignaturesOpensslVerifies) {
+  start();
+  Client c(socket());
+  auto pem = c.get("/v1/keys/demo-ec/public-key");
+  ASSERT_EQ(pem.result_int(), 200u) << pem.body();
+  auto res = c.post("/v1/keys/demo-ec/sign", R"({"format":"der","data":"aGVsbG8="})");
+  ASSERT_EQ(res.result_int(), 200u) << res.body();
+  EXPECT_EQ(body_json(res)["alg"], "ECDSA-SHA256");
+  const Bytes sig = *base64_decode(body_json(res)["signature"].get<std::string>());
+  std::ofstream(dir_.file("demo-ec.pem")) << pem.body();
+  std::ofstream(dir_.file("msg")) << "hello";
+  std::ofstream(dir_.file("sig"), std::ios::binary) << as_chars(sig);
+  EXPECT_EQ(std::system(("openssl pkeyutl -verify -pubin -inkey " + dir_.file("demo-ec.pem") +
+                         " -rawin -digest sha256 -in " + dir_.file("msg") + " -sigfile " +
+                         dir_.file("sig") + " >&2")
+                            .c_str()),
+            0);
+  auto keys = body_json(c.get("/v1/keys"));
+  bool found = false;
+  for (const auto& k : keys["keys"]) {
+    if (k["name"] != "demo-ec") continue;
+    found = true;
+    EXPECT_EQ(k["type"], "EC P-256");
+    const auto schemes = k["schemes"].get<std::set<std::string>>();
+    EXPECT_EQ(schemes, (std::set<std::string>{"raw", "jws"}));
+  }
+  EXPECT_TRUE(found) << keys.dump();
 }
 
 // The second start finds the token by its label and the key by its label: the same key (same

@@ -49,6 +49,14 @@ std::unique_ptr<X509_NAME, decltype(&X509_NAME_free)> parse_subject(const std::s
   return name;
 }
 
+// The digest X.509 signatures by this key use, as the real store makes them: SHA-384 for P-384,
+// none for Ed25519 (it signs the message itself), SHA-256 otherwise.
+const EVP_MD* x509_digest(EVP_PKEY* key) {
+  const auto type = key_type_of(key);
+  if (type == KeyType::kEd25519) return nullptr;
+  return type == KeyType::kEcP384 ? EVP_sha384() : EVP_sha256();
+}
+
 template <typename T, int (*Write)(BIO*, const T*)>
 std::string to_pem(T* obj) {
   std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()), BIO_free);
@@ -123,7 +131,9 @@ KeyInfo FakeKeyStore::info_locked(const std::string& name, const TokenKey& k) co
   info.name = name;
   info.label = k.label;
   info.id_hex = k.id_hex;
-  info.bits = static_cast<unsigned>(EVP_PKEY_get_bits(k.pkey.get()));
+  info.type = key_type_of(k.pkey.get()).value_or(KeyType::kRsa);
+  info.bits = info.type == KeyType::kRsa ? static_cast<unsigned>(EVP_PKEY_get_bits(k.pkey.get()))
+                                         : curve_bits(info.type);
   info.generated_on_token = k.local;
   info.extractable = k.extractable;
   info.sensitive = !k.extractable;
@@ -203,11 +213,14 @@ KeyInfo FakeKeyStore::add_named(const std::string& name, const std::string& labe
 }
 
 KeyInfo FakeKeyStore::generate_key(const std::string& name, const std::string& label,
-                                   unsigned bits) {
-  if (bits != 2048 && bits != 3072 && bits != 4096) {
+                                   const KeyShape& shape) {
+  if (shape.type != KeyType::kRsa) {
+    return add_named(name, label, testing::generate_software_key(shape.type), true);
+  }
+  if (shape.bits != 2048 && shape.bits != 3072 && shape.bits != 4096) {
     throw StoreError(StoreErrorKind::kBadInput, "bits must be 2048, 3072 or 4096");
   }
-  return add_named(name, label, generate_rsa(bits), true);
+  return add_named(name, label, generate_rsa(shape.bits), true);
 }
 
 KeyInfo FakeKeyStore::import_key(const std::string& name, const std::string& label,
@@ -217,9 +230,10 @@ KeyInfo FakeKeyStore::import_key(const std::string& name, const std::string& lab
   EVP_PKEY* key = PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr);
   OPENSSL_cleanse(pem.data(), pem.size());
   pem.clear();
-  if (!key || EVP_PKEY_get_base_id(key) != EVP_PKEY_RSA) {
+  if (!key || !key_type_of(key)) {
     EVP_PKEY_free(key);
-    throw StoreError(StoreErrorKind::kBadInput, "pem is not an RSA private key");
+    throw StoreError(StoreErrorKind::kBadInput,
+                     "pem is not an RSA, EC P-256/P-384 or Ed25519 private key");
   }
   return add_named(name, label, EvpPkeyPtr(key, EVP_PKEY_free), false);
 }
@@ -242,7 +256,7 @@ std::string FakeKeyStore::make_certificate(const KeyRef& ref, const std::string&
   X509_set_subject_name(cert.get(), subj.get());
   X509_set_issuer_name(cert.get(), subj.get());
   X509_set_pubkey(cert.get(), k.pkey.get());
-  if (X509_sign(cert.get(), k.pkey.get(), EVP_sha256()) <= 0) {
+  if (X509_sign(cert.get(), k.pkey.get(), x509_digest(k.pkey.get())) <= 0) {
     throw StoreError(StoreErrorKind::kInternal, "certificate signing failed");
   }
   k.certificate = to_pem<X509, PEM_write_bio_X509>(cert.get());
@@ -257,7 +271,7 @@ std::string FakeKeyStore::make_csr(const KeyRef& ref, const std::string& subject
   std::unique_ptr<X509_REQ, decltype(&X509_REQ_free)> req(X509_REQ_new(), X509_REQ_free);
   X509_REQ_set_subject_name(req.get(), subj.get());
   X509_REQ_set_pubkey(req.get(), k.pkey.get());
-  if (X509_REQ_sign(req.get(), k.pkey.get(), EVP_sha256()) <= 0) {
+  if (X509_REQ_sign(req.get(), k.pkey.get(), x509_digest(k.pkey.get())) <= 0) {
     throw StoreError(StoreErrorKind::kInternal, "CSR signing failed");
   }
   return to_pem<X509_REQ, PEM_write_bio_X509_REQ>(req.get());

@@ -50,7 +50,8 @@ class FakeKeyStore final : public KeyStore {
   std::vector<KeyInfo> keys() const override;
   std::optional<KeyInfo> key(const std::string& name) const override;
   std::optional<std::string> certificate_pem(const std::string& name) const override;
-  KeyInfo generate_key(const std::string& name, const std::string& label, unsigned bits) override;
+  KeyInfo generate_key(const std::string& name, const std::string& label,
+                       const KeyShape& shape) override;
   KeyInfo import_key(const std::string& name, const std::string& label, std::string& pem) override;
   std::string make_certificate(const KeyRef& key, const std::string& subject, unsigned days,
                                bool replace) override;

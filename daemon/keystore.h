@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "common/bytes.h"
+#include "common/key_shape.h"
 #include "common/sign_alg.h"
 
 namespace p11signd::daemon {
@@ -38,10 +39,11 @@ class StoreError : public std::runtime_error {
 };
 
 struct KeyInfo {
-  std::string name;                 // the configured name ([key.NAME])
-  std::string label;                // CKA_LABEL
-  std::string id_hex;               // CKA_ID, lowercase hex
-  unsigned bits = 0;                // modulus size
+  std::string name;    // the configured name ([key.NAME])
+  std::string label;   // CKA_LABEL
+  std::string id_hex;  // CKA_ID, lowercase hex
+  KeyType type = KeyType::kRsa;
+  unsigned bits = 0;                // modulus size; the curve's size for EC keys (Ed25519: 256)
   bool generated_on_token = false;  // CKA_LOCAL: false for imported keys
   bool extractable = false;
   bool sensitive = true;
@@ -111,8 +113,9 @@ class KeyStore {
   virtual std::optional<std::string> certificate_pem(const std::string& name) const = 0;
 
   // Admin operations. Key creation is serialised inside the store.
+  // shape: RSA 2048/3072/4096, EC P-256/P-384 or Ed25519 (an unsigned alone is an RSA size).
   virtual KeyInfo generate_key(const std::string& name, const std::string& label,
-                               unsigned bits) = 0;
+                               const KeyShape& shape) = 0;
   // pem is wiped by the store after use.
   virtual KeyInfo import_key(const std::string& name, const std::string& label,
                              std::string& pem) = 0;

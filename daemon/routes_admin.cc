@@ -43,6 +43,27 @@ bool optional_bool(const nlohmann::json& body, const std::string& field) {
   return body[field].get<bool>();
 }
 
+// "type" (rsa, rsa:2048, rsa:3072, rsa:4096, ec:P-256, ec:P-384, ed25519; default rsa) and, for
+// RSA only, "bits" (2048 unless the type names a size).
+KeyShape key_shape(const nlohmann::json& body) {
+  const std::string type = optional_string(body, "type", "rsa");
+  const auto shape = parse_key_shape(type);
+  if (!shape) {
+    throw invalid("type must be rsa, " + std::string(kKeyShapeNames) + ", not '" + type + "'");
+  }
+  if (!body.contains("bits")) return *shape;
+  const unsigned bits = optional_unsigned(body, "bits", shape->bits);
+  if (shape->type != KeyType::kRsa) {
+    throw invalid("bits is for RSA keys only; a " + type + " key has its curve's size");
+  }
+  if (type != "rsa" && bits != shape->bits) {
+    throw invalid("bits " + std::to_string(bits) + " contradicts type " + type);
+  }
+  if (bits != 2048 && bits != 3072 && bits != 4096)
+    throw invalid("bits must be 2048, 3072 or 4096");
+  return KeyShape(bits);
+}
+
 // The section to add before the key signs anything: it allows nobody and no scheme until the
 // admin fills them in.
 std::string config_snippet(const KeySpec& spec) {
@@ -117,20 +138,18 @@ void Api::add_runtime_key(const KeySpec& spec) {
 void Api::create_key(Call& call) {
   require_admin(call);
   const auto body = parse_json_object(call.req.body());
-  reject_unknown_fields(body, {"name", "label", "bits"});
+  reject_unknown_fields(body, {"name", "label", "type", "bits"});
   KeySpec spec;
   spec.name = require_string(body, "name");
   spec.label = optional_string(body, "label", spec.name);
-  const unsigned bits = optional_unsigned(body, "bits", 2048);
-  if (bits != 2048 && bits != 3072 && bits != 4096)
-    throw invalid("bits must be 2048, 3072 or 4096");
+  const KeyShape shape = key_shape(body);
   check_new_name(spec.name);
   auto claim = std::make_shared<AnswerClaim>();
   run_on_pool(
       call.reply,
-      [this, peer = call.peer, spec, bits, claim](SigningSession&) {
+      [this, peer = call.peer, spec, shape, claim](SigningSession&) {
         return audited_admin(s_.audit, peer, "keygen", spec.name, *claim, [&] {
-          const KeyInfo info = s_.store.generate_key(spec.name, spec.label, bits);
+          const KeyInfo info = s_.store.generate_key(spec.name, spec.label, shape);
           boost::asio::post(s_.io, [this, spec] { add_runtime_key(spec); });
           return json_response(http::status::created,
                                {{"key", key_json(info, {})}, {"config", config_snippet(spec)}});

@@ -55,10 +55,12 @@ void Api::start_health_check(Call& call) {
                                          {"test_signature", "skipped: no key is configured"}}));
   }
   run_on_pool([this](Response r) { finish_health(std::move(r)); },
-              [audit = &s_.audit, key, token, spki = info->spki_der](SigningSession& session) {
+              [audit = &s_.audit, key, token, spki = info->spki_der,
+               type = info->type](SigningSession& session) {
                 require_audit(*audit);
                 const auto start = std::chrono::steady_clock::now();
                 SignRequest req;
+                req.alg = default_sign_alg(type);  // the health key may be of any type
                 const Bytes sig = session.sign(key, req, as_bytes(kProbe));
                 const auto took = std::chrono::steady_clock::now() - start;
                 if (!verify_signature(spki, req, as_bytes(kProbe), sig)) {
@@ -70,7 +72,8 @@ void Api::start_health_check(Call& call) {
                     http::status::ok,
                     {{"status", "ok"},
                      {"token", token_json(token)},
-                     {"test_signature", {{"key", key}, {"alg", "RSA-SHA256"}, {"ms", ms}}},
+                     {"test_signature",
+                      {{"key", key}, {"alg", std::string(to_string(req.alg))}, {"ms", ms}}},
                      {"audit", "ok"}});
               });
 }

@@ -13,20 +13,60 @@ ApiError invalid(const std::string& message) {
   return {http::status::unprocessable_entity, "invalid_request", message};
 }
 
-SignRequest parse_alg(const nlohmann::json& body) {
-  const std::string alg = optional_string(body, "alg", "RSA-SHA256");
-  auto parsed = parse_sign_alg(alg);
-  if (!parsed) throw invalid("alg must be RSA-SHA256 or RSA-PSS-SHA256, not '" + alg + "'");
-  SignRequest req;
-  req.alg = *parsed;
-  if (body.contains("salt_len")) {
-    const auto& salt = body["salt_len"];
-    if (!salt.is_number_unsigned() || (salt != 32 && salt != 20)) {
-      throw invalid("salt_len must be 32 or 20");
-    }
-    req.salt_len = salt.get<unsigned>();
+// "salt_len" for PSS: 32 or 20 with SHA-256, 64 with SHA-512 (the hash length is the default).
+unsigned parse_salt_len(const nlohmann::json& body, SignAlg alg) {
+  if (!body.contains("salt_len")) return 0;
+  const auto& salt = body["salt_len"];
+  if (alg == SignAlg::kRsaPssSha512) {
+    if (!salt.is_number_unsigned() || salt != 64)
+      throw invalid("salt_len must be 64 for RSA-PSS-SHA512");
+  } else if (!salt.is_number_unsigned() || (salt != 32 && salt != 20)) {
+    throw invalid("salt_len must be 32 or 20");
   }
+  return salt.get<unsigned>();
+}
+
+// "format" of an ECDSA signature: "raw" (r||s, the default: what JWS and RFC 9421 send) or "der"
+// (what OpenSSL and X.509 use).
+EcdsaEncoding parse_format(const nlohmann::json& body, SignAlg alg) {
+  if (!body.contains("format")) return EcdsaEncoding::kRaw;
+  if (!is_ecdsa(alg))
+    throw invalid("format is for ECDSA signatures only, not " + std::string(to_string(alg)));
+  const std::string format = require_string(body, "format");
+  if (format == "raw") return EcdsaEncoding::kRaw;
+  if (format == "der") return EcdsaEncoding::kDer;
+  throw invalid("format must be raw or der, not '" + format + "'");
+}
+
+// The request a body asks of key: alg (the key's default when absent), salt_len, format. An
+// algorithm the key's type cannot make is refused here, naming both.
+SignRequest parse_request(const nlohmann::json& body, const KeyInfo& key) {
+  SignRequest req;
+  req.alg = default_sign_alg(key.type);
+  if (body.contains("alg")) {
+    const std::string alg = require_string(body, "alg");
+    auto parsed = parse_sign_alg(alg);
+    if (!parsed) {
+      throw invalid(
+          "alg must be RSA-SHA256, RSA-PSS-SHA256, RSA-PSS-SHA512, ECDSA-SHA256, ECDSA-SHA384 or "
+          "Ed25519, not '" +
+          alg + "'");
+    }
+    req.alg = *parsed;
+  }
+  if (!key_can_sign(key.type, req.alg)) {
+    throw invalid("key '" + key.name + "' is an " + std::string(to_string(key.type)) +
+                  " key and cannot make " + std::string(to_string(req.alg)) + " signatures");
+  }
+  req.salt_len = parse_salt_len(body, req.alg);
+  req.ecdsa_encoding = parse_format(body, req.alg);
   return req;
+}
+
+const KeyInfo& known_key(const Policy& policy, const std::string& key) {
+  const KeyInfo* info = policy.key(key);
+  if (!info) throw ApiError(http::status::not_found, "key_not_found", "no key named '" + key + "'");
+  return *info;
 }
 
 Bytes parse_base64(const nlohmann::json& body, const std::string& field) {
@@ -46,8 +86,8 @@ std::vector<std::string> raw_fields(const RouteMatch& route, std::vector<std::st
 void Api::sign(Call& call, const std::string& key, const nlohmann::json& body) {
   require_key_access(call, key, "raw");
   const KeyRef admitted = admitted_key(call, key);
-  reject_unknown_fields(body, raw_fields(call.route, {"data", "alg", "salt_len"}));
-  const SignRequest req = parse_alg(body);
+  reject_unknown_fields(body, raw_fields(call.route, {"data", "alg", "salt_len", "format"}));
+  const SignRequest req = parse_request(body, known_key(*call.policy, key));
   Bytes data = parse_base64(body, "data");
   const SignAttempt attempt;
   run_on_pool(
@@ -56,9 +96,13 @@ void Api::sign(Call& call, const std::string& key, const nlohmann::json& body) {
        data = std::move(data), claim = attempt.claim()](SigningSession& session) {
         const Bytes sig = audited_sign(
             {s.audit, s.metrics, session, peer, key, "raw", claim.get(), fingerprint}, req, data);
-        return json_response(http::status::ok, {{"signature", base64_encode(sig)},
-                                                {"key", key},
-                                                {"alg", std::string(to_string(req.alg))}});
+        nlohmann::ordered_json answer = {{"signature", base64_encode(sig)},
+                                         {"key", key},
+                                         {"alg", std::string(to_string(req.alg))}};
+        if (is_ecdsa(req.alg)) {
+          answer["format"] = req.ecdsa_encoding == EcdsaEncoding::kDer ? "der" : "raw";
+        }
+        return json_response(http::status::ok, answer);
       },
       {}, attempt.claim(), call.direct);
 }
@@ -66,12 +110,12 @@ void Api::sign(Call& call, const std::string& key, const nlohmann::json& body) {
 // Verification needs only the public key, so it runs here on the event loop without the token.
 void Api::verify(Call& call, const std::string& key, const nlohmann::json& body) {
   require_key_access(call, key, "raw");
-  reject_unknown_fields(body, raw_fields(call.route, {"data", "signature", "alg", "salt_len"}));
-  const SignRequest req = parse_alg(body);
+  reject_unknown_fields(body,
+                        raw_fields(call.route, {"data", "signature", "alg", "salt_len", "format"}));
+  const KeyInfo* info = &known_key(*call.policy, key);
+  const SignRequest req = parse_request(body, *info);
   const Bytes data = parse_base64(body, "data");
   const Bytes signature = parse_base64(body, "signature");
-  const KeyInfo* info = call.policy->key(key);
-  if (!info) throw ApiError(http::status::not_found, "key_not_found", "no key named '" + key + "'");
   const auto start = std::chrono::steady_clock::now();
   const bool valid = verify_signature(info->spki_der, req, data, signature);
   AuditRecord rec;

@@ -26,7 +26,7 @@ TEST(StrictApi, AMisspeltAlgIsRefusedNotSignedWithTheDefault) {
   EXPECT_EQ(error_code_of(res), "unknown_field");
   EXPECT_EQ(message_of(res),
             "field 'algo' is not one this route reads (did you mean 'alg'?); its fields are data, "
-            "alg, salt_len");
+            "alg, salt_len, format");
   EXPECT_FALSE(anything_signed(d));
   // The same body spelt right signs.
   EXPECT_EQ(

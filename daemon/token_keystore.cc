@@ -15,6 +15,7 @@ KeyInfo to_key_info(const pkcs11::ResolvedKey& k) {
   info.name = k.spec.name;
   info.label = k.label;
   info.id_hex = hex_encode(k.id);
+  info.type = k.type;
   info.bits = k.bits;
   info.generated_on_token = k.local;
   info.extractable = k.extractable;
@@ -128,11 +129,11 @@ KeyInfo TokenKeyStore::add_created_key(const pkcs11::KeySpec& spec) {
 }
 
 KeyInfo TokenKeyStore::generate_key(const std::string& name, const std::string& label,
-                                    unsigned bits) {
+                                    const KeyShape& shape) {
   const std::lock_guard lock(create_mutex_);
   require_new_name(name);
   return translated([&] {
-    return add_created_key(pkcs11::generate_key(*token_, name, {label, {}}, bits));
+    return add_created_key(pkcs11::generate_key(*token_, name, {label, {}}, shape));
   });
 }
 

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "pkcs11/attributes.h"
+#include "pkcs11/tbs_signing.h"
 #include "pkcs11/token_evp_key.h"
 
 namespace p11signd::pkcs11 {
@@ -183,6 +184,38 @@ void store_certificate(Token& token, const ResolvedKey& key, X509* cert, bool re
                   (key.last_error().empty() ? "" : ": " + key.last_error()));
 }
 
+EvpPkeyPtr public_key_of(const ResolvedKey& key) {
+  const unsigned char* p = key.spki_der.data();
+  EvpPkeyPtr pkey(d2i_PUBKEY(nullptr, &p, static_cast<long>(key.spki_der.size())));
+  if (!pkey) throw Error(ErrorCategory::kPermanent, "the key's public key does not parse");
+  return pkey;
+}
+
+// Signs cert (X509) or req (X509_REQ) with the token key: RSA through OpenSSL's own signing with
+// a token-backed key (token_evp_key.h), EC and Ed25519 by signing the encoded TBS on the token
+// (tbs_signing.h).
+void sign_certificate(Token& token, const ResolvedKey& key, X509* cert) {
+  if (key.type != KeyType::kRsa) {
+    sign_certificate_on_token(token, key, cert);
+    return;
+  }
+  TokenEvpKey token_key(token, key);
+  if (X509_sign(cert, token_key.get(), EVP_sha256()) <= 0) signing_failed("certificate", token_key);
+}
+
+void sign_request(Token& token, const ResolvedKey& key, X509_REQ* req) {
+  if (key.type != KeyType::kRsa) {
+    X509_REQ_set_pubkey(req, public_key_of(key).get());
+    sign_request_on_token(token, key, req);
+    return;
+  }
+  TokenEvpKey token_key(token, key);
+  X509_REQ_set_pubkey(req, token_key.get());
+  if (X509_REQ_sign(req, token_key.get(), EVP_sha256()) <= 0) {
+    signing_failed("certificate request", token_key);
+  }
+}
+
 }  // namespace
 
 std::string make_self_signed_certificate(Token& token, const CertificateKey& wanted,
@@ -194,20 +227,18 @@ std::string make_self_signed_certificate(Token& token, const CertificateKey& wan
   if (!replace) require_no_certificate(token, key);
   NamePtr name = parse_subject(subject);
   std::unique_ptr<X509, X509Deleter> cert(X509_new());
-  TokenEvpKey token_key(token, key);
   X509_set_version(cert.get(), X509_VERSION_3);
   set_random_serial(cert.get());
   X509_gmtime_adj(X509_getm_notBefore(cert.get()), 0);
   X509_time_adj_ex(X509_getm_notAfter(cert.get()), static_cast<int>(days), 0, nullptr);
   X509_set_subject_name(cert.get(), name.get());
   X509_set_issuer_name(cert.get(), name.get());
-  X509_set_pubkey(cert.get(), token_key.get());
+  // The subject key identifier is the hash of the public key: it must be set before the extension.
+  X509_set_pubkey(cert.get(), public_key_of(key).get());
   add_extension(cert.get(), NID_basic_constraints, "critical,CA:FALSE");
   add_extension(cert.get(), NID_key_usage, "critical,digitalSignature,nonRepudiation");
   add_extension(cert.get(), NID_subject_key_identifier, "hash");
-  if (X509_sign(cert.get(), token_key.get(), EVP_sha256()) <= 0) {
-    signing_failed("certificate", token_key);
-  }
+  sign_certificate(token, key, cert.get());
   store_certificate(token, key, cert.get(), replace);
   return to_pem(cert.get(), PEM_write_bio_X509);
 }
@@ -217,13 +248,9 @@ std::string make_certificate_request(Token& token, const CertificateKey& wanted,
   const ResolvedKey key = find_key(token, wanted);
   NamePtr name = parse_subject(subject);
   std::unique_ptr<X509_REQ, ReqDeleter> req(X509_REQ_new());
-  TokenEvpKey token_key(token, key);
   X509_REQ_set_version(req.get(), 0);  // the only version PKCS#10 defines (v1 = 0)
   X509_REQ_set_subject_name(req.get(), name.get());
-  X509_REQ_set_pubkey(req.get(), token_key.get());
-  if (X509_REQ_sign(req.get(), token_key.get(), EVP_sha256()) <= 0) {
-    signing_failed("certificate request", token_key);
-  }
+  sign_request(token, key, req.get());
   return to_pem(req.get(), PEM_write_bio_X509_REQ);
 }
 

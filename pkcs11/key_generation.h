@@ -7,6 +7,7 @@
 #include <string>
 
 #include "common/bytes.h"
+#include "common/key_shape.h"
 #include "pkcs11/key_registry.h"
 #include "pkcs11/secret.h"
 #include "pkcs11/token.h"
@@ -18,12 +19,14 @@ struct NewKey {
   Bytes id;           // CKA_ID; random 16 bytes when empty
 };
 
-// RSA 2048, 3072 or 4096 bits. Returns the spec that finds the new key (by id). Throws
-// Error(kBadInput) for other sizes or a label already in use.
-KeySpec generate_key(Token& token, const std::string& name, const NewKey& key, unsigned bits);
+// RSA 2048, 3072 or 4096 bits, EC on P-256 or P-384, or Ed25519. Returns the spec that finds the
+// new key (by id). Throws Error(kBadInput) for other RSA sizes or a label already in use.
+KeySpec generate_key(Token& token, const std::string& name, const NewKey& key,
+                     const KeyShape& shape);
 
-// An RSA private key in PKCS#8 or PKCS#1 PEM. pem is wiped (whatever happens). The token marks the
-// key CKA_LOCAL false, which is how listings tell imported keys from generated ones.
+// A private key in PEM: RSA (PKCS#8 or PKCS#1, at least 2048 bits), EC on P-256 or P-384 (PKCS#8
+// or SEC1), or Ed25519 (PKCS#8). pem is wiped (whatever happens). The token marks the key CKA_LOCAL
+// false, which is how listings tell imported keys from generated ones.
 KeySpec import_key(Token& token, const std::string& name, const NewKey& key, Secret pem);
 
 }  // namespace p11signd::pkcs11

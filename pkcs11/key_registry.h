@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "common/bytes.h"
+#include "common/sign_alg.h"
 #include "pkcs11/cryptoki.h"
 #include "pkcs11/module.h"
 
@@ -31,9 +32,13 @@ struct ResolvedKey {
   CK_OBJECT_HANDLE private_key = CK_INVALID_HANDLE;
   std::string label;
   Bytes id;
-  unsigned bits = 0;
-  Bytes modulus;
-  Bytes public_exponent;
+  KeyType type = KeyType::kRsa;
+  unsigned bits = 0;              // the modulus size; the curve's size for EC keys (Ed25519: 256)
+  Bytes modulus;                  // RSA only
+  Bytes public_exponent;          // RSA only
+  std::size_t signature_len = 0;  // what C_Sign returns: the modulus length, or r||s, or 64
+  // CKA_ALLOWED_MECHANISMS; empty when the token does not say (then every mechanism is allowed).
+  std::vector<CK_MECHANISM_TYPE> allowed_mechanisms;
   Bytes spki_der;
   std::string fingerprint_sha256;
   bool local = false;  // CKA_LOCAL: generated on the token (false: imported)
@@ -54,7 +59,11 @@ struct KeySet {
   Error unresolved_error() const;
 };
 
-// Finds and checks one key. Throws Error (kBadInput: not found or ambiguous; kRefused: extractable
+// Whether key may be used with mechanism (its CKA_ALLOWED_MECHANISMS, when the token keeps one).
+bool mechanism_allowed(const ResolvedKey& key, CK_MECHANISM_TYPE mechanism);
+
+// Finds and checks one key: RSA, EC on P-256 or P-384, or Ed25519. Throws Error (kBadInput: not
+// found, ambiguous or of another type; kRefused: extractable
 // and not allowed; anything the token says).
 ResolvedKey resolve_key(const Module& module, CK_SESSION_HANDLE session, const KeySpec& spec);
 

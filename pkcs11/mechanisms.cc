@@ -19,6 +19,9 @@ Mechanisms Mechanisms::probe(const Module& module, CK_SLOT_ID slot) {
   m.rsa_pkcs = can_sign(module, slot, CKM_RSA_PKCS);
   m.sha256_rsa_pkcs_pss = can_sign(module, slot, CKM_SHA256_RSA_PKCS_PSS);
   m.rsa_pkcs_pss = can_sign(module, slot, CKM_RSA_PKCS_PSS);
+  m.sha512_rsa_pkcs_pss = can_sign(module, slot, CKM_SHA512_RSA_PKCS_PSS);
+  m.ecdsa = can_sign(module, slot, CKM_ECDSA);
+  m.eddsa = can_sign(module, slot, CKM_EDDSA);
   return m;
 }
 
@@ -33,6 +36,9 @@ std::string Mechanisms::describe() const {
   add(rsa_pkcs, "CKM_RSA_PKCS");
   add(sha256_rsa_pkcs_pss, "CKM_SHA256_RSA_PKCS_PSS");
   add(rsa_pkcs_pss, "CKM_RSA_PKCS_PSS");
+  add(sha512_rsa_pkcs_pss, "CKM_SHA512_RSA_PKCS_PSS");
+  add(ecdsa, "CKM_ECDSA");
+  add(eddsa, "CKM_EDDSA");
   return s.empty() ? "none" : s;
 }
 

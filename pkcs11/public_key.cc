@@ -2,6 +2,7 @@
 
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
+#include <openssl/err.h>
 #include <openssl/param_build.h>
 
 #include <stdexcept>
@@ -46,6 +47,33 @@ EvpPkeyPtr rsa_public_key(ByteView modulus, ByteView exponent) {
   if (!params || !ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1 ||
       EVP_PKEY_fromdata(ctx.get(), &key, EVP_PKEY_PUBLIC_KEY, params.get()) != 1) {
     throw Error(ErrorCategory::kPermanent, "OpenSSL refused the token's RSA modulus/exponent");
+  }
+  return EvpPkeyPtr(key);
+}
+
+EvpPkeyPtr ec_public_key(KeyType type, ByteView point) {
+  if (type == KeyType::kEd25519) {
+    EVP_PKEY* key =
+        EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, point.data(), point.size());
+    if (!key) throw Error(ErrorCategory::kBadInput, "OpenSSL refused the token's Ed25519 key");
+    return EvpPkeyPtr(key);
+  }
+  const char* group = type == KeyType::kEcP256 ? "P-256" : "P-384";
+  std::unique_ptr<OSSL_PARAM_BLD, ParamBldDeleter> bld(OSSL_PARAM_BLD_new());
+  if (!bld || !OSSL_PARAM_BLD_push_utf8_string(bld.get(), OSSL_PKEY_PARAM_GROUP_NAME, group, 0) ||
+      !OSSL_PARAM_BLD_push_octet_string(bld.get(), OSSL_PKEY_PARAM_PUB_KEY, point.data(),
+                                        point.size())) {
+    throw Error(ErrorCategory::kPermanent, "cannot build EC public key parameters");
+  }
+  std::unique_ptr<OSSL_PARAM, ParamDeleter> params(OSSL_PARAM_BLD_to_param(bld.get()));
+  std::unique_ptr<EVP_PKEY_CTX, PkeyCtxDeleter> ctx(
+      EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr));
+  EVP_PKEY* key = nullptr;
+  if (!params || !ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1 ||
+      EVP_PKEY_fromdata(ctx.get(), &key, EVP_PKEY_PUBLIC_KEY, params.get()) != 1) {
+    ERR_clear_error();
+    throw Error(ErrorCategory::kBadInput,
+                std::string("OpenSSL refused the token's public point on ") + group);
   }
   return EvpPkeyPtr(key);
 }

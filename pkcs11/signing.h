@@ -12,8 +12,10 @@
 namespace p11signd::pkcs11 {
 
 // Signs data (the whole message; hashing happens on the token when it offers the combined
-// mechanism, otherwise here). Throws Error; kBadInput for a salt length other than 20 or 32 or an
-// algorithm the token lacks.
+// mechanism and the key allows it, otherwise here; ECDSA always hashes here, Ed25519 never hashes).
+// An ECDSA signature is r||s or DER as request.ecdsa_encoding says. Throws Error; kBadInput for an
+// algorithm the key's type cannot make (naming both), a salt length other than 20 or 32 (64 for
+// RSA-PSS-SHA512), or an algorithm the token lacks or the key does not allow.
 Bytes sign_message(const Module& module, CK_SESSION_HANDLE session, const ResolvedKey& key,
                    const Mechanisms& mechanisms, const SignRequest& request, ByteView data);
 

@@ -67,12 +67,12 @@ CK_RV sign_init_rv(pkcs11::Token& token, CK_OBJECT_HANDLE key, CK_MECHANISM_TYPE
   });
 }
 
-// What item "no accidental oracle" asks of every key the daemon makes: only the four signing
+// What item "no accidental oracle" asks of every key the daemon makes: only the five RSA signing
 // mechanisms, no sign-recover, and no attribute changed later - by anyone holding a session.
 void expect_hardened(pkcs11::Token& token, const pkcs11::ResolvedKey& k) {
   EXPECT_EQ(allowed_mechanisms(token, k.private_key),
             (std::vector<CK_MECHANISM_TYPE>{CKM_RSA_PKCS, CKM_RSA_PKCS_PSS, CKM_SHA256_RSA_PKCS,
-                                            CKM_SHA256_RSA_PKCS_PSS}));
+                                            CKM_SHA256_RSA_PKCS_PSS, CKM_SHA512_RSA_PKCS_PSS}));
   EXPECT_EQ(read_flag(token, k.private_key, CKA_SIGN_RECOVER), false);
   EXPECT_EQ(read_flag(token, k.private_key, CKA_MODIFIABLE), false);
   const CK_OBJECT_HANDLE pub = public_key_of(token, k);

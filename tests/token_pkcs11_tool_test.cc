@@ -68,12 +68,12 @@ void expect_only_signing(const std::string& listing, const std::string& label, b
   const std::string rest = never == std::string::npos ? access : access.substr(0, never);
   EXPECT_EQ(rest.find("extractable"), std::string::npos) << block;
   EXPECT_NE(access.find("sensitive"), std::string::npos) << block;
-  for (const char* mechanism :
-       {"SHA256-RSA-PKCS,", "RSA-PKCS,", "SHA256-RSA-PKCS-PSS", "RSA-PKCS-PSS"}) {
+  for (const char* mechanism : {"SHA256-RSA-PKCS,", "RSA-PKCS,", "SHA256-RSA-PKCS-PSS",
+                                "RSA-PKCS-PSS", "SHA512-RSA-PKCS-PSS"}) {
     EXPECT_NE(allowed.find(mechanism), std::string::npos) << mechanism << " in " << block;
   }
-  // Exactly four: no raw RSA (RSA-X-509), no decryption or SHA-1 mechanism.
-  EXPECT_EQ(std::count(allowed.begin(), allowed.end(), ','), 3) << block;
+  // Exactly five: no raw RSA (RSA-X-509), no decryption or SHA-1 mechanism.
+  EXPECT_EQ(std::count(allowed.begin(), allowed.end(), ','), 4) << block;
 }
 
 TEST_F(TokenTest, Pkcs11ToolSeesOnlyTheSigningMechanismsOnGeneratedAndImportedKeys) {

@@ -63,9 +63,14 @@ struct Outcome {
 
 class FaultScenario : public ::testing::Test {
  protected:
+  // The kind of key "shop" is, and what the clients ask it for: RSA-2048 and RSA-SHA256 here; the
+  // elliptic-curve scenarios below use ECDSA P-256.
+  virtual KeyShape shape() const { return KeyShape(2048); }
+  SignRequest request() const { return SignRequest{default_sign_alg(shape().type)}; }
+
   void SetUp() override {
     auto token = pkcs11::Token::open(hsm_.config());
-    pkcs11::generate_key(*token, "shop", {"shop", {}}, 2048);
+    pkcs11::generate_key(*token, "shop", {"shop", {}}, shape());
     write_config(hsm_.pin_file());
   }
 
@@ -133,7 +138,7 @@ class FaultScenario : public ::testing::Test {
   // Signs with 16 clients, injects the fault for its time, clears it, keeps signing 2.5 s more.
   Outcome run(const Fault& fault) {
     Outcome out;
-    SigningLoad load(socket(), "shop", spki_);
+    SigningLoad load(socket(), "shop", spki_, request());
     load.start(kClients);
     std::this_thread::sleep_for(milliseconds(300));
     out.fault_at = Clock::now();
@@ -266,6 +271,27 @@ TEST_F(FaultScenario, ObjectHandlesStale) {
 TEST_F(FaultScenario, KeyHandlesStale) {
   scenario("key-handle-invalid", {.rules = "fail C_SignInit CKR_KEY_HANDLE_INVALID",
                                   .audit_mentions = "CKR_KEY_HANDLE_INVALID"});
+}
+
+// The same recovery for an ECDSA P-256 key (CKM_ECDSA): the layer treats every key type alike.
+class EcFaultScenario : public FaultScenario {
+ protected:
+  KeyShape shape() const override { return KeyShape(KeyType::kEcP256, 256); }
+};
+
+TEST_F(EcFaultScenario, DeviceError) {
+  scenario("ec-device-error",
+           {.rules = "fail C_Sign CKR_DEVICE_ERROR", .audit_mentions = "CKR_DEVICE_ERROR"});
+}
+
+TEST_F(EcFaultScenario, SessionHandleInvalid) {
+  scenario("ec-session-handle-invalid", {.rules = "fail C_Sign CKR_SESSION_HANDLE_INVALID",
+                                         .audit_mentions = "CKR_SESSION_HANDLE_INVALID"});
+}
+
+TEST_F(EcFaultScenario, KeyHandlesStale) {
+  scenario("ec-key-handle-invalid", {.rules = "fail C_SignInit CKR_KEY_HANDLE_INVALID",
+                                     .audit_mentions = "CKR_KEY_HANDLE_INVALID"});
 }
 
 TEST_F(FaultScenario, TokenRestartDropsEverySession) {

@@ -8,8 +8,11 @@ namespace p11signd::testing {
 
 using daemon::testing::Client;
 
-SigningLoad::SigningLoad(std::string socket, std::string key, Bytes spki_der)
-    : socket_(std::move(socket)), key_(std::move(key)), spki_der_(std::move(spki_der)) {}
+SigningLoad::SigningLoad(std::string socket, std::string key, Bytes spki_der, SignRequest request)
+    : socket_(std::move(socket)),
+      key_(std::move(key)),
+      spki_der_(std::move(spki_der)),
+      request_(request) {}
 
 SigningLoad::~SigningLoad() { stop(); }
 
@@ -36,13 +39,15 @@ void SigningLoad::client(int index) {
     a.sent = Clock::now();
     try {
       if (!c) c = std::make_unique<Client>(socket_);
-      const auto res = c->post("/v1/keys/" + key_ + "/sign", daemon::testing::sign_body(data));
+      const auto res =
+          c->post("/v1/keys/" + key_ + "/sign",
+                  daemon::testing::sign_body(data, std::string(to_string(request_.alg))));
       a.received = Clock::now();
       a.status = res.result_int();
       if (a.status == 200) {
         const auto sig =
             base64_decode(daemon::testing::body_json(res)["signature"].get<std::string>());
-        a.verified = sig && verify_signature(spki_der_, SignRequest{}, as_bytes(data), *sig);
+        a.verified = sig && verify_signature(spki_der_, request_, as_bytes(data), *sig);
       } else {
         a.error_code = daemon::testing::error_code_of(res);
       }

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "common/bytes.h"
+#include "common/sign_alg.h"
 
 namespace p11signd::testing {
 
@@ -25,7 +26,9 @@ struct Answer {
 
 class SigningLoad {
  public:
-  SigningLoad(std::string socket, std::string key, Bytes spki_der);
+  // request: what every client asks for (RSA-SHA256 by default); its signatures are checked with
+  // it.
+  SigningLoad(std::string socket, std::string key, Bytes spki_der, SignRequest request = {});
   ~SigningLoad();
   void start(int clients);
   // Stops the clients and returns every answer they got.
@@ -36,6 +39,7 @@ class SigningLoad {
 
   std::string socket_, key_;
   Bytes spki_der_;
+  SignRequest request_;
   std::atomic<bool> running_{false};
   std::mutex mu_;
   std::vector<Answer> answers_;

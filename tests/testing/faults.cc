@@ -34,7 +34,8 @@ CK_RV counting_login(CK_SESSION_HANDLE s, CK_USER_TYPE user, CK_UTF8CHAR_PTR pin
 }
 
 bool is_combined(CK_MECHANISM_TYPE type) {
-  return type == CKM_SHA256_RSA_PKCS || type == CKM_SHA256_RSA_PKCS_PSS;
+  return type == CKM_SHA256_RSA_PKCS || type == CKM_SHA256_RSA_PKCS_PSS ||
+         type == CKM_SHA512_RSA_PKCS_PSS;
 }
 
 CK_RV filtered_mechanism_info(CK_SLOT_ID slot, CK_MECHANISM_TYPE type, CK_MECHANISM_INFO_PTR info) {

@@ -20,8 +20,8 @@ inline std::atomic<int> login_calls{0};
 inline std::atomic<CK_RV> login_rv{CKR_OK};
 inline std::atomic<int> login_times{0};
 // C_GetMechanismInfo and C_SignInit say CKR_MECHANISM_INVALID for the combined hash-and-sign
-// mechanisms (CKM_SHA256_RSA_PKCS, CKM_SHA256_RSA_PKCS_PSS): a token without them, which a signer
-// cannot use by mistake.
+// mechanisms (CKM_SHA256_RSA_PKCS, CKM_SHA256_RSA_PKCS_PSS, CKM_SHA512_RSA_PKCS_PSS): a token
+// without them, which a signer cannot use by mistake.
 inline std::atomic<bool> hide_combined_mechanisms{false};
 // The mechanism of the last C_SignInit call (whatever its result); kNoMechanism before any.
 inline constexpr CK_MECHANISM_TYPE kNoMechanism = CK_UNAVAILABLE_INFORMATION;

@@ -54,9 +54,9 @@ void TokenTest::expect_refused_unless_allowed(const std::string& label, bool sen
   EXPECT_EQ(key(label).sensitive, sensitive);
 }
 
-void TokenTest::generate(const std::string& name, unsigned bits) {
+void TokenTest::generate(const std::string& name, const KeyShape& shape) {
   if (!token_) open();
-  add_key(pkcs11::generate_key(*token_, name, {name, {}}, bits));
+  add_key(pkcs11::generate_key(*token_, name, {name, {}}, shape));
 }
 
 void TokenTest::import(const std::string& name, const std::string& pem_path) {
@@ -71,8 +71,11 @@ pkcs11::ResolvedKey TokenTest::key(const std::string& name) const {
 
 bool TokenTest::verifies(const std::string& name, const SignRequest& req, ByteView data,
                          ByteView sig) const {
-  return pkcs11::verify_rsa(key(name).spki_der, req.alg == SignAlg::kRsaPssSha256, req.salt_len,
-                            data, sig);
+  try {
+    return verify_signature(key(name).spki_der, req, data, sig);
+  } catch (const std::runtime_error&) {
+    return false;
+  }
 }
 
 void generate_key_with_protection(pkcs11::Token& token, const std::string& label, bool sensitive,

@@ -26,8 +26,9 @@ class TokenTest : public ::testing::Test {
   // Opens token_ with keys (and the fault wrapper).
   void open(std::vector<pkcs11::KeySpec> keys = {});
   pkcs11::TokenConfig config(std::vector<pkcs11::KeySpec> keys = {}) const;
-  // Generates an RSA key on the token with label == name and adds it to the registry under name.
-  void generate(const std::string& name, unsigned bits = 2048);
+  // Generates a key (RSA 2048 unless shape says otherwise) on the token with label == name and adds
+  // it to the registry under name.
+  void generate(const std::string& name, const KeyShape& shape = KeyShape(2048));
   // Imports a PEM file under name/label.
   void import(const std::string& name, const std::string& pem_path);
   void add_key(const pkcs11::KeySpec& spec);
