@@ -416,7 +416,6 @@ TEST(Config, DuplicateOptionIsReportedWithBothLines) {
             std::vector<std::string>{"line 3: [token] uri: set more than once (first on line 2)"});
 }
 
-
 // What start, reload and --check-config run after parsing: the schemes' own checks.
 std::vector<std::string> scheme_problems(const std::string& key_sections) {
   auto r = parse_config_text("[token]\nuri = pkcs11:token=x\npin-file = /p\n" + key_sections);
@@ -473,10 +472,9 @@ TEST(ConfigSchemes, APeerKeyOfATypeItsSchemeCannotVerifyIsRefused) {
     EXPECT_TRUE(r.ok()) << r.problems.front();
     return make_scheme_routes()->check(r.config).problems;
   };
-  EXPECT_EQ(
-      problems_for("mypos"),
-      std::vector<std::string>{
-          "/etc/p.conf:4: [peer.p]: the key is EC P-256; scheme 'mypos' verifies with RSA keys only"});
+  EXPECT_EQ(problems_for("mypos"),
+            std::vector<std::string>{"/etc/p.conf:4: [peer.p]: the key is EC P-256; scheme 'mypos' "
+                                     "verifies with RSA keys only"});
   EXPECT_TRUE(problems_for("httpsig").empty());
 }
 
@@ -488,7 +486,8 @@ TEST(ConfigSchemes, SettingOfNoSchemeSuggestsTheNearestSetting) {
             std::vector<std::string>{
                 "line 9: [key.shop] amazon-pay.algorithm: unknown option (did you mean "
                 "'amazonpay.algorithm'?); a SCHEME.SETTING names one of the schemes: alipay, "
-                "alipay-v3, amazonpay, carat, cavage, client-assertion, httpsig, jws, mypos, ob-jws, raw, "
+                "alipay-v3, amazonpay, carat, cavage, client-assertion, httpsig, jws, mypos, "
+                "ob-jws, raw, "
                 "swifood, wechatpay"});
 }
 
@@ -538,7 +537,6 @@ TEST(ConfigSchemes, EveryDocumentedSettingIsAccepted) {
     }
   }
 }
-
 
 }  // namespace
 }  // namespace p11signd::daemon

@@ -137,7 +137,8 @@ std::string config_text(const DevEnvironment& env, const std::string& module) {
          "\n\n[token]\nmodule = " + module + "\nuri = pkcs11:token=" + kDevTokenLabel +
          "\npin-file = " + (env.dir / "pin").string() + "\n\n[key." + kDevKeyName +
          "]\nlabel = " + kDevKeyName + "\nallow-uids = " + uid +
-         "\nschemes = raw,mypos,swifood,carat,jws,amazonpay,alipay,wechatpay,alipay-v3,httpsig,ob-jws,"
+         "\nschemes = "
+         "raw,mypos,swifood,carat,jws,amazonpay,alipay,wechatpay,alipay-v3,httpsig,ob-jws,"
          "client-assertion\n"
          "mypos.sid = 000000000000010\nmypos.wallet-number = 61938166610\nmypos.key-index = 1\n"
          "swifood.app-id = dev-app\nswifood.store-key = DEVSTORE\n"
@@ -147,8 +148,8 @@ std::string config_text(const DevEnvironment& env, const std::string& module) {
          "wechatpay.serial-no = DEVSERIAL\nob-jws.kid = demo\nob-jws.iss = dev-org/dev-software\n"
          "client-assertion.client-id = dev-client\n\n[key." +
          kDevEcKeyName + "]\nlabel = " + kDevEcKeyName + "\nallow-uids = " + uid +
-         "\nschemes = raw,jws,httpsig\njws.kid = " + kDevEcKeyName + "\n\n[key." + kDevAuditKeyName +
-         "]\nlabel = " + kDevAuditKeyName + "\n";
+         "\nschemes = raw,jws,httpsig\njws.kid = " + kDevEcKeyName + "\n\n[key." +
+         kDevAuditKeyName + "]\nlabel = " + kDevAuditKeyName + "\n";
 }
 
 }  // namespace

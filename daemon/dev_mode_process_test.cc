@@ -183,8 +183,8 @@ TEST_F(DevModeProcessTest, DemoIsAnRsa2048Key) {
   EXPECT_EQ(EVP_PKEY_get_bits(key.get()), 2048);
 }
 
-// demo-ec is an ECDSA P-256 key for raw and jws; its signature, DER as OpenSSL reads it, verifies
-// with `openssl pkeyutl` against the public key the daemon publishes.
+// demo-ec is an ECDSA P-256 key for raw, jws and httpsig; its signature, DER as OpenSSL reads it,
+// verifies with `openssl pkeyutl` against the public key the daemon publishes.
 TEST_F(DevModeProcessTest, DemoEcIsAP256KeyWhoseSignaturesOpensslVerifies) {
   start();
   Client c(socket());
@@ -209,7 +209,7 @@ TEST_F(DevModeProcessTest, DemoEcIsAP256KeyWhoseSignaturesOpensslVerifies) {
     found = true;
     EXPECT_EQ(k["type"], "EC P-256");
     const auto schemes = k["schemes"].get<std::set<std::string>>();
-    EXPECT_EQ(schemes, (std::set<std::string>{"raw", "jws"}));
+    EXPECT_EQ(schemes, (std::set<std::string>{"raw", "jws", "httpsig"}));
   }
   EXPECT_TRUE(found) << keys.dump();
 }

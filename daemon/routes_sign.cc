@@ -26,10 +26,11 @@ unsigned parse_salt_len(const nlohmann::json& body, SignAlg alg) {
   return salt.get<unsigned>();
 }
 
-// "format" of an ECDSA signature: "raw" (r||s, the default: what JWS and RFC 9421 send) or "der"
-// (what OpenSSL and X.509 use).
+// "format" of an ECDSA signature: "der" (the default, as the raw scheme has it: what OpenSSL, X.509
+// and most verifiers read, and what KMS and Vault return) or "raw" (r||s, what JWS and RFC 9421
+// send).
 EcdsaEncoding parse_format(const nlohmann::json& body, SignAlg alg) {
-  if (!body.contains("format")) return EcdsaEncoding::kRaw;
+  if (!body.contains("format")) return EcdsaEncoding::kDer;
   if (!is_ecdsa(alg))
     throw invalid("format is for ECDSA signatures only, not " + std::string(to_string(alg)));
   const std::string format = require_string(body, "format");

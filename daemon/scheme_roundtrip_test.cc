@@ -23,9 +23,9 @@ namespace {
 using namespace p11signd::daemon::testing;
 using Json = nlohmann::ordered_json;
 
-const char* const kSchemes[] = {"mypos",     "swifood",   "carat",     "jws",
-                                "amazonpay", "alipay",    "cavage",    "wechatpay",
-                                "alipay-v3", "ob-jws",    "client-assertion"};
+const char* const kSchemes[] = {"mypos",     "swifood", "carat",           "jws",
+                                "amazonpay", "alipay",  "cavage",          "wechatpay",
+                                "alipay-v3", "ob-jws",  "client-assertion"};
 
 // One round trip: the sign request (the key is added), the verify request built from the answer
 // (the peer is added), and a change to that verify request that must make it fail.

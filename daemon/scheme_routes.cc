@@ -62,7 +62,6 @@ Json key_type_names(const std::vector<KeyType>& types) {
   return names;
 }
 
-
 // The codes the daemon's own routes use (docs/api.md); the scheme's message already starts with
 // the field it is about.
 ApiError from_scheme_error(const schemes::SchemeError& e) {

@@ -1,8 +1,8 @@
 // Each scheme's input parsing and canonicalisation. An input is a first line naming the scheme and
 // what to do ("mypos sign", "jws verify", "amazonpay button-signature"), then the JSON input as the
-// daemon would pass it on; naming the scheme, not numbering it, keeps the seeds valid as schemes are
-// added. A scheme may refuse input only with a SchemeError (the daemon's 400/422); anything else
-// escaping it would be a 500, so it is a finding. Signing goes to a fake signer that returns a
+// daemon would pass it on; naming the scheme, not numbering it, keeps the seeds valid as schemes
+// are added. A scheme may refuse input only with a SchemeError (the daemon's 400/422); anything
+// else escaping it would be a 500, so it is a finding. Signing goes to a fake signer that returns a
 // fixed-size signature; verification uses a real RSA public key, so the fuzzer reaches the checks
 // behind the signature too.
 

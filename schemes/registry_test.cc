@@ -12,10 +12,9 @@ TEST(SchemeRegistry, BuiltinsAreListedSortedAndFound) {
   register_builtin_schemes(registry);
   std::vector<std::string> names;
   for (const Scheme* s : registry.list()) names.push_back(s->name());
-  const std::vector<std::string> want = {"alipay",  "alipay-v3", "amazonpay",        "carat",
-                                         "cavage",  "client-assertion", "httpsig", "jws",
-                                         "mypos",   "ob-jws",    "raw",       "swifood",
-                                         "wechatpay"};
+  const std::vector<std::string> want = {
+      "alipay", "alipay-v3", "amazonpay", "carat", "cavage",  "client-assertion", "httpsig",
+      "jws",    "mypos",     "ob-jws",    "raw",   "swifood", "wechatpay"};
   EXPECT_EQ(names, want);
   ASSERT_NE(registry.find("mypos"), nullptr);
   EXPECT_EQ(registry.find("mypos")->name(), "mypos");

@@ -45,9 +45,12 @@ void SigningLoad::client(int index) {
       a.received = Clock::now();
       a.status = res.result_int();
       if (a.status == 200) {
-        const auto sig =
-            base64_decode(daemon::testing::body_json(res)["signature"].get<std::string>());
-        a.verified = sig && verify_signature(spki_der_, request_, as_bytes(data), *sig);
+        const auto body = daemon::testing::body_json(res);
+        const auto sig = base64_decode(body["signature"].get<std::string>());
+        // An ECDSA answer says how its signature is written (DER unless asked otherwise).
+        SignRequest check = request_;
+        if (body.value("format", "") == "der") check.ecdsa_encoding = EcdsaEncoding::kDer;
+        a.verified = sig && verify_signature(spki_der_, check, as_bytes(data), *sig);
       } else {
         a.error_code = daemon::testing::error_code_of(res);
       }
