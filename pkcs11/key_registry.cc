@@ -109,7 +109,8 @@ std::vector<CK_MECHANISM_TYPE> read_allowed_mechanisms(const Module& module,
                                                        CK_OBJECT_HANDLE object) {
   const auto raw = read_attribute(module, session, object, CKA_ALLOWED_MECHANISMS);
   std::vector<CK_MECHANISM_TYPE> out;
-  if (!raw) return out;
+  // An empty list is a valid answer; memcpy must not see its null data pointer.
+  if (!raw || raw->size() < sizeof(CK_MECHANISM_TYPE)) return out;
   out.resize(raw->size() / sizeof(CK_MECHANISM_TYPE));
   std::memcpy(out.data(), raw->data(), out.size() * sizeof(CK_MECHANISM_TYPE));
   return out;
