@@ -165,36 +165,42 @@ TEST(HostileFairness, AFloodFromAProcessWithABadNameLeavesTheDaemonUpAndEvery504
 TEST(HostileFairness, AUidFloodingRefusalsIsPacedAndAnotherSigns) {
   HostileDaemon d;
   std::atomic<bool> done{false};
-  std::thread signer([&] {
-    int failures = 0;
-    while (!done) failures += !signs(d.socket());
-    EXPECT_EQ(failures, 0);
-  });
-  const int answers = run_as(kOtherUid, kOtherGid, [&] {
-    std::string body = R"({"key":"shop","payload":{"a":")" + std::string(60000, 'x') + "\"}}";
-    const std::string request =
-        "POST /v1/schemes/jws/sign HTTP/1.1\r\nHost: x\r\nContent-Length: " +
-        std::to_string(body.size()) + "\r\n\r\n" + body;
-    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(2);
-    std::vector<std::unique_ptr<Client>> clients;
-    for (int i = 0; i < 100; ++i) clients.push_back(std::make_unique<Client>(d.socket()));
-    std::vector<std::thread> floods;
-    std::atomic<int> count{0};
-    for (auto& c : clients) {
-      floods.emplace_back([&, client = c.get()] {
-        try {
-          while (std::chrono::steady_clock::now() < until) {
-            client->send_raw(request);
-            client->read_response();
-            ++count;
-          }
-        } catch (const std::exception&) {  // closed after a 429: this thread is done
+  std::thread signer;
+  const auto sign_beside_the_flood = [&] {
+    signer = std::thread([&] {
+      int failures = 0;
+      while (!done) failures += !signs(d.socket());
+      EXPECT_EQ(failures, 0);
+    });
+  };
+  const int answers = run_as(
+      kOtherUid, kOtherGid,
+      [&] {
+        std::string body = R"({"key":"shop","payload":{"a":")" + std::string(60000, 'x') + "\"}}";
+        const std::string request =
+            "POST /v1/schemes/jws/sign HTTP/1.1\r\nHost: x\r\nContent-Length: " +
+            std::to_string(body.size()) + "\r\n\r\n" + body;
+        const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+        std::vector<std::unique_ptr<Client>> clients;
+        for (int i = 0; i < 100; ++i) clients.push_back(std::make_unique<Client>(d.socket()));
+        std::vector<std::thread> floods;
+        std::atomic<int> count{0};
+        for (auto& c : clients) {
+          floods.emplace_back([&, client = c.get()] {
+            try {
+              while (std::chrono::steady_clock::now() < until) {
+                client->send_raw(request);
+                client->read_response();
+                ++count;
+              }
+            } catch (const std::exception&) {  // closed after a 429: this thread is done
+            }
+          });
         }
-      });
-    }
-    for (auto& t : floods) t.join();
-    return std::min(count / 10, 254);  // in tens: it fits an exit status
-  });
+        for (auto& t : floods) t.join();
+        return std::min(count / 10, 254);  // in tens: it fits an exit status
+      },
+      sign_beside_the_flood);
   done = true;
   signer.join();
   ASSERT_GE(answers, 0);

@@ -90,13 +90,15 @@ std::vector<nlohmann::json> HostileDaemon::audit_records(const std::string& op,
   return out;
 }
 
-int run_as(uid_t uid, gid_t gid, const std::function<int()>& body) {
+int run_as(uid_t uid, gid_t gid, const std::function<int()>& body,
+           const std::function<void()>& while_child_runs) {
   const pid_t child = ::fork();
   if (child < 0) return -1;
   if (child == 0) {
     if (::setgroups(0, nullptr) != 0 || ::setgid(gid) != 0 || ::setuid(uid) != 0) ::_exit(255);
     ::_exit(body() & 0xff);
   }
+  if (while_child_runs) while_child_runs();
   int status = 0;
   if (::waitpid(child, &status, 0) != child || !WIFEXITED(status)) return -1;
   const int code = WEXITSTATUS(status);

@@ -79,7 +79,12 @@ class HostileDaemon {
 
 // Runs body in a forked child with uid/gid (and no supplementary groups); returns its return value,
 // or -1 when the child could not change identity or died. body must not touch the parent's state.
-int run_as(uid_t uid, gid_t gid, const std::function<int()>& body);
+// while_child_runs, when given, runs in this process once the child exists, before waiting for
+// it: threads the test wants beside the child start there, never before the fork (a child forked
+// while another thread holds the allocator's lock, as ASan's can be, deadlocks on its first
+// malloc).
+int run_as(uid_t uid, gid_t gid, const std::function<int()>& body,
+           const std::function<void()>& while_child_runs = {});
 
 // A connected AF_UNIX stream socket to path (blocking); -1 with errno when it cannot connect.
 int connect_unix(const std::string& path);
