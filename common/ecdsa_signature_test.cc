@@ -22,7 +22,7 @@ TEST(EcdsaSignature, RefusesWhatIsNotOneSignature) {
   trailing.push_back(0);
   EXPECT_FALSE(ecdsa_der_to_raw(trailing, 32));
   EXPECT_FALSE(ecdsa_der_to_raw(Bytes(64, 1), 32));  // raw is not DER
-  EXPECT_FALSE(ecdsa_raw_to_der(Bytes(63, 1)));       // odd length
+  EXPECT_FALSE(ecdsa_raw_to_der(Bytes(63, 1)));      // odd length
   EXPECT_FALSE(ecdsa_raw_to_der(Bytes{}));
   // r = 0x0100 needs 2 bytes; a 1-byte half cannot hold it.
   const Bytes wide = {0x30, 0x07, 0x02, 0x02, 0x01, 0x00, 0x02, 0x01, 0x01};

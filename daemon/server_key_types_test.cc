@@ -16,7 +16,6 @@ namespace {
 
 using namespace p11signd::daemon::testing;
 
-
 std::string ec_key_section(const std::string& name, const std::string& label,
                            const std::string& schemes) {
   return "[key." + name + "]\nlabel = " + label + "\nallow-uids = 0\nschemes = " + schemes + "\n";
@@ -151,7 +150,6 @@ TEST(ServerKeyTypes, SchemesListTheirKeyTypes) {
     EXPECT_EQ(types[rsa_only], nlohmann::json::array({"RSA"})) << rsa_only;
   }
 }
-
 
 }  // namespace
 }  // namespace p11signd::daemon

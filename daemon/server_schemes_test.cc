@@ -16,7 +16,6 @@ namespace {
 
 using namespace p11signd::daemon::testing;
 
-
 // The harness's "restricted" key allows only the jws scheme.
 TEST(ServerSchemes, JwsSignAndVerifyWithTheKey) {
   TestDaemon d;
@@ -223,7 +222,6 @@ TEST(ServerSchemes, SchemeSignaturesAreAudited) {
   EXPECT_EQ(rec["scheme"], "jws");
   EXPECT_EQ(rec["key"], "restricted");
 }
-
 
 }  // namespace
 }  // namespace p11signd::daemon

@@ -43,7 +43,6 @@ TEST(StrictApi, RawThroughTheSchemeRouteAlsoReadsTheKey) {
   EXPECT_EQ(error_code_of(res), "unknown_field") << res.body();
 }
 
-
 // A scheme's body is parsed on a worker after the access check; the refusal comes from there, and
 // the scheme never asks for a signature.
 TEST(StrictApi, ASchemeFieldNotReadIsRefusedWithTheNearestName) {
@@ -75,7 +74,6 @@ TEST(StrictApi, AMissingSchemeFieldIsMissingFieldAsEverywhere) {
   EXPECT_EQ(error_code_of(res), "missing_field");
   EXPECT_EQ(message_of(res), "jws: is required");
 }
-
 
 // The import's PEM is taken out of the body before the fields are compared: a refusal names the
 // field, never the key.

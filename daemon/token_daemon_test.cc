@@ -114,9 +114,10 @@ TEST_F(TokenDaemonTest, ManyClientsSignAtOnce) {
   EXPECT_EQ(ok, 160);
 }
 
-// docs/api.md: GET /v1/keys gives each key's public key fingerprint (SHA-256 of the SPKI). It is the
-// lowercase hex SHA-256 of exactly the DER the public-key route hands out (the same key as PEM and
-// as the JWK's kid), and label and id are the token's: selecting the key by that id finds it again.
+// docs/api.md: GET /v1/keys gives each key's public key fingerprint (SHA-256 of the SPKI). It is
+// the lowercase hex SHA-256 of exactly the DER the public-key route hands out (the same key as PEM
+// and as the JWK's kid), and label and id are the token's: selecting the key by that id finds it
+// again.
 TEST_F(TokenDaemonTest, FingerprintIsSha256OfTheServedSpki) {
   auto listed = client_->get("/v1/keys");
   ASSERT_EQ(listed.result_int(), 200u) << listed.body();

@@ -94,7 +94,8 @@ Json AlipayScheme::describe() const {
               {"settings", known_settings()}};
 }
 
-Json AlipayScheme::sign(const Json& input, const KeySettings& settings, const SigningKey& sign) const {
+Json AlipayScheme::sign(const Json& input, const KeySettings& settings,
+                        const SigningKey& sign) const {
   require_object_input(input);
   FormPairs params = alipay_read_params(require_field(input, "params"));
   check_sign_params(params);

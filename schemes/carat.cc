@@ -36,9 +36,9 @@ bool is_blank(const Json& v) {
   return v.is_null() || (v.is_string() && v.get<std::string>().empty());
 }
 
-// Milliseconds since the epoch (the Carat guide: "< 13 N"): a string of digits, as the guide sends it, or a
-// non-negative integer; nullopt for anything else, including values beyond long long. Being
-// non-negative, it can be compared with the clock without overflow.
+// Milliseconds since the epoch (the Carat guide: "< 13 N"): a string of digits, as the guide sends
+// it, or a non-negative integer; nullopt for anything else, including values beyond long long.
+// Being non-negative, it can be compared with the clock without overflow.
 std::optional<long long> timestamp_ms(const Json& v) {
   if (v.is_number_unsigned()) {
     const auto u = v.get<std::uint64_t>();
@@ -128,7 +128,8 @@ Json CaratScheme::describe() const {
       {"services", {"merchant", "merchant-edit", "transaction", "other"}}};
 }
 
-Json CaratScheme::sign(const Json& input, const KeySettings& settings, const SigningKey& sign) const {
+Json CaratScheme::sign(const Json& input, const KeySettings& settings,
+                       const SigningKey& sign) const {
   require_object_input(input);
   const Json& request_claims = require_object(input, "claims");
   check_request_timestamp(request_claims);

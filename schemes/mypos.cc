@@ -121,7 +121,8 @@ Json MyposScheme::describe() const {
       {"settings", known_settings()}};
 }
 
-Json MyposScheme::sign(const Json& input, const KeySettings& settings, const SigningKey& sign) const {
+Json MyposScheme::sign(const Json& input, const KeySettings& settings,
+                       const SigningKey& sign) const {
   require_object_input(input);
   FormPairs fields = mypos_read_fields(require_field(input, "fields"), "fields");
   for (const auto& p : fields) {

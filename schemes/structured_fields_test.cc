@@ -13,8 +13,8 @@ TEST(StructuredFields, DictionaryIsReserialisedCanonically) {
 }
 
 TEST(StructuredFields, BareItemsRoundTrip) {
-  for (const char* text : {"42", "-7", "1.5", "-0.25", "\"a \\\"q\\\" \\\\\"", "tok/en:x", ":AQID:",
-                           "?1", "?0", "*star"}) {
+  for (const char* text : {"42", "-7", "1.5", "-0.25", "\"a \\\"q\\\" \\\\\"", "tok/en:x",
+                           ":AQID:", "?1", "?0", "*star"}) {
     EXPECT_EQ(serialize(parse_item(text)), text) << text;
   }
   EXPECT_EQ(serialize(parse_item("1.500")), "1.5");

@@ -25,7 +25,8 @@ Json SwifoodScheme::describe() const {
               {"settings", known_settings()}};
 }
 
-Json SwifoodScheme::sign(const Json& input, const KeySettings& settings, const SigningKey& sign) const {
+Json SwifoodScheme::sign(const Json& input, const KeySettings& settings,
+                         const SigningKey& sign) const {
   require_object_input(input);
   const std::string param = swifood_param_text(require_field(input, "param"));
   const std::string app_id = require_setting(settings, "swifood.app-id");
