@@ -68,9 +68,6 @@ std::size_t ecdsa_half_len(KeyType type) {
   return 0;
 }
 
-namespace {
-
-// The digest alg hashes the message with; null for Ed25519, which signs the message itself.
 const EVP_MD* message_digest(SignAlg alg) {
   switch (alg) {
     case SignAlg::kRsaPssSha512:
@@ -83,6 +80,8 @@ const EVP_MD* message_digest(SignAlg alg) {
       return EVP_sha256();
   }
 }
+
+namespace {
 
 bool one_shot_verify(EVP_PKEY* key, const SignRequest& req, ByteView data, ByteView signature) {
   std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);

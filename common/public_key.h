@@ -19,6 +19,10 @@ Bytes spki_der(EVP_PKEY* key);
 // "-----BEGIN PUBLIC KEY-----" PEM of a DER SPKI, 64 columns, newline-terminated.
 std::string spki_pem(ByteView spki_der);
 
+// The hash alg signs the message with (SHA-256, SHA-384 or SHA-512); null for Ed25519, which signs
+// the message itself.
+const EVP_MD* message_digest(SignAlg alg);
+
 // The key's type; nullopt for any other kind of key (DSA, another curve, X25519).
 std::optional<KeyType> key_type_of(EVP_PKEY* key);
 std::optional<KeyType> key_type_of(ByteView spki_der);

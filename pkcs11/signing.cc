@@ -6,6 +6,7 @@
 
 #include "common/digest.h"
 #include "common/ecdsa_signature.h"
+#include "common/public_key.h"
 #include "pkcs11/rv.h"
 
 namespace p11signd::pkcs11 {
@@ -84,7 +85,7 @@ Bytes sign_pss(const Module& module, CK_SESSION_HANDLE session, const ResolvedKe
                     " nor CKM_RSA_PKCS_PSS is offered by the token and allowed for key '" +
                     key.spec.name + "', so it cannot make " + std::string(to_string(alg)));
   }
-  const Bytes digest = digest_of(sha512 ? EVP_sha512() : EVP_sha256(), data);
+  const Bytes digest = digest_of(message_digest(alg), data);
   CK_MECHANISM mech{CKM_RSA_PKCS_PSS, &params, sizeof params};
   return run_sign(module, session, key, mech, digest);
 }
@@ -97,8 +98,7 @@ Bytes sign_ecdsa(const Module& module, CK_SESSION_HANDLE session, const Resolved
         ErrorCategory::kBadInput,
         "CKM_ECDSA is not offered by the token or not allowed for key '" + key.spec.name + "'");
   }
-  const Bytes digest =
-      digest_of(request.alg == SignAlg::kEcdsaSha384 ? EVP_sha384() : EVP_sha256(), data);
+  const Bytes digest = digest_of(message_digest(request.alg), data);
   CK_MECHANISM mech{CKM_ECDSA, nullptr, 0};
   Bytes raw = run_sign(module, session, key, mech, digest);
   if (raw.size() != key.signature_len) {

@@ -24,19 +24,6 @@ SoftwareKey own(EVP_PKEY* key, const std::string& what) {
   return SoftwareKey(key, EVP_PKEY_free);
 }
 
-const EVP_MD* message_digest(SignAlg alg) {
-  switch (alg) {
-    case SignAlg::kRsaPssSha512:
-      return EVP_sha512();
-    case SignAlg::kEcdsaSha384:
-      return EVP_sha384();
-    case SignAlg::kEd25519:
-      return nullptr;
-    default:
-      return EVP_sha256();
-  }
-}
-
 }  // namespace
 
 SoftwareKey generate_software_key(KeyType type, unsigned rsa_bits) {
