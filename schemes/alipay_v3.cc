@@ -94,10 +94,8 @@ Json AlipayV3Scheme::describe() const {
 Json AlipayV3Scheme::sign(const Json& input, const KeySettings& settings,
                           const SigningKey& sign) const {
   require_object_input(input);
-  const std::string method = require_string(input, "method");
-  if (!is_http_token(method)) throw_bad_request("method", "must be an HTTP method such as POST");
-  const std::string url = require_string(input, "url");
-  if (has_control_char(url)) throw_bad_request("url", "must not contain control characters");
+  const std::string method = read_method(input);
+  const std::string url = read_url(input);
   const std::string body = optional_string(input, "body").value_or("");
   const std::string token = optional_string(input, "app_auth_token").value_or("");
   if (has_control_char(token)) {

@@ -177,10 +177,8 @@ Json CavageScheme::describe() const {
 Json CavageScheme::sign(const Json& input, const KeySettings& settings,
                         const SigningKey& sign) const {
   require_object_input(input);
-  const std::string method = require_string(input, "method");
-  if (!is_http_token(method)) throw_bad_request("method", "must be an HTTP method such as POST");
-  const std::string url = require_string(input, "url");
-  if (has_control_char(url)) throw_bad_request("url", "must not contain control characters");
+  const std::string method = read_method(input);
+  const std::string url = read_url(input);
   std::vector<HeaderField> headers = read_sign_headers(input);
   const Bytes body = read_body(input);
   const SignSettings s = read_sign_settings(settings);

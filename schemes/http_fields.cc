@@ -55,6 +55,18 @@ const HeaderField* find_header(const std::vector<HeaderField>& headers, std::str
   return nullptr;
 }
 
+std::string read_method(const Json& input) {
+  std::string method = require_string(input, "method");
+  if (!is_http_token(method)) throw_bad_request("method", "must be an HTTP method such as POST");
+  return method;
+}
+
+std::string read_url(const Json& input) {
+  std::string url = require_string(input, "url");
+  if (has_control_char(url)) throw_bad_request("url", "must not contain control characters");
+  return url;
+}
+
 Bytes read_body(const Json& input) {
   const auto text = optional_string(input, "body");
   const bool has_base64 = input.contains("body_base64") && !input["body_base64"].is_null();

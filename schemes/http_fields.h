@@ -1,7 +1,8 @@
 #pragma once
 // The parts of an HTTP message that request-signing schemes (cavage, alipay-v3) read from a scheme
-// request: header fields given as a JSON object, a body given as text or base64, the request target
-// of a URL, and the random and time values those schemes put into headers.
+// request: the method and URL, header fields given as a JSON object, a body given as text or
+// base64, the request target of a URL, and the random and time values those schemes put into
+// headers.
 
 #include <chrono>
 #include <optional>
@@ -26,6 +27,11 @@ struct HeaderField {
 std::vector<HeaderField> read_header_fields(const Json& headers, std::string_view field);
 
 const HeaderField* find_header(const std::vector<HeaderField>& headers, std::string_view lower);
+
+// The request's "method" (an HTTP token such as POST) and "url" (no control characters: each is
+// part of one line of what is signed); SchemeError (400) naming the field otherwise.
+std::string read_method(const Json& input);
+std::string read_url(const Json& input);
 
 // The body's bytes from "body" (UTF-8 text) or "body_base64" (any bytes), not both; empty when
 // neither is given.
