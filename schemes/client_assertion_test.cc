@@ -6,11 +6,13 @@
 #include "schemes/client_assertion_rules.h"
 #include "schemes/jws.h"
 #include "schemes/peer_key.h"
+#include "schemes/testing/compact.h"
 #include "schemes/testing/test_key.h"
 
 namespace p11signd::schemes {
 namespace {
 
+using testing::split_compact;
 using testing::TestKey;
 
 constexpr std::int64_t kNow = 1700000000;
@@ -28,18 +30,8 @@ const KeySettings kSettings = {{"client-assertion.client-id", "s6BhdRkqt3"},
                                {"client-assertion.audience", "https://server.example.com/token"},
                                {"client-assertion.kid", "k1"}};
 
-std::vector<std::string> split(const std::string& s) {
-  std::vector<std::string> parts;
-  std::size_t start = 0;
-  for (std::size_t dot; (dot = s.find('.', start)) != std::string::npos; start = dot + 1) {
-    parts.push_back(s.substr(start, dot - start));
-  }
-  parts.push_back(s.substr(start));
-  return parts;
-}
-
 Json part(const std::string& jwt, std::size_t i) {
-  return Json::parse(as_chars(*base64url_decode(split(jwt).at(i))));
+  return Json::parse(as_chars(*base64url_decode(split_compact(jwt).at(i))));
 }
 
 std::string field_of_refusal(const std::function<void()>& f) {

@@ -6,11 +6,13 @@
 #include "common/public_key.h"
 #include "schemes/jws.h"
 #include "schemes/peer_key.h"
+#include "schemes/testing/compact.h"
 #include "schemes/testing/test_key.h"
 
 namespace p11signd::schemes {
 namespace {
 
+using testing::split_compact;
 using testing::TestKey;
 
 struct EcCase {
@@ -41,18 +43,8 @@ const TestKey& key_of(KeyType type) {
   return TestKey::shared();
 }
 
-std::vector<std::string> split(const std::string& s) {
-  std::vector<std::string> parts;
-  std::size_t start = 0;
-  for (std::size_t dot; (dot = s.find('.', start)) != std::string::npos; start = dot + 1) {
-    parts.push_back(s.substr(start, dot - start));
-  }
-  parts.push_back(s.substr(start));
-  return parts;
-}
-
 std::string header_of(const std::string& jws) {
-  return std::string(as_chars(*base64url_decode(split(jws)[0])));
+  return std::string(as_chars(*base64url_decode(split_compact(jws)[0])));
 }
 
 Json verify(const std::string& jws, const PeerKey& peer, const char* pinned = nullptr) {
@@ -74,7 +66,7 @@ TEST(JwsEc, EachKeyTypeSignsItsAlgByDefaultAndVerifies) {
     const TestKey& key = key_of(c.type);
     const std::string jws = sign_with(key, Json{{"payload", {{"sub", "x"}}}});
     EXPECT_EQ(header_of(jws), std::string(R"({"alg":")") + c.alg + "\"}") << c.alg;
-    EXPECT_EQ(base64url_decode(split(jws)[2])->size(), c.signature_len) << c.alg;
+    EXPECT_EQ(base64url_decode(split_compact(jws)[2])->size(), c.signature_len) << c.alg;
     const Json ok = verify(jws, key.peer());
     ASSERT_TRUE(ok["valid"].get<bool>()) << c.alg << ok;
     EXPECT_EQ(ok["payload"], Json({{"sub", "x"}}));
@@ -90,7 +82,7 @@ TEST(JwsEc, ChangedPayloadOrSignatureOrOtherKeyFails) {
     const TestKey& key = key_of(c.type);
     const TestKey other = TestKey::generate(c.type);
     const std::string jws = sign_with(key, Json{{"payload", {{"n", 1}}}});
-    const auto parts = split(jws);
+    const auto parts = split_compact(jws);
     Bytes sig = *base64url_decode(parts[2]);
     sig[sig.size() / 2] ^= 1;
     const std::vector<std::string> forged = {
@@ -111,7 +103,7 @@ TEST(JwsEc, DerOrWrongLengthSignatureIsInvalidNotAnError) {
   for (const auto& c : {kCases[0], kCases[1]}) {
     const TestKey& key = key_of(c.type);
     const std::string jws = sign_with(key, Json{{"payload_b64", "AQID"}});
-    const auto parts = split(jws);
+    const auto parts = split_compact(jws);
     const Bytes raw = *base64url_decode(parts[2]);
     const Bytes der = *ecdsa_raw_to_der(raw);
     ASSERT_TRUE(verify_signature(key.peer().get(),
@@ -178,7 +170,7 @@ TEST(JwsEc, HeaderAlgThatDoesNotFitThePeerKeyIsInvalid) {
   const std::string ec_jws = sign_with(key_of(KeyType::kEcP256), Json{{"payload_b64", "AQID"}});
   const std::string rsa_jws = sign_with(TestKey::shared(), Json{{"payload_b64", "AQID"}});
   const auto relabelled = [](const std::string& jws, const char* alg) {
-    const auto parts = split(jws);
+    const auto parts = split_compact(jws);
     return base64url_encode(as_bytes(std::string(R"({"alg":")") + alg + "\"}")) + "." + parts[1] +
            "." + parts[2];
   };

@@ -5,22 +5,14 @@
 #include "common/encoding.h"
 #include "common/json_bounds.h"
 #include "schemes/peer_key.h"
+#include "schemes/testing/compact.h"
 #include "schemes/testing/test_key.h"
 
 namespace p11signd::schemes {
 namespace {
 
+using testing::split_compact;
 using testing::TestKey;
-
-std::vector<std::string> split(const std::string& s) {
-  std::vector<std::string> parts;
-  std::size_t start = 0;
-  for (std::size_t dot; (dot = s.find('.', start)) != std::string::npos; start = dot + 1) {
-    parts.push_back(s.substr(start, dot - start));
-  }
-  parts.push_back(s.substr(start));
-  return parts;
-}
 
 std::string decoded(const std::string& b64url) {
   const auto b = base64url_decode(b64url);
@@ -48,7 +40,7 @@ TEST(JwsSign, HeaderKidFromSettingsAndExtras) {
   const Json in = Json::parse(
       R"({"alg":"PS256","payload":{"sub":"ü-1","n":2},"header":{"typ":"JWT","cty":"x"}})");
   const Json out = scheme.sign(in, {{"jws.kid", "key-7"}}, TestKey::shared().signer());
-  const auto parts = split(out["jws"].get<std::string>());
+  const auto parts = split_compact(out["jws"].get<std::string>());
   ASSERT_EQ(parts.size(), 3u);
   EXPECT_EQ(decoded(parts[0]), R"({"alg":"PS256","kid":"key-7","typ":"JWT","cty":"x"})");
   EXPECT_EQ(decoded(parts[1]), R"({"sub":"ü-1","n":2})");
@@ -67,7 +59,7 @@ TEST(JwsSign, RoundTripBothAlgorithmsAndEveryChangeFails) {
     EXPECT_EQ(ok["header"]["alg"], alg);
     EXPECT_EQ(ok["payload_b64"], base64url_encode(as_bytes("raw bytes + % &")));
     EXPECT_FALSE(scheme.verify(Json{{"jws", jws}}, TestKey::other().peer())["valid"].get<bool>());
-    auto parts = split(jws);
+    auto parts = split_compact(jws);
     // A changed payload, a header claiming the other algorithm, a flipped signature byte.
     const std::string other_alg = std::string(alg) == "RS256" ? "PS256" : "RS256";
     const std::vector<std::string> forged = {
