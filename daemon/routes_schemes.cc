@@ -3,7 +3,6 @@
 #include "daemon/routes_schemes.h"
 
 #include "common/digest.h"
-#include "common/public_key.h"
 #include "daemon/api.h"
 #include "daemon/audited_sign.h"
 #include "daemon/scheme_key_types.h"
@@ -37,8 +36,8 @@ std::string require_scanned(const JsonScan& scan, const std::string& field) {
 // RSA only. --check-config, start and reload refuse such a configuration already; this is for a
 // key that reached the request all the same.
 void require_key_type(const SchemeRoutes& schemes, const std::string& scheme,
-                      const std::string& key, ByteView spki_der) {
-  if (auto refusal = key_type_refusal(schemes, scheme, key, spki_der)) {
+                      const std::string& key, KeyType type) {
+  if (auto refusal = key_type_refusal(schemes, scheme, key, type)) {
     throw ApiError(http::status::unprocessable_entity, "key_type_not_supported", *refusal);
   }
 }
@@ -113,7 +112,7 @@ void Api::scheme_verify(Call& call, const JsonScan& scan) {
     if (scheme == "raw") return verify(call, key, parse_json_object(call.req.body()));
     const KeyInfo* info = call.policy->key(key);
     if (!info) throw ApiError(http::status::not_found, "key_not_found", "no key '" + key + "'");
-    require_key_type(*schemes_, scheme, key, info->spki_der);
+    require_key_type(*schemes_, scheme, key, info->type);
     spki = info->spki_der;
   }
   auto out = schemes_->verify(scheme, parse_ordered_object(call.req.body()), peer, spki);
@@ -135,9 +134,9 @@ void Api::scheme_sign(Call& call, const std::string& key) {
   const std::string& scheme = call.route.scheme;
   require_key_access(call, key, scheme);
   const KeyRef admitted = admitted_key(call, key);
-  const Bytes& spki = call.policy->key(key)->spki_der;
-  require_key_type(*schemes_, scheme, key, spki);
-  const KeyType type = *key_type_of(spki);
+  // The store read the key's type once, when it loaded the key.
+  const KeyType type = call.policy->key(key)->type;
+  require_key_type(*schemes_, scheme, key, type);
   const auto& keys = call.policy->config().keys;
   const auto it = keys.find(key);
   auto settings = it == keys.end() ? std::map<std::string, std::string>{} : it->second.settings;

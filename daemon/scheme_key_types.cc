@@ -2,8 +2,6 @@
 
 #include <algorithm>
 
-#include "common/public_key.h"
-
 namespace p11signd::daemon {
 namespace {
 
@@ -20,14 +18,11 @@ std::string type_list(const std::vector<KeyType>& types) {
 }  // namespace
 
 std::optional<std::string> key_type_refusal(const SchemeRoutes& schemes, const std::string& scheme,
-                                            const std::string& key, ByteView spki_der) {
+                                            const std::string& key, KeyType type) {
   const auto types = schemes.key_types(scheme);
-  const auto type = key_type_of(spki_der);
-  if (type && std::find(types.begin(), types.end(), *type) != types.end()) return std::nullopt;
-  const std::string what =
-      type ? "an " + std::string(to_string(*type)) + " key" : "of a key type p11signd does not use";
-  return "scheme '" + scheme + "' signs with " + type_list(types) + "; key '" + key + "' is " +
-         what;
+  if (std::find(types.begin(), types.end(), type) != types.end()) return std::nullopt;
+  return "scheme '" + scheme + "' signs with " + type_list(types) + "; key '" + key + "' is an " +
+         std::string(to_string(type)) + " key";
 }
 
 std::vector<std::string> key_type_problems(const Config& config, const KeyStore& store,
@@ -39,7 +34,7 @@ std::vector<std::string> key_type_problems(const Config& config, const KeyStore&
     const std::string section = "key." + name;
     for (const auto& scheme : k.schemes) {
       if (!schemes.knows(scheme)) continue;  // check_names() reports it
-      if (auto refusal = key_type_refusal(schemes, scheme, name, info->spki_der)) {
+      if (auto refusal = key_type_refusal(schemes, scheme, name, info->type)) {
         problems.push_back(config.location(section + ".schemes") + "[" + section +
                            "] schemes: " + *refusal);
       }

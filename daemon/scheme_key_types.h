@@ -8,7 +8,6 @@
 #include <string>
 #include <vector>
 
-#include "common/bytes.h"
 #include "common/sign_alg.h"
 #include "daemon/config.h"
 #include "daemon/keystore.h"
@@ -16,10 +15,10 @@
 
 namespace p11signd::daemon {
 
-// Why key (of spki_der) cannot be used with scheme, naming the key's type and the types the scheme
-// takes; nullopt when it can.
+// Why key (of this type) cannot be used with scheme, naming the key's type and the types the
+// scheme takes; nullopt when it can.
 std::optional<std::string> key_type_refusal(const SchemeRoutes& schemes, const std::string& scheme,
-                                            const std::string& key, ByteView spki_der);
+                                            const std::string& key, KeyType type);
 
 // One line for each scheme a configured key lists that cannot use the key's type, as
 // --check-config words a problem ("FILE:LINE: [key.NAME] schemes: ..."). Keys the store does not
