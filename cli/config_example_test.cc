@@ -6,7 +6,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "daemon/config.h"
+#include "daemon/config/config.h"
 
 namespace p11signd::cli {
 namespace {

@@ -17,7 +17,7 @@
 #include "cli/testing/run_p11sign.h"
 #include "common/encoding.h"
 #include "common/public_key.h"
-#include "daemon/test_support.h"
+#include "daemon/testing/test_support.h"
 
 namespace p11signd::cli::testing {
 namespace {

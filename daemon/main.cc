@@ -14,10 +14,10 @@
 #include <variant>
 
 #include "common/option_errors.h"
-#include "daemon/daemon.h"
-#include "daemon/exit_codes.h"
-#include "daemon/make_keystore.h"
-#include "daemon/refusal_server.h"
+#include "daemon/keystore/make_keystore.h"
+#include "daemon/lifecycle/daemon.h"
+#include "daemon/lifecycle/exit_codes.h"
+#include "daemon/server/refusal_server.h"
 
 namespace po = boost::program_options;
 using namespace p11signd::daemon;
@@ -182,8 +182,8 @@ int main(int argc, char** argv) {
   if (const int* code = std::get_if<int>(&started)) return *code;
   const auto& failure = std::get<StartFailure>(started);
   // Under socket activation a failure that a restart will not fix is answered instead of exited on
-  // (daemon/refusal_server.h): systemd would start us again at once, logging in with the same PIN.
-  // start() has closed the token by now.
+  // (daemon/server/refusal_server.h): systemd would start us again at once, logging in with the
+  // same PIN. start() has closed the token by now.
   if (failure.code != kExitConfig || flags.check_config || flags.dev ||
       !started_by_socket_activation()) {
     return failure.code;

@@ -5,8 +5,8 @@
 #include <cstdlib>
 #include <string>
 
-#include "daemon/acl.h"
-#include "daemon/config.h"
+#include "daemon/access/acl.h"
+#include "daemon/config/config.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace p11signd::daemon;

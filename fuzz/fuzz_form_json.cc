@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/encoding.h"
-#include "daemon/http.h"
+#include "daemon/server/http.h"
 #include "schemes/url_encoding.h"
 
 namespace {

@@ -12,10 +12,10 @@
 #include <fstream>
 #include <sstream>
 
-#include "daemon/api.h"
-#include "daemon/config.h"
-#include "daemon/fake_keystore.h"
-#include "daemon/test_support.h"
+#include "daemon/config/config.h"
+#include "daemon/routes/api.h"
+#include "daemon/testing/fake_keystore.h"
+#include "daemon/testing/test_support.h"
 #include "fuzz/fuzz_settings.h"
 
 namespace p11signd::fuzz {
@@ -76,7 +76,7 @@ struct Harness {
 // hold one whole, valid request (the Connection then answers 400/413/431 and closes).
 std::optional<Request> parse(std::string_view bytes) {
   http::request_parser<http::string_body> parser;
-  parser.header_limit(16 * 1024);  // as daemon/connection.cc
+  parser.header_limit(16 * 1024);  // as daemon/server/connection.cc
   parser.body_limit(65536);        // max-request-bytes' default
   parser.eager(true);
   boost::system::error_code ec;

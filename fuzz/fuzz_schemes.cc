@@ -12,7 +12,7 @@
 #include <string>
 #include <string_view>
 
-#include "daemon/json_text.h"
+#include "daemon/routes/json_text.h"
 #include "fuzz/fuzz_settings.h"
 #include "schemes/peer_key.h"
 #include "schemes/registry.h"
@@ -66,8 +66,9 @@ void run(const Scheme& scheme, const std::string& op, const Harness& h, const Js
   } else {
     out = scheme.run_action(op, input, h.settings, SigningKey(fake_sign, KeyType::kRsa));
   }
-  // What the daemon sends back must serialise, by the daemon's own rule (daemon/json_text.h: bytes
-  // that are not UTF-8, such as a decoded payload's, are escaped as \xNN instead of throwing).
+  // What the daemon sends back must serialise, by the daemon's own rule (daemon/routes/json_text.h:
+  // bytes that are not UTF-8, such as a decoded payload's, are escaped as \xNN instead of
+  // throwing).
   (void)p11signd::daemon::dump_json(out);
 }
 

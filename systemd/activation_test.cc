@@ -26,7 +26,7 @@
 #include <vector>
 
 #include "common/encoding.h"
-#include "daemon/test_support.h"
+#include "daemon/testing/test_support.h"
 #include "pkcs11/key_generation.h"
 #include "pkcs11/public_key.h"
 #include "tests/testing/child_process.h"

@@ -15,8 +15,8 @@
 #include <thread>
 
 #include "common/encoding.h"
-#include "daemon/exit_codes.h"
-#include "daemon/test_support.h"
+#include "daemon/lifecycle/exit_codes.h"
+#include "daemon/testing/test_support.h"
 #include "pkcs11/key_generation.h"
 #include "tests/faults/signing_load.h"
 #include "tests/testing/child_process.h"

@@ -2,7 +2,7 @@
 
 #include "common/encoding.h"
 #include "common/public_key.h"
-#include "daemon/test_support.h"
+#include "daemon/testing/test_support.h"
 
 namespace p11signd::testing {
 

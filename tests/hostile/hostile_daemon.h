@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "daemon/test_support.h"
+#include "daemon/testing/test_support.h"
 #include "tests/testing/child_process.h"
 #include "tests/testing/softhsm.h"
 

@@ -17,7 +17,7 @@
 #include <sstream>
 #include <vector>
 
-#include "daemon/exit_codes.h"
+#include "daemon/lifecycle/exit_codes.h"
 #include "tests/hostile/hostile_daemon.h"
 
 namespace p11signd::hostile {

@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "daemon/test_support.h"
+#include "daemon/testing/test_support.h"
 #include "tests/hostile/hostile_daemon.h"
 
 namespace p11signd::hostile {

@@ -1,0 +1,101 @@
+#pragma once
+// An in-memory KeyStore over OpenSSL keys, for the daemon's tests (as kmsp11 tests against
+// fakekms): the "token" is a list of labelled key pairs; set_keys() names them like the real store
+// does. Fault switches make every error path reachable: token down, slow signing, a session that
+// cannot be opened.
+
+#include <openssl/evp.h>
+
+#include <atomic>
+#include <chrono>
+#include <future>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+
+#include "daemon/keystore/keystore.h"
+#include "daemon/routes/public_key.h"
+
+namespace p11signd::daemon {
+
+class FakeKeyStore final : public KeyStore {
+ public:
+  explicit FakeKeyStore(std::string token_label = "fake-token", unsigned max_sessions = 4);
+
+  // Test set-up: puts a key pair on the fake token (generated, or a given one) and returns its
+  // public key.
+  EvpPkeyPtr add_token_key(const std::string& label, unsigned bits = 2048);
+  void add_token_key(const std::string& label, EvpPkeyPtr key, bool extractable = false);
+  void add_certificate(const std::string& label, const std::string& pem);
+
+  // Fault switches.
+  void set_down(bool down, const std::string& reason = "token removed");
+  void set_sign_delay(std::chrono::milliseconds delay) { sign_delay_ms_ = delay.count(); }
+  void set_open_session_fails(bool fails) { open_fails_ = fails; }
+  void set_status_fails(bool fails) { status_fails_ = fails; }  // status() throws
+  // set_keys() waits for gate before it does anything (a token busy generating a key); entered is
+  // set when it starts waiting. Both are used once.
+  void hold_set_keys(std::shared_future<void> gate, std::promise<void>* entered) {
+    std::lock_guard lock(hold_mu_);
+    set_keys_gate_ = std::move(gate);
+    set_keys_entered_ = entered;
+  }
+  unsigned long sign_count() const { return sign_count_; }
+  unsigned long signs_started() const { return signs_started_; }
+  EvpPkeyPtr public_key(const std::string& name) const;
+
+  std::unique_ptr<SigningSession> open_session() override;
+  unsigned max_sessions() const override { return max_sessions_; }
+  std::vector<KeyInfo> keys() const override;
+  std::optional<KeyInfo> key(const std::string& name) const override;
+  std::optional<std::string> certificate_pem(const std::string& name) const override;
+  KeyInfo generate_key(const std::string& name, const std::string& label,
+                       const KeyShape& shape) override;
+  KeyInfo import_key(const std::string& name, const std::string& label, std::string& pem) override;
+  std::string make_certificate(const KeyRef& key, const std::string& subject, unsigned days,
+                               bool replace) override;
+  std::string make_csr(const KeyRef& key, const std::string& subject) override;
+  TokenStatus status() const override;
+  void set_keys(const std::vector<KeySpec>& specs) override;
+
+  // Used by the fake session.
+  Bytes sign(const KeyRef& key, const SignRequest& req, ByteView data);
+
+ private:
+  struct TokenKey {
+    std::string label;
+    std::string id_hex;
+    EvpPkeyPtr pkey;
+    bool extractable = false;
+    bool local = true;
+    std::optional<std::string> certificate;
+  };
+  KeyInfo info_locked(const std::string& name, const TokenKey& k) const;
+  const TokenKey& named_locked(const std::string& name) const;
+  // named_locked(), refusing a key whose fingerprint is not the one ref asks for.
+  const TokenKey& admitted_locked(const KeyRef& ref) const;
+  void throw_if_down_locked() const;
+  KeyInfo add_named(const std::string& name, const std::string& label, EvpPkeyPtr key, bool local);
+
+  const std::string token_label_;
+  const unsigned max_sessions_;
+  mutable std::mutex mu_;
+  std::vector<TokenKey> token_;               // the "token" contents
+  std::map<std::string, std::size_t> names_;  // API name -> index in token_
+  std::set<std::string> created_;             // names made by generate_key/import_key
+  bool down_ = false;
+  std::string down_reason_;
+  std::atomic<long> sign_delay_ms_{0};
+  std::atomic<bool> open_fails_{false};
+  std::atomic<bool> status_fails_{false};
+  std::mutex hold_mu_;
+  std::shared_future<void> set_keys_gate_;
+  std::promise<void>* set_keys_entered_ = nullptr;
+  std::atomic<unsigned long> sign_count_{0};
+  std::atomic<unsigned long> signs_started_{0};
+};
+
+EvpPkeyPtr generate_rsa(unsigned bits);
+
+}  // namespace p11signd::daemon
