@@ -15,6 +15,7 @@
 #include "common/bytes.h"
 #include "common/key_shape.h"
 #include "common/sign_alg.h"
+#include "daemon/keystore/key_versions.h"
 
 namespace p11signd::daemon {
 
@@ -25,6 +26,8 @@ enum class StoreErrorKind {
   kConflict,     // 409: a key with that name or label already exists
   kUnavailable,  // 503: token down, recovering, or no session free
   kDenied,       // 403: the key exists but refuses the operation (e.g. extractable and not allowed)
+  kNotActive,    // the version a signature was pinned to is no longer the active one (an activation
+                 // happened meanwhile): the caller starts again with the new active version
   kInternal,     // 500: anything else; the message still says what failed
 };
 
@@ -49,6 +52,11 @@ struct KeyInfo {
   bool sensitive = true;
   Bytes spki_der;                  // SubjectPublicKeyInfo, DER
   std::string fingerprint_sha256;  // hex SHA-256 of spki_der
+  // Which version of the name this pair is (docs/operations.md "Rotating a key").
+  unsigned version = 1;
+  VersionState state = VersionState::kActive;
+  std::string created;       // RFC 3339 UTC; empty for a version 1 made before versions existed
+  VersionSettings settings;  // the provider's per-version settings (override [key.NAME] ones)
 };
 
 // How the configuration names a key on the token (one [key.NAME] section). Added by the daemon
@@ -77,8 +85,16 @@ struct KeyRef {
   KeyRef(std::string key_name, std::string fingerprint = {})
       : name(std::move(key_name)), fingerprint_sha256(std::move(fingerprint)) {}
   KeyRef(const char* key_name) : name(key_name) {}
+  KeyRef(std::string key_name, std::string fingerprint, unsigned key_version)
+      : name(std::move(key_name)),
+        fingerprint_sha256(std::move(fingerprint)),
+        version(key_version) {}
   std::string name;
   std::string fingerprint_sha256;  // empty: whichever key the name has now (health, tools)
+  // Empty: the active version at the moment of use. Set: exactly that version; a signature then
+  // also requires it to be still active (StoreError kNotActive otherwise), so a request whose
+  // canonical string named version N (its kid, its provider key ID) is never signed by another.
+  std::optional<unsigned> version;
 };
 
 // One signing session; owned by exactly one worker thread at a time (PKCS#11 sessions are not
@@ -97,7 +113,7 @@ inline std::string certificate_exists(const std::string& name) {
          "issued the one stored)";
 }
 
-class KeyStore {
+class KeyStore : public KeyVersionAdmin {
  public:
   virtual ~KeyStore() = default;
 
@@ -107,10 +123,13 @@ class KeyStore {
   virtual unsigned max_sessions() const = 0;
 
   virtual std::vector<KeyInfo> keys() const = 0;
+  // The active version of a name.
   virtual std::optional<KeyInfo> key(const std::string& name) const = 0;
-  // PEM of the certificate stored beside the key, if any. Throws StoreError(kNotFound) for an
-  // unknown key.
-  virtual std::optional<std::string> certificate_pem(const std::string& name) const = 0;
+  // Every version of a name, oldest first. Throws StoreError(kNotFound) for an unknown key.
+  virtual std::vector<KeyInfo> versions(const std::string& name) const = 0;
+  // PEM of the certificate stored beside the key (the active version, or key.version), if any.
+  // Throws StoreError(kNotFound) for an unknown key or version.
+  virtual std::optional<std::string> certificate_pem(const KeyRef& key) const = 0;
 
   // Admin operations. Key creation is serialised inside the store.
   // shape: RSA 2048/3072/4096, EC P-256/P-384 or Ed25519 (an unsigned alone is an RSA size).

@@ -111,7 +111,9 @@ std::optional<KeyInfo> TokenKeyStore::key(const std::string& name) const {
   return to_key_info(it->second);
 }
 
-std::optional<std::string> TokenKeyStore::certificate_pem(const std::string& name) const {
+std::optional<std::string> TokenKeyStore::certificate_pem(const KeyRef& key) const {
+  const std::string& name = key.name;
+  require_version_one(key);
   return translated([&] { return pkcs11::read_certificate(*token_, name); });
 }
 
@@ -183,6 +185,37 @@ void TokenKeyStore::set_keys(const std::vector<KeySpec>& specs) {
     token_->replace_keys(std::move(token_specs));
     return 0;
   });
+}
+
+// Until versions are stored, a name has exactly one version: the key the configuration names.
+void TokenKeyStore::require_version_one(const KeyRef& key) const {
+  if (key.version && *key.version != 1) {
+    throw StoreError(StoreErrorKind::kNotFound,
+                     "key '" + key.name + "' has no version " + std::to_string(*key.version));
+  }
+}
+
+std::vector<KeyInfo> TokenKeyStore::versions(const std::string& name) const {
+  auto info = key(name);
+  if (!info) throw StoreError(StoreErrorKind::kNotFound, "no key named '" + name + "'");
+  return {*info};
+}
+
+namespace {
+[[noreturn]] void versions_not_stored() {
+  throw StoreError(StoreErrorKind::kInternal, "this store does not keep key versions yet");
+}
+}  // namespace
+
+KeyInfo TokenKeyStore::rotate(const std::string&, const std::optional<KeyShape>&) {
+  versions_not_stored();
+}
+KeyInfo TokenKeyStore::rotate_import(const std::string&, std::string&) { versions_not_stored(); }
+KeyInfo TokenKeyStore::activate(const std::string&, unsigned) { versions_not_stored(); }
+KeyInfo TokenKeyStore::retire(const std::string&, unsigned) { versions_not_stored(); }
+void TokenKeyStore::destroy(const std::string&, unsigned) { versions_not_stored(); }
+KeyInfo TokenKeyStore::set_version_settings(const std::string&, unsigned, const VersionSettings&) {
+  versions_not_stored();
 }
 
 }  // namespace p11signd::daemon

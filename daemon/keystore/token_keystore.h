@@ -19,7 +19,15 @@ class TokenKeyStore final : public KeyStore {
   unsigned max_sessions() const override;
   std::vector<KeyInfo> keys() const override;
   std::optional<KeyInfo> key(const std::string& name) const override;
-  std::optional<std::string> certificate_pem(const std::string& name) const override;
+  std::vector<KeyInfo> versions(const std::string& name) const override;
+  std::optional<std::string> certificate_pem(const KeyRef& key) const override;
+  KeyInfo rotate(const std::string& name, const std::optional<KeyShape>& shape) override;
+  KeyInfo rotate_import(const std::string& name, std::string& pem) override;
+  KeyInfo activate(const std::string& name, unsigned version) override;
+  KeyInfo retire(const std::string& name, unsigned version) override;
+  void destroy(const std::string& name, unsigned version) override;
+  KeyInfo set_version_settings(const std::string& name, unsigned version,
+                               const VersionSettings& settings) override;
   KeyInfo generate_key(const std::string& name, const std::string& label,
                        const KeyShape& shape) override;
   KeyInfo import_key(const std::string& name, const std::string& label, std::string& pem) override;
@@ -32,6 +40,7 @@ class TokenKeyStore final : public KeyStore {
   pkcs11::Token& token() { return *token_; }
 
  private:
+  void require_version_one(const KeyRef& key) const;
   KeyInfo add_created_key(const pkcs11::KeySpec& spec);
   void require_new_name(const std::string& name) const;
 

@@ -53,7 +53,7 @@ void Api::get_certificate(Call& call) {
   existing_key(*call.policy, call.route.key);
   // Reading the certificate is a token operation: it goes through a worker like signing.
   run_on_pool(call.reply, [store = &s_.store, name = call.route.key](SigningSession&) {
-    auto pem = store->certificate_pem(name);
+    auto pem = store->certificate_pem(KeyRef(name));
     if (!pem) {
       throw ApiError(http::status::not_found, "certificate_not_found",
                      "no certificate is stored beside key '" + name + "'");

@@ -58,6 +58,7 @@ ApiError to_api_error(const StoreError& e) {
     case StoreErrorKind::kNotFound:
       return {http::status::not_found, "not_found", e.what()};
     case StoreErrorKind::kConflict:
+    case StoreErrorKind::kNotActive:  // only when every retry lost the race with an activation
       return {http::status::conflict, "conflict", e.what()};
     case StoreErrorKind::kUnavailable:
       return {http::status::service_unavailable, "token_unavailable", e.what()};

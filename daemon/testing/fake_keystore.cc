@@ -168,7 +168,9 @@ std::optional<KeyInfo> FakeKeyStore::key(const std::string& name) const {
   return info_locked(name, token_[it->second]);
 }
 
-std::optional<std::string> FakeKeyStore::certificate_pem(const std::string& name) const {
+std::optional<std::string> FakeKeyStore::certificate_pem(const KeyRef& key) const {
+  const std::string& name = key.name;
+  require_version_one(key);
   std::lock_guard lock(mu_);
   throw_if_down_locked();
   return named_locked(name).certificate;
@@ -319,6 +321,37 @@ void FakeKeyStore::set_keys(const std::vector<KeySpec>& specs) {
     if (names_.count(name)) names.emplace(name, names_.at(name));  // no-op when specs name it
   }
   names_ = std::move(names);
+}
+
+// Until versions are stored, a name has exactly one version: the key the configuration names.
+void FakeKeyStore::require_version_one(const KeyRef& key) const {
+  if (key.version && *key.version != 1) {
+    throw StoreError(StoreErrorKind::kNotFound,
+                     "key '" + key.name + "' has no version " + std::to_string(*key.version));
+  }
+}
+
+std::vector<KeyInfo> FakeKeyStore::versions(const std::string& name) const {
+  auto info = key(name);
+  if (!info) throw StoreError(StoreErrorKind::kNotFound, "no key named '" + name + "'");
+  return {*info};
+}
+
+namespace {
+[[noreturn]] void versions_not_stored() {
+  throw StoreError(StoreErrorKind::kInternal, "this store does not keep key versions yet");
+}
+}  // namespace
+
+KeyInfo FakeKeyStore::rotate(const std::string&, const std::optional<KeyShape>&) {
+  versions_not_stored();
+}
+KeyInfo FakeKeyStore::rotate_import(const std::string&, std::string&) { versions_not_stored(); }
+KeyInfo FakeKeyStore::activate(const std::string&, unsigned) { versions_not_stored(); }
+KeyInfo FakeKeyStore::retire(const std::string&, unsigned) { versions_not_stored(); }
+void FakeKeyStore::destroy(const std::string&, unsigned) { versions_not_stored(); }
+KeyInfo FakeKeyStore::set_version_settings(const std::string&, unsigned, const VersionSettings&) {
+  versions_not_stored();
 }
 
 }  // namespace p11signd::daemon
