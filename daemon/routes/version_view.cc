@@ -42,6 +42,20 @@ Json certificate_summary(const std::string& pem) {
   return {{"subject", bio_text(subject.get())}, {"not_after", not_after}};
 }
 
+// The type as POST /v1/keys/NAME/versions takes it: "rsa", "ec" (with its curve) or "ed25519".
+std::string type_name(KeyType type) {
+  switch (type) {
+    case KeyType::kRsa:
+      return "rsa";
+    case KeyType::kEcP256:
+    case KeyType::kEcP384:
+      return "ec";
+    case KeyType::kEd25519:
+      return "ed25519";
+  }
+  return "unknown";
+}
+
 }  // namespace
 
 std::string version_kid(const KeyInfo& version, const schemes::KeySettings& configured) {
@@ -66,15 +80,18 @@ Json version_json(const KeyInfo& version, const schemes::KeySettings& configured
                   const std::optional<std::string>& certificate_pem) {
   Json settings = Json::object();
   for (const auto& [name, value] : version.settings) settings[name] = value;
-  return {{"version", version.version},
-          {"state", std::string(to_string(version.state))},
-          {"type", std::string(to_string(version.type))},
-          {"bits", version.bits},
-          {"fingerprint_sha256", version.fingerprint_sha256},
-          {"created", version.created.empty() ? Json(nullptr) : Json(version.created)},
-          {"kid", version_kid(version, configured)},
-          {"settings", settings},
-          {"certificate", certificate_pem ? certificate_summary(*certificate_pem) : Json(nullptr)}};
+  Json out = {{"version", version.version},
+              {"state", std::string(to_string(version.state))},
+              {"type", type_name(version.type)},
+              {"bits", version.bits}};
+  if (version.type == KeyType::kEcP256) out["curve"] = "P-256";
+  if (version.type == KeyType::kEcP384) out["curve"] = "P-384";
+  out["fingerprint_sha256"] = version.fingerprint_sha256;
+  out["created"] = version.created.empty() ? Json(nullptr) : Json(version.created);
+  out["kid"] = version_kid(version, configured);
+  out["settings"] = settings;
+  out["certificate"] = certificate_pem ? certificate_summary(*certificate_pem) : Json(nullptr);
+  return out;
 }
 
 Json jwks_json(const std::vector<KeyInfo>& versions, const schemes::KeySettings& configured) {

@@ -28,8 +28,9 @@ std::string version_kid(const KeyInfo& version, const schemes::KeySettings& conf
 schemes::KeySettings signing_settings(const KeyInfo& version,
                                       const schemes::KeySettings& configured);
 
-// {"version","state","type","bits","fingerprint_sha256","created","kid","settings",
-// "certificate"}; certificate is null or {"subject","not_after"} read from certificate_pem.
+// {"version","state","type","bits",["curve",]"fingerprint_sha256","created","kid","settings",
+// "certificate"}: type as a rotation body names it (rsa, ec, ed25519), curve for EC keys, and
+// certificate null or {"subject","not_after"} read from certificate_pem.
 nlohmann::ordered_json version_json(const KeyInfo& version, const schemes::KeySettings& configured,
                                     const std::optional<std::string>& certificate_pem);
 
