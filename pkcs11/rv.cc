@@ -24,6 +24,8 @@ std::string_view to_string(ErrorCategory c) {
       return "conflict";
     case ErrorCategory::kRefused:
       return "refused";
+    case ErrorCategory::kNotActive:
+      return "not active";
     case ErrorCategory::kPermanent:
       return "permanent";
   }

@@ -23,6 +23,7 @@ enum class ErrorCategory {
   kConflict,   // the label or name is already taken
   kRefused,    // the key or token refuses this use (extractable key, wrong PIN, locked PIN): never
                // retried
+  kNotActive,  // a signature pinned to a key version that is no longer the active one
   kPermanent,  // anything else the token reports: never retried
 };
 
