@@ -118,78 +118,106 @@ unsigned add_version(Token& token, const std::string& name, Create&& create) {
   return number;
 }
 
+// Runs f; a failure the token reported gets what was being done in front (this layer's own errors
+// name the key and version already).
+template <typename F>
+auto doing(const std::string& what, F&& f) -> decltype(f()) {
+  try {
+    return f();
+  } catch (const Error& e) {
+    if (e.rv() == CKR_OK) throw;
+    throw Error(what, e);
+  }
+}
+
+std::string version_op(const char* op, const std::string& name, unsigned number) {
+  return std::string(op) + " " + describe_version(name, number);
+}
+
 }  // namespace
 
 unsigned rotate_version(Token& token, const std::string& name,
                         const std::optional<KeyShape>& shape) {
-  return add_version(token, name,
-                     [&](const Module& module, CK_SESSION_HANDLE session, const KeySpec& spec,
-                         VersionRecord& record, const VersionEntry& entry) {
-                       KeyShape made = shape.value_or(KeyShape());
-                       if (!shape) {
-                         const ResolvedKey active =
-                             resolve_entry(module, session, spec, *record.active());
-                         made = KeyShape(active.type, active.bits);
-                       }
-                       generate_key_pair(module, session, {entry.label, entry.id}, made);
-                     });
+  return doing("rotating key '" + name + "'", [&] {
+    return add_version(token, name,
+                       [&](const Module& module, CK_SESSION_HANDLE session, const KeySpec& spec,
+                           VersionRecord& record, const VersionEntry& entry) {
+                         KeyShape made = shape.value_or(KeyShape());
+                         if (!shape) {
+                           const ResolvedKey active =
+                               resolve_entry(module, session, spec, *record.active());
+                           made = KeyShape(active.type, active.bits);
+                         }
+                         generate_key_pair(module, session, {entry.label, entry.id}, made);
+                       });
+  });
 }
 
 unsigned rotate_import_version(Token& token, const std::string& name, Secret pem) {
   KeyToImport parsed(std::move(pem));
-  return add_version(token, name,
-                     [&](const Module& module, CK_SESSION_HANDLE session, const KeySpec&,
-                         VersionRecord&, const VersionEntry& entry) {
-                       parsed.create(module, session, {entry.label, entry.id});
-                     });
+  return doing("rotating key '" + name + "' (import)", [&] {
+    return add_version(token, name,
+                       [&](const Module& module, CK_SESSION_HANDLE session, const KeySpec&,
+                           VersionRecord&, const VersionEntry& entry) {
+                         parsed.create(module, session, {entry.label, entry.id});
+                       });
+  });
 }
 
 void activate_version(Token& token, const std::string& name, unsigned number) {
-  edit_record(token, name, [&](VersionRecord& record) {
-    VersionEntry& entry = entry_of(record, name, number);
-    if (entry.state == VersionState::kActive) refuse(name, entry, "it is already the active one");
-    if (entry.state == VersionState::kRetired) {
-      refuse(name, entry, "a retired version is not activated again; rotate to make a new one");
-    }
-    record.active()->state = VersionState::kRetiring;
-    entry.state = VersionState::kActive;
+  doing(version_op("activating", name, number), [&] {
+    edit_record(token, name, [&](VersionRecord& record) {
+      VersionEntry& entry = entry_of(record, name, number);
+      if (entry.state == VersionState::kActive) refuse(name, entry, "it is already the active one");
+      if (entry.state == VersionState::kRetired) {
+        refuse(name, entry, "a retired version is not activated again; rotate to make a new one");
+      }
+      record.active()->state = VersionState::kRetiring;
+      entry.state = VersionState::kActive;
+    });
   });
 }
 
 void retire_version(Token& token, const std::string& name, unsigned number) {
-  edit_record(token, name, [&](VersionRecord& record) {
-    VersionEntry& entry = entry_of(record, name, number);
-    if (entry.state == VersionState::kActive) {
-      refuse(name, entry, "activate another version first");
-    }
-    if (entry.state == VersionState::kRetired) refuse(name, entry, "it is already retired");
-    entry.state = VersionState::kRetired;
+  doing(version_op("retiring", name, number), [&] {
+    edit_record(token, name, [&](VersionRecord& record) {
+      VersionEntry& entry = entry_of(record, name, number);
+      if (entry.state == VersionState::kActive) {
+        refuse(name, entry, "activate another version first");
+      }
+      if (entry.state == VersionState::kRetired) refuse(name, entry, "it is already retired");
+      entry.state = VersionState::kRetired;
+    });
   });
 }
 
 void destroy_version(Token& token, const std::string& name, unsigned number) {
-  token.change_versions(
-      name, [&](const Module& module, CK_SESSION_HANDLE session, const KeySpec& spec) {
-        Current current = read_current(module, session, spec);
-        VersionEntry& entry = entry_of(current.record, name, number);
-        if (entry.state != VersionState::kRetired) {
-          refuse(name, entry, "only a retired version is destroyed; retire it first");
-        }
-        destroy_objects(module, session, entry);
-        std::erase_if(current.record.versions,
-                      [&](const VersionEntry& v) { return v.number == number; });
-        write_version_record(module, session, current.record, current.handles);
-      });
+  doing(version_op("destroying", name, number), [&] {
+    token.change_versions(
+        name, [&](const Module& module, CK_SESSION_HANDLE session, const KeySpec& spec) {
+          Current current = read_current(module, session, spec);
+          VersionEntry& entry = entry_of(current.record, name, number);
+          if (entry.state != VersionState::kRetired) {
+            refuse(name, entry, "only a retired version is destroyed; retire it first");
+          }
+          destroy_objects(module, session, entry);
+          std::erase_if(current.record.versions,
+                        [&](const VersionEntry& v) { return v.number == number; });
+          write_version_record(module, session, current.record, current.handles);
+        });
+  });
 }
 
 void set_version_settings(Token& token, const std::string& name, unsigned number,
                           const std::map<std::string, std::string>& settings) {
-  edit_record(token, name, [&](VersionRecord& record) {
-    VersionEntry& entry = entry_of(record, name, number);
-    entry.settings.clear();
-    for (const auto& [setting, value] : settings) {
-      if (!value.empty()) entry.settings.emplace(setting, value);
-    }
+  doing(version_op("setting the settings of", name, number), [&] {
+    edit_record(token, name, [&](VersionRecord& record) {
+      VersionEntry& entry = entry_of(record, name, number);
+      entry.settings.clear();
+      for (const auto& [setting, value] : settings) {
+        if (!value.empty()) entry.settings.emplace(setting, value);
+      }
+    });
   });
 }
 

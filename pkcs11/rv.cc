@@ -286,6 +286,11 @@ Error::Error(const std::string& context, std::string_view function, CK_RV rv)
       category_(categorize(rv)),
       rv_(rv) {}
 
+Error::Error(const std::string& context, const Error& cause)
+    : std::runtime_error(context + ": " + cause.what()),
+      category_(cause.category()),
+      rv_(cause.rv()) {}
+
 Error::Error(ErrorCategory category, const std::string& message)
     : std::runtime_error(message), category_(category) {}
 

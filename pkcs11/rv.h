@@ -40,6 +40,9 @@ class Error : public std::runtime_error {
   // The same, with what was being done in front: "login to token 'x': C_Login failed:
   // CKR_PIN_INCORRECT".
   Error(const std::string& context, std::string_view function, CK_RV rv);
+  // cause with what was being done in front ("activating key 'shop' version 2: C_SetAttributeValue
+  // failed: ..."); category and CK_RV stay cause's.
+  Error(const std::string& context, const Error& cause);
   // An error found in this layer (no CK_RV involved).
   Error(ErrorCategory category, const std::string& message);
 
