@@ -52,6 +52,11 @@ std::optional<VersionRecord> RecordsOnToken::record_for(const KeySpec& spec) con
   return *best;
 }
 
+std::uint64_t RecordsOnToken::serial_for(const KeySpec& spec) const {
+  const auto record = record_for(spec);
+  return record ? record->serial : 0;
+}
+
 std::vector<CK_OBJECT_HANDLE> RecordsOnToken::handles_of(const VersionRecord& record) const {
   std::vector<CK_OBJECT_HANDLE> out;
   for (const auto& stored : records) {

@@ -22,6 +22,8 @@ struct RecordsOnToken {
 
   // The record anchored by spec: of several (a replacement under way), the highest serial.
   std::optional<VersionRecord> record_for(const KeySpec& spec) const;
+  // Its serial; 0 when spec anchors no record.
+  std::uint64_t serial_for(const KeySpec& spec) const;
   // Every object holding a record with the same anchor as record.
   std::vector<CK_OBJECT_HANDLE> handles_of(const VersionRecord& record) const;
 };

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <map>
+#include <thread>
 
 #include "common/encoding.h"
 #include "daemon/keystore/token_keystore.h"
@@ -40,11 +41,15 @@ class TokenVersionsTest : public ::testing::Test {
   }
   // A second daemon on the same token: another copy of the SoftHSM library, which keeps its own
   // state as another process would (one library cannot be initialised twice in a process).
-  std::unique_ptr<TokenKeyStore> second_store() const {
+  std::unique_ptr<TokenKeyStore> second_store(
+      std::chrono::milliseconds refresh = std::chrono::milliseconds(0)) const {
     const auto copy = hsm_.dir() / "libsofthsm2-second.so";
     std::filesystem::copy_file(testing::softhsm_module(), copy,
                                std::filesystem::copy_options::overwrite_existing);
-    return open_store(copy, {testing::by_label("shop", "shop")});
+    auto config = hsm_.config({testing::by_label("shop", "shop")});
+    config.module_path = copy;
+    config.version_refresh = refresh;
+    return std::make_unique<TokenKeyStore>(pkcs11::Token::open(std::move(config)));
   }
 
   static StoreErrorKind kind_of(const std::function<void()>& f) {
@@ -287,6 +292,36 @@ TEST_F(TokenVersionsTest, ASecondStoreFollowsAnActivationOnItsReload) {
   EXPECT_EQ(states(*second), (std::map<unsigned, S>{{1, S::kRetired}, {2, S::kActive}}));
   store_->set_keys({{"shop", "shop", "", false}});
   EXPECT_EQ(states(), (std::map<unsigned, S>{{1, S::kRetired}, {2, S::kActive}}));
+}
+
+// Between reloads a refresh reads the records and publishes only the keys whose record changed.
+TEST_F(TokenVersionsTest, ASecondStoreFollowsAnActivationOnARefresh) {
+  restart();
+  auto second = second_store();
+  EXPECT_FALSE(second->token().refresh_versions());
+  store_->rotate("shop", std::nullopt);  // the first record: a change too
+  EXPECT_TRUE(second->token().refresh_versions());
+  store_->activate("shop", 2);
+  EXPECT_TRUE(second->token().refresh_versions());
+  EXPECT_FALSE(second->token().refresh_versions());
+  EXPECT_EQ(states(*second), (std::map<unsigned, S>{{1, S::kRetiring}, {2, S::kActive}}));
+  EXPECT_EQ(kind_of([&] {
+              second->open_session()->sign(KeyRef("shop", "", 1), kRsaSha256, as_bytes("x"));
+            }),
+            StoreErrorKind::kNotActive);
+}
+
+// The daemon's own refresh thread does the same on its own (make_keystore sets the interval).
+TEST_F(TokenVersionsTest, ARefreshingStoreFollowsWithoutBeingAsked) {
+  restart();
+  auto second = second_store(std::chrono::milliseconds(20));
+  store_->rotate("shop", std::nullopt);
+  store_->activate("shop", 2);
+  // A bound on the wait, not a timing assertion: the thread runs every 20 ms.
+  for (int i = 0; i < 1000 && second->key("shop")->version != 2; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(second->key("shop")->version, 2u);
 }
 
 TEST_F(TokenVersionsTest, AFailedWriteLeavesThePreviousState) {
