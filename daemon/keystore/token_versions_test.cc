@@ -3,6 +3,7 @@
 // module is libp11faulty.so in front of SoftHSM (no faults unless a test sets some).
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <filesystem>
 #include <map>
 #include <thread>
@@ -198,6 +199,53 @@ TEST_F(TokenVersionsTest, PinnedSignatureAfterItsActivationEndedIsNotActive) {
   EXPECT_EQ(kind_of([&] { sign(KeyRef("shop", "", 7)); }), StoreErrorKind::kNotFound);
   EXPECT_EQ(kind_of([&] { sign(KeyRef("shop", std::string(64, '0'))); }),
             StoreErrorKind::kConflict);
+}
+
+// Signers pin the version they read as active and start again on kNotActive, while versions are
+// rotated in and activated: no other error, and every signature verifies with the version pinned.
+TEST_F(TokenVersionsTest, SignersPinningTheActiveVersionNeverFailThroughActivations) {
+  std::atomic<bool> stop{false};
+  std::atomic<int> retries{0};
+  std::vector<std::thread> signers;
+  std::vector<std::vector<std::pair<unsigned, Bytes>>> made(3);
+  std::vector<std::string> errors(3);
+  for (int t = 0; t < 3; ++t) {
+    signers.emplace_back([&, t] {
+      auto session = store_->open_session();
+      try {
+        while (!stop) {
+          const KeyInfo active = *store_->key("shop");
+          try {
+            made[t].emplace_back(
+                active.version,
+                session->sign(KeyRef("shop", active.fingerprint_sha256, active.version), kRsaSha256,
+                              as_bytes("payload")));
+          } catch (const StoreError& e) {
+            if (e.kind() != StoreErrorKind::kNotActive) throw;
+            ++retries;
+          }
+        }
+      } catch (const std::exception& e) {
+        errors[t] = e.what();
+      }
+    });
+  }
+  for (int i = 0; i < 3; ++i) {
+    const unsigned next = store_->rotate("shop", std::nullopt).version;
+    store_->activate("shop", next);
+  }
+  stop = true;
+  for (auto& t : signers) t.join();
+  std::map<unsigned, KeyInfo> by_version;
+  for (const auto& v : store_->versions("shop")) by_version.emplace(v.version, v);
+  for (int t = 0; t < 3; ++t) {
+    EXPECT_EQ(errors[t], "");
+    EXPECT_FALSE(made[t].empty());
+    for (const auto& [version, sig] : made[t]) {
+      EXPECT_TRUE(verifies(by_version.at(version), sig)) << "version " << version;
+    }
+  }
+  EXPECT_EQ(store_->key("shop")->version, 4u);
 }
 
 TEST_F(TokenVersionsTest, VersionsSurviveARestartAndARename) {
