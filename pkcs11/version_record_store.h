@@ -28,6 +28,9 @@ struct RecordsOnToken {
   std::vector<CK_OBJECT_HANDLE> handles_of(const VersionRecord& record) const;
 };
 
+// Reads every record. An object that goes while it is read (another daemon replacing it) makes it
+// read them all again, at most three times (then Error kUnavailable): a record is never missed,
+// which would make its key version 1 again.
 RecordsOnToken read_version_records(const Module& module, CK_SESSION_HANDLE session);
 
 // Writes record with its serial raised, over the objects in old: one C_SetAttributeValue of

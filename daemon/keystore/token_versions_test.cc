@@ -384,12 +384,43 @@ TEST_F(TokenVersionsTest, AFailedWriteLeavesThePreviousState) {
   EXPECT_EQ(count(CKO_PRIVATE_KEY), pairs);  // the pair made for the failed rotation is gone
   EXPECT_EQ(states(), (std::map<unsigned, S>{{1, S::kActive}, {2, S::kPending}}));
   EXPECT_EQ(store_->key("shop")->version, 1u);
+  // A token that replaces the record instead (SoftHSM does): the new object cannot be made.
+  faults_.set("fail C_SetAttributeValue 0x10\nfail C_CreateObject CKR_FUNCTION_FAILED");
+  EXPECT_EQ(kind_of([&] { store_->activate("shop", 2); }), StoreErrorKind::kInternal);
+  EXPECT_EQ(states(), (std::map<unsigned, S>{{1, S::kActive}, {2, S::kPending}}));
+  EXPECT_EQ(records(), 1u);
   faults_.clear();
   restart();
   EXPECT_EQ(states(), (std::map<unsigned, S>{{1, S::kActive}, {2, S::kPending}}));
 }
 
-// A token that will not modify a data object: a new record replaces the old one.
+// A record that cannot be read stops the key rather than leave it to version 1, which may be
+// retired.
+TEST_F(TokenVersionsTest, ARecordThatDoesNotParseRefusesTheKeys) {
+  store_->rotate("shop", std::nullopt);
+  store_->token().with_admin_session([](const pkcs11::Module& m, CK_SESSION_HANDLE s) {
+    pkcs11::Template t;
+    t.add_ulong(CKA_CLASS, CKO_DATA)
+        .add_bool(CKA_TOKEN, true)
+        .add_string(CKA_APPLICATION, pkcs11::kVersionRecordApplication)
+        .add_string(CKA_LABEL, "p11signd versions id=00")
+        .add_string(CKA_VALUE, "{\"format\":1,");
+    CK_OBJECT_HANDLE handle = CK_INVALID_HANDLE;
+    m.call("C_CreateObject", &CK_FUNCTION_LIST::C_CreateObject, s, t.data(), t.size(), &handle);
+    return 0;
+  });
+  try {
+    restart();
+    ADD_FAILURE() << "a key was used beside a record that does not parse";
+  } catch (const pkcs11::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("'p11signd versions id=00'"), std::string::npos)
+        << e.what();
+    EXPECT_NE(std::string(e.what()).find("not a JSON object"), std::string::npos) << e.what();
+  }
+}
+
+// A token that will not modify a data object (SoftHSM 2.6 is one; the fault makes it certain): a
+// new record replaces the old one, and one object is left.
 TEST_F(TokenVersionsTest, ATokenThatCannotModifyTheRecordGetsANewOne) {
   store_->rotate("shop", std::nullopt);
   // 0x10: CKR_ATTRIBUTE_READ_ONLY (the control file knows only the common names).
