@@ -13,6 +13,7 @@
 #include <memory>
 
 #include "common/encoding.h"
+#include "common/openssl_ptr.h"
 #include "schemes/client_assertion.h"
 #include "schemes/ob_jws.h"
 #include "schemes/peer_key.h"
@@ -27,7 +28,7 @@ const std::string kBody = R"({"Data":{"Initiation":{"InstructionIdentification":
                           R"("Note":"a.b ü \"q\""}},"Risk":{}})";
 
 std::string public_pem(EVP_PKEY* key) {
-  std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()), BIO_free);
+  BioPtr bio(BIO_new(BIO_s_mem()));
   if (!bio || PEM_write_bio_PUBKEY(bio.get(), key) != 1) throw std::runtime_error("PEM export");
   char* data = nullptr;
   const long len = BIO_get_mem_data(bio.get(), &data);
