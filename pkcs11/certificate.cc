@@ -157,8 +157,7 @@ void store_certificate(Token& token, const ResolvedKey& key, X509* cert, bool re
         .add_bytes(CKA_SERIAL_NUMBER, serial)
         .add_bytes(CKA_VALUE, value);
     CK_OBJECT_HANDLE created = CK_INVALID_HANDLE;
-    module.call("C_CreateObject", &CK_FUNCTION_LIST::C_CreateObject, session, t.data(), t.size(),
-                &created);
+    module.call<&CK_FUNCTION_LIST::C_CreateObject>(session, t.data(), t.size(), &created);
     for (auto handle : old) module.call_rv(&CK_FUNCTION_LIST::C_DestroyObject, session, handle);
     return 0;
   });
