@@ -12,6 +12,7 @@
 #include "cli/commands.h"
 #include "cli/errors.h"
 #include "common/audit_verify.h"
+#include "common/openssl_ptr.h"
 #include "common/option_errors.h"
 #include "common/public_key.h"
 
@@ -27,10 +28,8 @@ Bytes read_public_key(const std::string& path) {
   std::stringstream text;
   text << in.rdbuf();
   const std::string pem = text.str();
-  std::unique_ptr<BIO, decltype(&BIO_free)> bio(
-      BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())), BIO_free);
-  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(
-      bio ? PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr) : nullptr, EVP_PKEY_free);
+  BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  EvpPkeyPtr key(bio ? PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr) : nullptr);
   if (!key) throw Failure(path + ": not a PEM public key (-----BEGIN PUBLIC KEY-----)");
   return spki_der(key.get());
 }

@@ -14,6 +14,7 @@
 #include "cli/testing/run_p11sign.h"
 #include "common/audit_chain.h"
 #include "common/encoding.h"
+#include "common/openssl_ptr.h"
 #include "common/public_key.h"
 
 namespace p11signd::cli::testing {
@@ -22,7 +23,7 @@ namespace {
 using ::testing::HasSubstr;
 
 Bytes sign(EVP_PKEY* key, std::string_view message) {
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  EvpMdCtxPtr ctx(EVP_MD_CTX_new());
   EXPECT_EQ(EVP_DigestSignInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key), 1);
   Bytes sig(512);
   size_t len = sig.size();
@@ -71,7 +72,7 @@ class AuditVerifyCommand : public ::testing::Test {
   }
 
   std::string dir_;
-  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key_{EVP_RSA_gen(2048), EVP_PKEY_free};
+  EvpPkeyPtr key_{EVP_RSA_gen(2048)};
 };
 
 TEST_F(AuditVerifyCommand, AnIntactLogVerifies) {

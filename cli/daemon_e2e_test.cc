@@ -16,6 +16,7 @@
 
 #include "cli/testing/run_p11sign.h"
 #include "common/encoding.h"
+#include "common/openssl_ptr.h"
 #include "common/public_key.h"
 #include "daemon/testing/test_support.h"
 
@@ -42,7 +43,7 @@ TestDaemon::Options options_for_this_user() {
 bool verifies(EVP_PKEY* key, const std::string& data, const std::string& signature_b64, bool pss) {
   const auto sig = base64_decode(signature_b64);
   if (!sig) return false;
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  EvpMdCtxPtr ctx(EVP_MD_CTX_new());
   EVP_PKEY_CTX* pctx = nullptr;
   if (EVP_DigestVerifyInit(ctx.get(), &pctx, EVP_sha256(), nullptr, key) != 1) return false;
   if (pss) EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING);
@@ -51,7 +52,7 @@ bool verifies(EVP_PKEY* key, const std::string& data, const std::string& signatu
 }
 
 std::string public_pem(EVP_PKEY* key) {
-  std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()), BIO_free);
+  BioPtr bio(BIO_new(BIO_s_mem()));
   PEM_write_bio_PUBKEY(bio.get(), key);
   char* data = nullptr;
   const long n = BIO_get_mem_data(bio.get(), &data);
@@ -60,10 +61,8 @@ std::string public_pem(EVP_PKEY* key) {
 
 // The DER SubjectPublicKeyInfo of a PEM public key, read by OpenSSL.
 Bytes spki_of_pem(const std::string& pem) {
-  std::unique_ptr<BIO, decltype(&BIO_free)> bio(
-      BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())), BIO_free);
-  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(
-      PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr), EVP_PKEY_free);
+  BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  EvpPkeyPtr key(PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr));
   return key ? spki_der(key.get()) : Bytes{};
 }
 

@@ -9,17 +9,16 @@
 
 #include "common/digest.h"
 #include "common/encoding.h"
+#include "common/openssl_ptr.h"
 #include "common/public_key.h"
 
 namespace p11signd::audit {
 namespace {
 
-using Pkey = std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)>;
-
-Pkey generate() { return Pkey(EVP_RSA_gen(2048), EVP_PKEY_free); }
+EvpPkeyPtr generate() { return EvpPkeyPtr(EVP_RSA_gen(2048)); }
 
 Bytes sign(EVP_PKEY* key, std::string_view message) {
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  EvpMdCtxPtr ctx(EVP_MD_CTX_new());
   EXPECT_EQ(EVP_DigestSignInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key), 1);
   Bytes sig(512);
   size_t len = sig.size();
@@ -99,7 +98,7 @@ void rechain(std::vector<std::string>& lines, std::size_t from) {
 
 class AuditVerify : public ::testing::Test {
  protected:
-  Pkey key_ = generate();
+  EvpPkeyPtr key_ = generate();
   Bytes spki_ = spki_der(key_.get());
 };
 
@@ -234,7 +233,7 @@ TEST_F(AuditVerify, ARecomputedChainIsFoundByTheSignedCheckpoint) {
 }
 
 TEST_F(AuditVerify, ACheckpointResignedWithAnotherKeyFailsOnlyAgainstTheAuditKey) {
-  const Pkey other = generate();
+  const EvpPkeyPtr other = generate();
   LogWriter forged(other.get());
   forged.records(4);
   forged.checkpoint();

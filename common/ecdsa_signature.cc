@@ -6,17 +6,15 @@
 
 #include <memory>
 
+#include "common/openssl_ptr.h"
+
 namespace p11signd {
-namespace {
-
-using SigPtr = std::unique_ptr<ECDSA_SIG, decltype(&ECDSA_SIG_free)>;
-
-}  // namespace
+namespace {}  // namespace
 
 std::optional<Bytes> ecdsa_raw_to_der(ByteView raw) {
   if (raw.empty() || raw.size() % 2 != 0) return std::nullopt;
   const int half = static_cast<int>(raw.size() / 2);
-  SigPtr sig(ECDSA_SIG_new(), ECDSA_SIG_free);
+  EcdsaSigPtr sig(ECDSA_SIG_new());
   BIGNUM* r = BN_bin2bn(raw.data(), half, nullptr);
   BIGNUM* s = BN_bin2bn(raw.data() + half, half, nullptr);
   if (!sig || r == nullptr || s == nullptr || ECDSA_SIG_set0(sig.get(), r, s) != 1) {
@@ -38,7 +36,7 @@ std::optional<Bytes> ecdsa_raw_to_der(ByteView raw) {
 
 std::optional<Bytes> ecdsa_der_to_raw(ByteView der, std::size_t half_len) {
   const unsigned char* p = der.data();
-  SigPtr sig(d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(der.size())), ECDSA_SIG_free);
+  EcdsaSigPtr sig(d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(der.size())));
   // Trailing bytes after the SEQUENCE are not a signature either.
   if (!sig || p != der.data() + der.size()) {
     ERR_clear_error();

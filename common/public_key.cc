@@ -10,6 +10,7 @@
 
 #include "common/ecdsa_signature.h"
 #include "common/encoding.h"
+#include "common/openssl_ptr.h"
 
 namespace p11signd {
 
@@ -53,8 +54,7 @@ std::optional<KeyType> key_type_of(EVP_PKEY* key) {
 
 std::optional<KeyType> key_type_of(ByteView spki) {
   const unsigned char* p = spki.data();
-  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(
-      d2i_PUBKEY(nullptr, &p, static_cast<long>(spki.size())), EVP_PKEY_free);
+  EvpPkeyPtr key(d2i_PUBKEY(nullptr, &p, static_cast<long>(spki.size())));
   if (!key) {
     ERR_clear_error();
     return std::nullopt;
@@ -84,7 +84,7 @@ const EVP_MD* message_digest(SignAlg alg) {
 namespace {
 
 bool one_shot_verify(EVP_PKEY* key, const SignRequest& req, ByteView data, ByteView signature) {
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  EvpMdCtxPtr ctx(EVP_MD_CTX_new());
   EVP_PKEY_CTX* pctx = nullptr;  // owned by ctx
   const EVP_MD* md = message_digest(req.alg);
   bool usable = ctx && EVP_DigestVerifyInit(ctx.get(), &pctx, md, nullptr, key) == 1;
@@ -124,8 +124,7 @@ bool verify_signature(EVP_PKEY* key, const SignRequest& req, ByteView data, Byte
 
 bool verify_signature(ByteView spki, const SignRequest& req, ByteView data, ByteView signature) {
   const unsigned char* p = spki.data();
-  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(
-      d2i_PUBKEY(nullptr, &p, static_cast<long>(spki.size())), EVP_PKEY_free);
+  EvpPkeyPtr key(d2i_PUBKEY(nullptr, &p, static_cast<long>(spki.size())));
   if (!key) {
     ERR_clear_error();
     throw std::runtime_error("the public key is not a valid SubjectPublicKeyInfo");

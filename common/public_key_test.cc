@@ -9,15 +9,14 @@
 #include <memory>
 
 #include "common/ecdsa_signature.h"
+#include "common/openssl_ptr.h"
 #include "common/testing/software_sign.h"
 
 namespace p11signd {
 namespace {
 
-using Pkey = std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)>;
-
 // A fresh OpenSSL key: the encodings are checked by round trips through OpenSSL's own parsers.
-Pkey generate() { return Pkey(EVP_RSA_gen(2048), EVP_PKEY_free); }
+EvpPkeyPtr generate() { return EvpPkeyPtr(EVP_RSA_gen(2048)); }
 
 Bytes sign(EVP_PKEY* key, const SignRequest& req, ByteView data) {
   return testing::software_sign(key, req, data);
@@ -28,9 +27,8 @@ TEST(PublicKey, PemIsTheSameSpki) {
   const Bytes der = spki_der(key.get());
   const std::string pem = spki_pem(der);
   EXPECT_EQ(pem.rfind("-----BEGIN PUBLIC KEY-----\n", 0), 0u);
-  std::unique_ptr<BIO, decltype(&BIO_free)> bio(
-      BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())), BIO_free);
-  Pkey parsed(PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr), EVP_PKEY_free);
+  BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  EvpPkeyPtr parsed(PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr));
   ASSERT_TRUE(parsed);
   EXPECT_EQ(EVP_PKEY_eq(key.get(), parsed.get()), 1);
 }
@@ -57,7 +55,7 @@ TEST(PublicKey, VerifiesBothPaddingsAndRejectsEveryChange) {
 TEST(PublicKey, UnusableKeyThrowsNamingIt) {
   const Bytes data{1};
   EXPECT_THROW(verify_signature(Bytes{0x30, 0x00}, {}, data, data), std::runtime_error);
-  Pkey ec(EVP_EC_gen("P-256"), EVP_PKEY_free);
+  EvpPkeyPtr ec(EVP_EC_gen("P-256"));
   try {
     verify_signature(ec.get(), {}, data, data);
     FAIL();

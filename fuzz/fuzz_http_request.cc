@@ -122,8 +122,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     check_response(res);
     answered = true;
   });
-  harness->io.restart();
-  harness->io.run();  // until the worker's answer (or the deadline) is back
-  if (!answered) Harness::die("no answer", std::string(req->target()));
+  // Until this request's answer is back, and no longer: run() would also wait for the deadline
+  // timer, which stays armed after the answer (daemon/server/deadline_watch.h) - that is
+  // request-timeout-ms of idling for every input that reaches the worker.
+  if (harness->io.stopped()) harness->io.restart();
+  while (!answered) {
+    if (harness->io.run_one() == 0) Harness::die("no answer", std::string(req->target()));
+  }
   return 0;
 }

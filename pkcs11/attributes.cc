@@ -49,12 +49,11 @@ std::optional<Bytes> read_attribute(const Module& module, CK_SESSION_HANDLE sess
   CK_RV rv =
       module.call_rv(&CK_FUNCTION_LIST::C_GetAttributeValue, session, object, &a, CK_ULONG{1});
   if (rv == CKR_ATTRIBUTE_SENSITIVE || rv == CKR_ATTRIBUTE_TYPE_INVALID) return std::nullopt;
-  if (rv != CKR_OK) module.fail("C_GetAttributeValue", rv);
+  if (rv != CKR_OK) module.fail<&CK_FUNCTION_LIST::C_GetAttributeValue>(rv);
   if (a.ulValueLen == CK_UNAVAILABLE_INFORMATION) return std::nullopt;
   Bytes value(a.ulValueLen);
   a.pValue = value.data();
-  module.call("C_GetAttributeValue", &CK_FUNCTION_LIST::C_GetAttributeValue, session, object, &a,
-              CK_ULONG{1});
+  module.call<&CK_FUNCTION_LIST::C_GetAttributeValue>(session, object, &a, CK_ULONG{1});
   value.resize(a.ulValueLen);
   return value;
 }
@@ -77,15 +76,13 @@ std::optional<CK_ULONG> read_ulong(const Module& module, CK_SESSION_HANDLE sessi
 
 std::vector<CK_OBJECT_HANDLE> find_objects(const Module& module, CK_SESSION_HANDLE session,
                                            Template& query) {
-  module.call("C_FindObjectsInit", &CK_FUNCTION_LIST::C_FindObjectsInit, session, query.data(),
-              query.size());
+  module.call<&CK_FUNCTION_LIST::C_FindObjectsInit>(session, query.data(), query.size());
   std::vector<CK_OBJECT_HANDLE> found;
   try {
     CK_OBJECT_HANDLE batch[32];
     for (;;) {
       CK_ULONG n = 0;
-      module.call("C_FindObjects", &CK_FUNCTION_LIST::C_FindObjects, session, batch, CK_ULONG{32},
-                  &n);
+      module.call<&CK_FUNCTION_LIST::C_FindObjects>(session, batch, CK_ULONG{32}, &n);
       found.insert(found.end(), batch, batch + n);
       if (n < 32) break;
     }
@@ -93,7 +90,7 @@ std::vector<CK_OBJECT_HANDLE> find_objects(const Module& module, CK_SESSION_HAND
     module.call_rv(&CK_FUNCTION_LIST::C_FindObjectsFinal, session);
     throw;
   }
-  module.call("C_FindObjectsFinal", &CK_FUNCTION_LIST::C_FindObjectsFinal, session);
+  module.call<&CK_FUNCTION_LIST::C_FindObjectsFinal>(session);
   return found;
 }
 

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "common/openssl_ptr.h"
 #include "pkcs11/attributes.h"
 #include "pkcs11/tbs_signing.h"
 #include "pkcs11/token_evp_key.h"
@@ -17,26 +18,12 @@
 namespace p11signd::pkcs11 {
 namespace {
 
-struct X509Deleter {
-  void operator()(X509* x) const { X509_free(x); }
-};
-struct ReqDeleter {
-  void operator()(X509_REQ* r) const { X509_REQ_free(r); }
-};
-struct NameDeleter {
-  void operator()(X509_NAME* n) const { X509_NAME_free(n); }
-};
-struct BioDeleter {
-  void operator()(BIO* b) const { BIO_free(b); }
-};
-using NamePtr = std::unique_ptr<X509_NAME, NameDeleter>;
-
 // Splits "CN=a,O=b" (backslash escapes a comma) or "/CN=a/O=b" into an X509_NAME.
-NamePtr parse_subject(const std::string& subject) {
+X509NamePtr parse_subject(const std::string& subject) {
   if (subject.empty())
     throw Error(ErrorCategory::kBadInput, "subject is empty; e.g. CN=shop.example");
   const char sep = subject.front() == '/' ? '/' : ',';
-  NamePtr name(X509_NAME_new());
+  X509NamePtr name(X509_NAME_new());
   std::string part;
   auto add = [&](std::string rdn) {
     const auto start = rdn.find_first_not_of(' ');
@@ -159,7 +146,7 @@ void set_random_serial(X509* cert) {
 
 template <typename T, typename WriteFn>
 std::string to_pem(T* object, WriteFn write) {
-  std::unique_ptr<BIO, BioDeleter> bio(BIO_new(BIO_s_mem()));
+  BioPtr bio(BIO_new(BIO_s_mem()));
   if (write(bio.get(), object) != 1) throw Error(ErrorCategory::kPermanent, "cannot write PEM");
   char* data = nullptr;
   const long len = BIO_get_mem_data(bio.get(), &data);
@@ -197,8 +184,7 @@ void store_certificate(Token& token, const ResolvedKey& key, X509* cert, bool re
         .add_bytes(CKA_SERIAL_NUMBER, serial)
         .add_bytes(CKA_VALUE, value);
     CK_OBJECT_HANDLE created = CK_INVALID_HANDLE;
-    module.call("C_CreateObject", &CK_FUNCTION_LIST::C_CreateObject, session, t.data(), t.size(),
-                &created);
+    module.call<&CK_FUNCTION_LIST::C_CreateObject>(session, t.data(), t.size(), &created);
     for (auto handle : old) module.call_rv(&CK_FUNCTION_LIST::C_DestroyObject, session, handle);
     return 0;
   });
@@ -252,8 +238,8 @@ std::string make_self_signed_certificate(Token& token, const CertificateKey& wan
   }
   const ResolvedKey key = find_key(token, wanted);
   if (!replace) require_no_certificate(token, key);
-  NamePtr name = parse_subject(subject);
-  std::unique_ptr<X509, X509Deleter> cert(X509_new());
+  X509NamePtr name = parse_subject(subject);
+  X509Ptr cert(X509_new());
   X509_set_version(cert.get(), X509_VERSION_3);
   set_random_serial(cert.get());
   X509_gmtime_adj(X509_getm_notBefore(cert.get()), 0);
@@ -273,8 +259,8 @@ std::string make_self_signed_certificate(Token& token, const CertificateKey& wan
 std::string make_certificate_request(Token& token, const CertificateKey& wanted,
                                      const std::string& subject) {
   const ResolvedKey key = find_key(token, wanted);
-  NamePtr name = parse_subject(subject);
-  std::unique_ptr<X509_REQ, ReqDeleter> req(X509_REQ_new());
+  X509NamePtr name = parse_subject(subject);
+  X509ReqPtr req(X509_REQ_new());
   X509_REQ_set_version(req.get(), 0);  // the only version PKCS#10 defines (v1 = 0)
   X509_REQ_set_subject_name(req.get(), name.get());
   sign_request(token, key, req.get());
@@ -293,7 +279,7 @@ std::optional<std::string> read_certificate(Token& token, const std::string& key
   });
   if (!der) return std::nullopt;
   const unsigned char* p = der->data();
-  std::unique_ptr<X509, X509Deleter> cert(d2i_X509(nullptr, &p, static_cast<long>(der->size())));
+  X509Ptr cert(d2i_X509(nullptr, &p, static_cast<long>(der->size())));
   if (!cert) {
     throw Error(ErrorCategory::kPermanent,
                 "the certificate stored for key '" + key_name + "' does not parse");

@@ -6,18 +6,10 @@
 
 #include <memory>
 
+#include "common/openssl_ptr.h"
+
 namespace p11signd::pkcs11 {
 namespace {
-
-struct Asn1ObjectDeleter {
-  void operator()(ASN1_OBJECT* o) const { ASN1_OBJECT_free(o); }
-};
-struct OctetStringDeleter {
-  void operator()(ASN1_OCTET_STRING* s) const { ASN1_OCTET_STRING_free(s); }
-};
-struct PrintableDeleter {
-  void operator()(ASN1_PRINTABLESTRING* s) const { ASN1_PRINTABLESTRING_free(s); }
-};
 
 int curve_nid(KeyType type) {
   switch (type) {
@@ -70,8 +62,7 @@ Bytes ec_params_der(KeyType type) {
 
 std::optional<KeyType> key_type_of_ec_params(ByteView params) {
   const unsigned char* p = params.data();
-  std::unique_ptr<ASN1_OBJECT, Asn1ObjectDeleter> oid(
-      d2i_ASN1_OBJECT(nullptr, &p, static_cast<long>(params.size())));
+  Asn1ObjectPtr oid(d2i_ASN1_OBJECT(nullptr, &p, static_cast<long>(params.size())));
   if (oid && p == params.data() + params.size()) {
     for (KeyType t : {KeyType::kEcP256, KeyType::kEcP384, KeyType::kEd25519}) {
       if (OBJ_obj2nid(oid.get()) == curve_nid(t)) return t;
@@ -80,7 +71,7 @@ std::optional<KeyType> key_type_of_ec_params(ByteView params) {
   }
   ERR_clear_error();
   p = params.data();
-  std::unique_ptr<ASN1_PRINTABLESTRING, PrintableDeleter> name(
+  Asn1PrintableStringPtr name(
       d2i_ASN1_PRINTABLESTRING(nullptr, &p, static_cast<long>(params.size())));
   ERR_clear_error();
   if (name && p == params.data() + params.size() &&
@@ -96,8 +87,7 @@ std::optional<Bytes> unwrap_ec_point(KeyType type, ByteView ec_point) {
   // is two bytes longer.
   if (is_point(type, ec_point)) return Bytes(ec_point.begin(), ec_point.end());
   const unsigned char* p = ec_point.data();
-  std::unique_ptr<ASN1_OCTET_STRING, OctetStringDeleter> octets(
-      d2i_ASN1_OCTET_STRING(nullptr, &p, static_cast<long>(ec_point.size())));
+  Asn1OctetStringPtr octets(d2i_ASN1_OCTET_STRING(nullptr, &p, static_cast<long>(ec_point.size())));
   ERR_clear_error();
   if (!octets || p != ec_point.data() + ec_point.size()) return std::nullopt;
   const ByteView inner(ASN1_STRING_get0_data(octets.get()),
@@ -107,7 +97,7 @@ std::optional<Bytes> unwrap_ec_point(KeyType type, ByteView ec_point) {
 }
 
 Bytes wrap_ec_point(ByteView point) {
-  std::unique_ptr<ASN1_OCTET_STRING, OctetStringDeleter> octets(ASN1_OCTET_STRING_new());
+  Asn1OctetStringPtr octets(ASN1_OCTET_STRING_new());
   unsigned char* der = nullptr;
   int len = 0;
   if (!octets ||

@@ -6,6 +6,7 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 
+#include "common/openssl_ptr.h"
 #include "pkcs11/ec_params.h"
 #include "pkcs11/key_generation.h"
 #include "pkcs11/key_templates.h"
@@ -15,17 +16,12 @@
 namespace p11signd::pkcs11 {
 namespace {
 
-struct BioDeleter {
-  void operator()(BIO* b) const { BIO_free(b); }
-};
-
 constexpr const char* kWhatIsImported =
     "an unencrypted RSA (PKCS#8 or PKCS#1), EC P-256/P-384 (PKCS#8 or SEC1) or Ed25519 (PKCS#8) "
     "private key";
 
 EvpPkeyPtr parse_private_pem(const Secret& pem) {
-  std::unique_ptr<BIO, BioDeleter> bio(
-      BIO_new_mem_buf(pem.view().data(), static_cast<int>(pem.view().size())));
+  BioPtr bio(BIO_new_mem_buf(pem.view().data(), static_cast<int>(pem.view().size())));
   // An encrypted PEM would ask for a passphrase; the empty callback makes it fail instead of
   // prompting.
   EvpPkeyPtr key(PEM_read_bio_PrivateKey(

@@ -7,7 +7,7 @@ bool can_sign(const Module& module, CK_SLOT_ID slot, CK_MECHANISM_TYPE type) {
   CK_MECHANISM_INFO info{};
   const CK_RV rv = module.call_rv(&CK_FUNCTION_LIST::C_GetMechanismInfo, slot, type, &info);
   if (rv == CKR_MECHANISM_INVALID) return false;
-  if (rv != CKR_OK) module.fail("C_GetMechanismInfo", rv);
+  if (rv != CKR_OK) module.fail<&CK_FUNCTION_LIST::C_GetMechanismInfo>(rv);
   return (info.flags & CKF_SIGN) != 0;
 }
 

@@ -51,7 +51,7 @@ void Module::initialize() {
   const CK_RV rv = functions_->C_Initialize(&args);
   if (rv != CKR_OK) {
     if (options_.log) options_.log("pkcs11: C_Initialize of " + path_ + " failed: " + rv_name(rv));
-    throw Error("C_Initialize", rv);
+    throw Error(kFunctionName<&CK_FUNCTION_LIST::C_Initialize>, rv);
   }
 }
 

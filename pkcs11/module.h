@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "pkcs11/cryptoki.h"
+#include "pkcs11/function_names.h"
 #include "pkcs11/rv.h"
 
 namespace p11signd::pkcs11 {
@@ -39,12 +40,13 @@ class Module final {
   std::uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
   const std::string& path() const { return path_; }
 
-  // Calls fn (a member of CK_FUNCTION_LIST, e.g. &CK_FUNCTION_LIST::C_Sign) and throws Error on
-  // failure.
-  template <typename Fn, typename... Args>
-  void call(std::string_view name, Fn CK_FUNCTION_LIST::*fn, Args... args) const {
-    const CK_RV rv = (functions_->*fn)(args...);
-    if (rv != CKR_OK) fail(name, rv);
+  // Calls Member (e.g. &CK_FUNCTION_LIST::C_Sign) and throws Error, named as function_names.h
+  // names it, on failure.
+  template <auto Member, typename... Args>
+  void call(Args... args) const {
+    static_assert(!kFunctionName<Member>.empty(), "name this function in pkcs11/function_names.h");
+    const CK_RV rv = (functions_->*Member)(args...);
+    if (rv != CKR_OK) fail<Member>(rv);
   }
   // Same, but hands back the CK_RV instead of throwing; for codes the caller expects and handles.
   template <typename Fn, typename... Args>
@@ -52,6 +54,13 @@ class Module final {
     return (functions_->*fn)(args...);
   }
 
+  // The Error for rv from Member (after call_rv), logged; throws it.
+  template <auto Member>
+  [[noreturn]] void fail(CK_RV rv) const {
+    static_assert(!kFunctionName<Member>.empty(), "name this function in pkcs11/function_names.h");
+    fail(kFunctionName<Member>, rv);
+  }
+  // The same for a caller that names the function itself (create_hardened, key_templates.h).
   [[noreturn]] void fail(std::string_view name, CK_RV rv) const;
   // One line for the daemon's log (ModuleOptions::log); nothing when there is none.
   void log(std::string_view line) const {

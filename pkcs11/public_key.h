@@ -9,14 +9,10 @@
 #include <string>
 
 #include "common/bytes.h"
+#include "common/openssl_ptr.h"
 #include "common/public_key.h"
 
 namespace p11signd::pkcs11 {
-
-struct EvpPkeyDeleter {
-  void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); }
-};
-using EvpPkeyPtr = std::unique_ptr<EVP_PKEY, EvpPkeyDeleter>;
 
 // Builds an RSA public key from big-endian modulus and public exponent (CKA_MODULUS,
 // CKA_PUBLIC_EXPONENT).

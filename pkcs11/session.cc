@@ -8,8 +8,7 @@ Session::Session(const Module& module, CK_SLOT_ID slot, bool rw)
     : module_(&module), module_generation_(module.generation()) {
   const CK_FLAGS flags = CKF_SERIAL_SESSION | (rw ? CKF_RW_SESSION : 0);
   try {
-    module.call("C_OpenSession", &CK_FUNCTION_LIST::C_OpenSession, slot, flags, nullptr, nullptr,
-                &handle_);
+    module.call<&CK_FUNCTION_LIST::C_OpenSession>(slot, flags, nullptr, nullptr, &handle_);
   } catch (...) {
     module_ = nullptr;
     throw;

@@ -14,7 +14,7 @@ namespace {
 
 Bytes run_sign(const Module& module, CK_SESSION_HANDLE session, const ResolvedKey& key,
                CK_MECHANISM& mechanism, ByteView input) {
-  module.call("C_SignInit", &CK_FUNCTION_LIST::C_SignInit, session, &mechanism, key.private_key);
+  module.call<&CK_FUNCTION_LIST::C_SignInit>(session, &mechanism, key.private_key);
   // The signature's length is known from the key (modulus, r||s, 64 for Ed25519), so one C_Sign
   // call suffices.
   Bytes signature(key.signature_len);
@@ -23,8 +23,8 @@ Bytes run_sign(const Module& module, CK_SESSION_HANDLE session, const ResolvedKe
   // one.
   CK_BYTE empty = 0;
   CK_BYTE_PTR in = input.empty() ? &empty : const_cast<CK_BYTE_PTR>(input.data());
-  module.call("C_Sign", &CK_FUNCTION_LIST::C_Sign, session, in, static_cast<CK_ULONG>(input.size()),
-              signature.data(), &length);
+  module.call<&CK_FUNCTION_LIST::C_Sign>(session, in, static_cast<CK_ULONG>(input.size()),
+                                         signature.data(), &length);
   signature.resize(length);
   return signature;
 }

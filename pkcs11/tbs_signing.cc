@@ -4,18 +4,12 @@
 #include <openssl/err.h>
 #include <openssl/objects.h>
 
+#include "common/openssl_ptr.h"
 #include "pkcs11/rv.h"
 #include "pkcs11/signing.h"
 
 namespace p11signd::pkcs11 {
 namespace {
-
-struct BitStringDeleter {
-  void operator()(ASN1_BIT_STRING* s) const { ASN1_BIT_STRING_free(s); }
-};
-struct AlgorDeleter {
-  void operator()(X509_ALGOR* a) const { X509_ALGOR_free(a); }
-};
 
 // What the token makes for an X.509 signature by a key of this type, and the algorithm's NID.
 std::pair<SignRequest, int> x509_signature(const ResolvedKey& key) {
@@ -94,14 +88,14 @@ void sign_certificate_on_token(Token& token, const ResolvedKey& key, X509* cert)
 
 void sign_request_on_token(Token& token, const ResolvedKey& key, X509_REQ* req) {
   const auto [request, nid] = x509_signature(key);
-  std::unique_ptr<X509_ALGOR, AlgorDeleter> algorithm(X509_ALGOR_new());
+  X509AlgorPtr algorithm(X509_ALGOR_new());
   if (!algorithm) throw Error(ErrorCategory::kPermanent, "out of memory");
   set_algorithm(algorithm.get(), nid);
   if (X509_REQ_set1_signature_algo(req, algorithm.get()) != 1) {
     throw Error(ErrorCategory::kPermanent, "cannot set the request's signature algorithm");
   }
   const Bytes tbs = encoded_tbs(req, i2d_re_X509_REQ_tbs);
-  std::unique_ptr<ASN1_BIT_STRING, BitStringDeleter> bits(ASN1_BIT_STRING_new());
+  Asn1BitStringPtr bits(ASN1_BIT_STRING_new());
   if (!bits) throw Error(ErrorCategory::kPermanent, "out of memory");
   set_signature_bits(bits.get(), sign_on_token(token, key, request, tbs));
   X509_REQ_set0_signature(req, bits.release());

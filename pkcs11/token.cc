@@ -42,9 +42,9 @@ std::string where_softhsm_looks(const std::string& module_path) {
 // match.
 CK_SLOT_ID select_slot(const Module& module, const TokenUri& uri, TokenDescription& out) {
   CK_ULONG count = 0;
-  module.call("C_GetSlotList", &CK_FUNCTION_LIST::C_GetSlotList, CK_TRUE, nullptr, &count);
+  module.call<&CK_FUNCTION_LIST::C_GetSlotList>(CK_TRUE, nullptr, &count);
   std::vector<CK_SLOT_ID> slots(count);
-  module.call("C_GetSlotList", &CK_FUNCTION_LIST::C_GetSlotList, CK_TRUE, slots.data(), &count);
+  module.call<&CK_FUNCTION_LIST::C_GetSlotList>(CK_TRUE, slots.data(), &count);
   slots.resize(count);
   std::vector<CK_SLOT_ID> matches;
   std::string present;
@@ -157,7 +157,8 @@ void Token::login() {
                        static_cast<CK_ULONG>(pin.view().size()));
   pin.wipe();
   if (rv == CKR_OK || rv == CKR_USER_ALREADY_LOGGED_IN) return;
-  Error error("login to token '" + description_.label + "'", "C_Login", rv);
+  Error error("login to token '" + description_.label + "'",
+              kFunctionName<&CK_FUNCTION_LIST::C_Login>, rv);
   if (config_.module.log) config_.module.log(std::string("pkcs11: ") + error.what());
   throw error;  // never retried here: a wrong PIN retried locks the token
 }

@@ -11,13 +11,13 @@ namespace {
 
 std::vector<std::pair<CK_SLOT_ID, CK_TOKEN_INFO>> tokens(const Module& module) {
   CK_ULONG count = 0;
-  module.call("C_GetSlotList", &CK_FUNCTION_LIST::C_GetSlotList, CK_TRUE, nullptr, &count);
+  module.call<&CK_FUNCTION_LIST::C_GetSlotList>(CK_TRUE, nullptr, &count);
   std::vector<CK_SLOT_ID> slots(count);
-  module.call("C_GetSlotList", &CK_FUNCTION_LIST::C_GetSlotList, CK_TRUE, slots.data(), &count);
+  module.call<&CK_FUNCTION_LIST::C_GetSlotList>(CK_TRUE, slots.data(), &count);
   std::vector<std::pair<CK_SLOT_ID, CK_TOKEN_INFO>> out;
   for (CK_ULONG i = 0; i < count; ++i) {
     CK_TOKEN_INFO info{};
-    module.call("C_GetTokenInfo", &CK_FUNCTION_LIST::C_GetTokenInfo, slots[i], &info);
+    module.call<&CK_FUNCTION_LIST::C_GetTokenInfo>(slots[i], &info);
     out.emplace_back(slots[i], info);
   }
   return out;
@@ -56,8 +56,8 @@ void initialize_token(const std::string& module_path, const std::string& label,
   CK_UTF8CHAR padded[32];
   std::fill(std::begin(padded), std::end(padded), ' ');
   std::copy(label.begin(), label.end(), padded);
-  module->call("C_InitToken", &CK_FUNCTION_LIST::C_InitToken, free->first, utf8(so_pin),
-               static_cast<CK_ULONG>(so_pin.view().size()), padded);
+  module->call<&CK_FUNCTION_LIST::C_InitToken>(free->first, utf8(so_pin),
+                                               static_cast<CK_ULONG>(so_pin.view().size()), padded);
   // SoftHSM moves the token to a new slot when it is initialised: find it again by label.
   CK_SLOT_ID slot = 0;
   for (const auto& [s, info] : tokens(*module)) {
@@ -66,10 +66,10 @@ void initialize_token(const std::string& module_path, const std::string& label,
     }
   }
   Session session(*module, slot, /*rw=*/true);
-  module->call("C_Login", &CK_FUNCTION_LIST::C_Login, session.handle(), CKU_SO, utf8(so_pin),
-               static_cast<CK_ULONG>(so_pin.view().size()));
-  module->call("C_InitPIN", &CK_FUNCTION_LIST::C_InitPIN, session.handle(), utf8(user_pin),
-               static_cast<CK_ULONG>(user_pin.view().size()));
+  module->call<&CK_FUNCTION_LIST::C_Login>(session.handle(), CKU_SO, utf8(so_pin),
+                                           static_cast<CK_ULONG>(so_pin.view().size()));
+  module->call<&CK_FUNCTION_LIST::C_InitPIN>(session.handle(), utf8(user_pin),
+                                             static_cast<CK_ULONG>(user_pin.view().size()));
   module->call_rv(&CK_FUNCTION_LIST::C_Logout, session.handle());
 }
 

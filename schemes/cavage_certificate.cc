@@ -10,14 +10,13 @@
 #include <memory>
 #include <sstream>
 
+#include "common/openssl_ptr.h"
+
 namespace p11signd::schemes {
 namespace {
 
-using X509Ptr = std::unique_ptr<X509, decltype(&X509_free)>;
-using BioPtr = std::unique_ptr<BIO, decltype(&BIO_free)>;
-
 X509Ptr read_x509(std::string_view text) {
-  BioPtr bio(BIO_new_mem_buf(text.data(), static_cast<int>(text.size())), BIO_free);
+  BioPtr bio(BIO_new_mem_buf(text.data(), static_cast<int>(text.size())));
   if (!bio) throw CertificateError("out of memory reading the certificate");
   X509* cert = nullptr;
   if (text.find("-----BEGIN") != std::string_view::npos) {
@@ -27,12 +26,11 @@ X509Ptr read_x509(std::string_view text) {
   }
   ERR_clear_error();
   if (cert == nullptr) throw CertificateError("is not a PEM or DER X.509 certificate");
-  return X509Ptr(cert, X509_free);
+  return X509Ptr(cert);
 }
 
 std::string serial_hex(const X509* cert) {
-  std::unique_ptr<BIGNUM, decltype(&BN_free)> bn(
-      ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), nullptr), BN_free);
+  BignumPtr bn(ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), nullptr));
   if (!bn || BN_is_negative(bn.get())) throw CertificateError("has no usable serial number");
   char* hex = BN_bn2hex(bn.get());
   if (hex == nullptr) throw CertificateError("out of memory printing the serial number");
@@ -44,7 +42,7 @@ std::string serial_hex(const X509* cert) {
 // RFC 4514 (XN_FLAG_RFC2253) but with UTF-8 kept as characters, as Java's X500Principal.getName()
 // prints it: banks compare the keyId with what their own (mostly Java) stacks print.
 std::string issuer_dn(const X509* cert) {
-  BioPtr bio(BIO_new(BIO_s_mem()), BIO_free);
+  BioPtr bio(BIO_new(BIO_s_mem()));
   if (!bio || X509_NAME_print_ex(bio.get(), X509_get_issuer_name(cert), 0,
                                  XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) < 0) {
     throw CertificateError("has an issuer name that cannot be printed");

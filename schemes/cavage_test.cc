@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include "common/encoding.h"
+#include "common/openssl_ptr.h"
 #include "schemes/cavage_certificate.h"
 #include "schemes/json_input.h"
 #include "schemes/peer_key.h"
@@ -33,7 +34,7 @@ std::string temp_file(const std::string& contents) {
 
 // A self-signed certificate for key, as a QTSP would issue one (serial, issuer) for the tests.
 std::string self_signed_pem(EVP_PKEY* key, long serial) {
-  std::unique_ptr<X509, decltype(&X509_free)> cert(X509_new(), X509_free);
+  X509Ptr cert(X509_new());
   ASN1_INTEGER_set(X509_get_serialNumber(cert.get()), serial);
   X509_gmtime_adj(X509_getm_notBefore(cert.get()), 0);
   X509_gmtime_adj(X509_getm_notAfter(cert.get()), 3600);
@@ -43,7 +44,7 @@ std::string self_signed_pem(EVP_PKEY* key, long serial) {
   X509_set_issuer_name(cert.get(), name);
   X509_set_pubkey(cert.get(), key);
   X509_sign(cert.get(), key, EVP_sha256());
-  std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()), BIO_free);
+  BioPtr bio(BIO_new(BIO_s_mem()));
   PEM_write_bio_X509(bio.get(), cert.get());
   char* data = nullptr;
   const long len = BIO_get_mem_data(bio.get(), &data);

@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "common/encoding.h"
+#include "common/openssl_ptr.h"
 #include "common/public_key.h"
 #include "schemes/jws.h"
 #include "schemes/peer_key.h"
@@ -20,7 +21,6 @@ namespace {
 
 using testing::read_testdata;
 using testing::TestKey;
-using Pkey = std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)>;
 
 std::string trimmed(std::string s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
@@ -38,10 +38,9 @@ Bytes jwk_member(const std::string& file, const char* member) {
 // The RFC's private key as a TestKey: OpenSSL makes the key from its 32-byte seed, and TestKey
 // reads it as the PKCS#8 PEM an import would hand in.
 TestKey ed25519_key_from_seed(const Bytes& seed) {
-  Pkey key(EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nullptr, seed.data(), seed.size()),
-           EVP_PKEY_free);
+  EvpPkeyPtr key(EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nullptr, seed.data(), seed.size()));
   if (!key) throw std::runtime_error("OpenSSL refused the Ed25519 seed");
-  std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()), BIO_free);
+  BioPtr bio(BIO_new(BIO_s_mem()));
   PEM_write_bio_PrivateKey(bio.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr);
   char* data = nullptr;
   const long n = BIO_get_mem_data(bio.get(), &data);
@@ -49,8 +48,7 @@ TestKey ed25519_key_from_seed(const Bytes& seed) {
 }
 
 PeerKey ed25519_peer(const Bytes& x) {
-  Pkey key(EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, x.data(), x.size()),
-           EVP_PKEY_free);
+  EvpPkeyPtr key(EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, x.data(), x.size()));
   if (!key) throw std::runtime_error("OpenSSL refused the Ed25519 public key");
   return PeerKey::from_spki_der(spki_der(key.get()));
 }
@@ -60,21 +58,18 @@ PeerKey p256_peer(const Bytes& x, const Bytes& y) {
   Bytes point{0x04};
   point.insert(point.end(), x.begin(), x.end());
   point.insert(point.end(), y.begin(), y.end());
-  std::unique_ptr<OSSL_PARAM_BLD, decltype(&OSSL_PARAM_BLD_free)> build(OSSL_PARAM_BLD_new(),
-                                                                        OSSL_PARAM_BLD_free);
+  OsslParamBldPtr build(OSSL_PARAM_BLD_new());
   OSSL_PARAM_BLD_push_utf8_string(build.get(), OSSL_PKEY_PARAM_GROUP_NAME, "P-256", 0);
   OSSL_PARAM_BLD_push_octet_string(build.get(), OSSL_PKEY_PARAM_PUB_KEY, point.data(),
                                    point.size());
-  std::unique_ptr<OSSL_PARAM, decltype(&OSSL_PARAM_free)> params(
-      OSSL_PARAM_BLD_to_param(build.get()), OSSL_PARAM_free);
-  std::unique_ptr<EVP_PKEY_CTX, decltype(&EVP_PKEY_CTX_free)> ctx(
-      EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr), EVP_PKEY_CTX_free);
+  OsslParamPtr params(OSSL_PARAM_BLD_to_param(build.get()));
+  EvpPkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr));
   EVP_PKEY* key = nullptr;
   if (!params || !ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1 ||
       EVP_PKEY_fromdata(ctx.get(), &key, EVP_PKEY_PUBLIC_KEY, params.get()) != 1) {
     throw std::runtime_error("OpenSSL refused the P-256 point");
   }
-  Pkey owned(key, EVP_PKEY_free);
+  EvpPkeyPtr owned(key);
   return PeerKey::from_spki_der(spki_der(key));
 }
 

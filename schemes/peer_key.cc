@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "common/encoding.h"
+#include "common/openssl_ptr.h"
 #include "common/public_key.h"
 
 namespace p11signd::schemes {
@@ -75,8 +76,7 @@ std::string strip_whitespace(std::string_view s) {
 // Reads one PEM block without interpreting its DER, so a certificate OpenSSL would refuse still
 // yields bytes.
 Bytes pem_block(std::string_view text, std::string& name) {
-  std::unique_ptr<BIO, decltype(&BIO_free)> bio(
-      BIO_new_mem_buf(text.data(), static_cast<int>(text.size())), BIO_free);
+  BioPtr bio(BIO_new_mem_buf(text.data(), static_cast<int>(text.size())));
   char* n = nullptr;
   char* header = nullptr;
   unsigned char* data = nullptr;

@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "common/encoding.h"
+#include "common/openssl_ptr.h"
 #include "schemes/testing/test_key.h"
 
 namespace p11signd::schemes {
@@ -69,7 +70,7 @@ TEST(PeerKey, OneLineBase64SpkiMatchesPem) {
 }
 
 std::string pem_of(const char* name, const Bytes& der) {
-  std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()), BIO_free);
+  BioPtr bio(BIO_new(BIO_s_mem()));
   PEM_write_bio(bio.get(), name, "", der.data(), static_cast<long>(der.size()));
   char* data = nullptr;
   const long n = BIO_get_mem_data(bio.get(), &data);
@@ -79,7 +80,7 @@ std::string pem_of(const char* name, const Bytes& der) {
 // A well-formed self-signed certificate, which OpenSSL parses itself (the other path of
 // from_certificate_der).
 Bytes self_signed_der(EVP_PKEY* key) {
-  std::unique_ptr<X509, decltype(&X509_free)> x(X509_new(), X509_free);
+  X509Ptr x(X509_new());
   X509_set_version(x.get(), 2);
   ASN1_INTEGER_set(X509_get_serialNumber(x.get()), 7);
   X509_gmtime_adj(X509_getm_notBefore(x.get()), 0);

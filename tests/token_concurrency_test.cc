@@ -92,8 +92,7 @@ TEST_F(Concurrency, AllSessionsClosedUnderneathMidRun) {
       }
       close_pending_ = true;
       std::unique_lock between_calls(close_mutex_);
-      token_->module().call("C_CloseAllSessions", &CK_FUNCTION_LIST::C_CloseAllSessions,
-                            token_->slot());
+      token_->module().call<&CK_FUNCTION_LIST::C_CloseAllSessions>(token_->slot());
       close_pending_ = false;
     }
   });

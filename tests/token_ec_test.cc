@@ -297,8 +297,8 @@ TEST_F(TokenTest, RsaPssSha512WorksOnKeysWithTheOlderAllowedMechanisms) {
                    ByteView(reinterpret_cast<const std::uint8_t*>(older), sizeof older));
     CK_MECHANISM mech{CKM_RSA_PKCS_KEY_PAIR_GEN, nullptr, 0};
     CK_OBJECT_HANDLE a = 0, b = 0;
-    m.call("C_GenerateKeyPair", &CK_FUNCTION_LIST::C_GenerateKeyPair, s, &mech, pub.data(),
-           pub.size(), priv.data(), priv.size(), &a, &b);
+    m.call<&CK_FUNCTION_LIST::C_GenerateKeyPair>(s, &mech, pub.data(), pub.size(), priv.data(),
+                                                 priv.size(), &a, &b);
     return 0;
   });
   add_key(pkcs11::KeySpec{"older", "older", {}});

@@ -172,8 +172,7 @@ TEST_F(TokenTest, PrivateKeyCannotBeWrappedOut) {
                            {CKA_TOKEN, &no, sizeof no}};
     CK_MECHANISM gen{CKM_AES_KEY_GEN, nullptr, 0};
     CK_OBJECT_HANDLE wrapping = CK_INVALID_HANDLE;
-    m.call("C_GenerateKey", &CK_FUNCTION_LIST::C_GenerateKey, s, &gen, tmpl,
-           CK_ULONG(std::size(tmpl)), &wrapping);
+    m.call<&CK_FUNCTION_LIST::C_GenerateKey>(s, &gen, tmpl, CK_ULONG(std::size(tmpl)), &wrapping);
     CK_MECHANISM wrap{CKM_AES_KEY_WRAP_PAD, nullptr, 0};
     std::vector<CK_BYTE> out(8192);
     CK_ULONG out_len = out.size();

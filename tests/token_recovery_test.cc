@@ -155,8 +155,7 @@ TEST_F(Recovery, BadInputIsNotRetried) {
 }
 
 TEST_F(Recovery, AllSessionsClosedUnderneathOneSigner) {
-  token_->module().call("C_CloseAllSessions", &CK_FUNCTION_LIST::C_CloseAllSessions,
-                        token_->slot());
+  token_->module().call<&CK_FUNCTION_LIST::C_CloseAllSessions>(token_->slot());
   EXPECT_TRUE(sign_ok());
   EXPECT_TRUE(sign_ok());
 }

@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "common/ecdsa_signature.h"
+#include "common/openssl_ptr.h"
 #include "common/public_key.h"
 
 namespace p11signd::testing {
@@ -41,8 +42,7 @@ SoftwareKey generate_software_key(KeyType type, unsigned rsa_bits) {
 }
 
 SoftwareKey software_key_from_pem(std::string_view pem) {
-  std::unique_ptr<BIO, decltype(&BIO_free)> bio(
-      BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())), BIO_free);
+  BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
   return own(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr), "reading the key PEM");
 }
 
@@ -51,7 +51,7 @@ Bytes software_sign(EVP_PKEY* key, const SignRequest& req, ByteView data) {
   if (!type || !key_can_sign(*type, req.alg)) {
     throw std::runtime_error("this key cannot make " + std::string(to_string(req.alg)));
   }
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  EvpMdCtxPtr ctx(EVP_MD_CTX_new());
   EVP_PKEY_CTX* pctx = nullptr;  // owned by ctx
   const EVP_MD* md = message_digest(req.alg);
   if (EVP_DigestSignInit(ctx.get(), &pctx, md, nullptr, key) != 1) {

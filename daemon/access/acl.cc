@@ -1,7 +1,5 @@
 #include "daemon/access/acl.h"
 
-#include <grp.h>
-#include <pwd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -27,27 +25,7 @@ bool contains(const std::vector<T>& v, T x) {
   return std::find(v.begin(), v.end(), x) != v.end();
 }
 
-bool any_group_in(const Peer& peer, const std::vector<gid_t>& allowed) {
-  return std::any_of(peer.groups.begin(), peer.groups.end(),
-                     [&](gid_t g) { return contains(allowed, g); });
-}
-
 }  // namespace
-
-std::vector<gid_t> groups_of(uid_t uid, gid_t gid) {
-  std::vector<char> buf(16384);
-  passwd pw{};
-  passwd* res = nullptr;
-  if (getpwuid_r(uid, &pw, buf.data(), buf.size(), &res) != 0 || !res) return {gid};
-  int n = 64;
-  std::vector<gid_t> groups(static_cast<std::size_t>(n));
-  if (getgrouplist(pw.pw_name, gid, groups.data(), &n) < 0) {
-    groups.resize(static_cast<std::size_t>(n));  // n now holds the number needed
-    if (getgrouplist(pw.pw_name, gid, groups.data(), &n) < 0) return {gid};
-  }
-  groups.resize(static_cast<std::size_t>(n));
-  return groups;
-}
 
 // The supplementary groups the peer process had when it connected, as the kernel keeps them
 // (SO_PEERGROUPS, Linux 4.13): the groups it runs with - the same the socket file's permissions
@@ -93,11 +71,10 @@ std::optional<Peer> peer_credentials(int fd) {
 }
 
 Peer identify_peer(int fd, Peer peer) {
-  // The user database only where the kernel cannot say: NSS may be slow (LDAP) and this runs on
-  // every accept.
-  auto kernel_groups = kernel_groups_of(fd);
-  peer.groups = kernel_groups ? std::move(*kernel_groups) : groups_of(peer.uid, peer.gid);
-  if (!contains(peer.groups, peer.gid)) peer.groups.push_back(peer.gid);
+  // Where the kernel cannot say, the groups stay unknown here: the user database (NSS) may be slow
+  // (LDAP), so only the Policy asks it, and only when a rule needs the answer (user_groups.h).
+  peer.groups = kernel_groups_of(fd);
+  if (peer.groups && !contains(*peer.groups, peer.gid)) peer.groups->push_back(peer.gid);
   // Any process can name itself any bytes (prctl(PR_SET_NAME)), and the kernel cuts a name at 15
   // bytes, through a multi-byte character if need be: escaped here, once, so every audit line and
   // answer that quotes the peer serialises (common/utf8.h).
@@ -112,8 +89,9 @@ std::optional<Peer> identify_peer(int fd) {
   return identify_peer(fd, std::move(*credentials));
 }
 
-Policy::Policy(const Config& config, std::set<std::string> runtime_keys, std::vector<KeyInfo> keys)
-    : config_(config), runtime_keys_(std::move(runtime_keys)) {
+Policy::Policy(const Config& config, std::set<std::string> runtime_keys, std::vector<KeyInfo> keys,
+               GroupLookup lookup)
+    : config_(config), runtime_keys_(std::move(runtime_keys)), user_groups_(std::move(lookup)) {
   for (const auto& [name, k] : config_.keys) runtime_keys_.erase(name);
   for (auto& info : keys) {
     std::string name = info.name;
@@ -121,9 +99,17 @@ Policy::Policy(const Config& config, std::set<std::string> runtime_keys, std::ve
   }
 }
 
+bool Policy::in_any_group(const Peer& peer, const std::vector<gid_t>& allowed) const {
+  if (allowed.empty()) return false;
+  const auto in_allowed = [&](gid_t g) { return contains(allowed, g); };
+  if (peer.groups) return std::any_of(peer.groups->begin(), peer.groups->end(), in_allowed);
+  const auto looked_up = user_groups_.of(peer.uid, peer.gid);
+  return std::any_of(looked_up.begin(), looked_up.end(), in_allowed);
+}
+
 bool Policy::is_admin(const Peer& peer) const {
   return contains(config_.daemon.admin_uids, peer.uid) ||
-         any_group_in(peer, config_.daemon.admin_gids);
+         in_any_group(peer, config_.daemon.admin_gids);
 }
 
 std::optional<Denial> Policy::deny_admin(const Peer& peer) const {
@@ -160,7 +146,7 @@ std::optional<Denial> Policy::deny_key(const Peer& peer, const std::string& key,
     return Denial{message, message};
   }
   const KeyConfig& k = it->second;
-  if (!contains(k.allow_uids, peer.uid) && !any_group_in(peer, k.allow_gids)) {
+  if (!contains(k.allow_uids, peer.uid) && !in_any_group(peer, k.allow_gids)) {
     const std::string message =
         "peer uid " + std::to_string(peer.uid) + " may not use key '" + key + "'";
     return Denial{message, message + " (allow-uids = " + join(k.allow_uids) +

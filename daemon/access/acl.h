@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "daemon/access/user_groups.h"
 #include "daemon/config/config.h"
 
 namespace p11signd::daemon {
@@ -22,7 +23,9 @@ struct Peer {
   pid_t pid = 0;
   uid_t uid = 0;
   gid_t gid = 0;
-  std::vector<gid_t> groups;  // primary and supplementary groups of uid
+  // The groups the peer process runs with (SO_PEERGROUPS), gid included; std::nullopt where the
+  // kernel could not say: the Policy then asks the user database, and only if a rule needs it.
+  std::optional<std::vector<gid_t>> groups;
   // Both as identify_peer() read them, with bytes that are not UTF-8 escaped as \xNN
   // (common/utf8.h).
   std::string exe;   // /proc/PID/exe at accept, or "" when unreadable (another uid's process
@@ -33,12 +36,11 @@ struct Peer {
 // uid, gid and pid of a connected AF_UNIX socket's peer (SO_PEERCRED alone: cheap, and enough for
 // the per-uid limits); std::nullopt when the kernel will not say.
 std::optional<Peer> peer_credentials(int fd);
-// credentials completed with what the audit names: the groups, the executable and the name.
+// credentials completed with what the kernel knows of the peer: its groups, its executable and
+// its name. Never asks the user database: this runs on every accept.
 Peer identify_peer(int fd, Peer credentials);
 // Both at once.
 std::optional<Peer> identify_peer(int fd);
-// The groups of uid as getgrouplist(3) reports them, gid included.
-std::vector<gid_t> groups_of(uid_t uid, gid_t gid);
 std::string exe_of(pid_t pid);
 std::string comm_of(pid_t pid);
 
@@ -55,8 +57,10 @@ class Policy {
   // runtime_keys: keys created or imported through the API in this process that have no [key.NAME]
   // section; until the configuration names them only admin peers may use them, and only for
   // certificates and CSRs: they sign for no scheme. keys: what the store holds now (its public
-  // parts), published together with the rules.
-  Policy(const Config& config, std::set<std::string> runtime_keys, std::vector<KeyInfo> keys = {});
+  // parts), published together with the rules. lookup: where the groups of a peer the kernel
+  // gave none for come from.
+  Policy(const Config& config, std::set<std::string> runtime_keys, std::vector<KeyInfo> keys = {},
+         GroupLookup lookup = groups_of);
 
   // std::nullopt when allowed. scheme "" asks for the key itself (public key, certificate, CSR),
   // not for signing with a scheme.
@@ -73,9 +77,12 @@ class Policy {
   const std::set<std::string>& runtime_keys() const { return runtime_keys_; }
 
  private:
+  bool in_any_group(const Peer& peer, const std::vector<gid_t>& allowed) const;
+
   Config config_;
   std::set<std::string> runtime_keys_;
   std::map<std::string, KeyInfo> keys_;
+  UserGroups user_groups_;
 };
 
 }  // namespace p11signd::daemon

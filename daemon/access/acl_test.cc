@@ -1,5 +1,6 @@
 #include "daemon/access/acl.h"
 
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
@@ -84,6 +85,63 @@ TEST(Policy, KeepsTheKeysItWasPublishedWith) {
   ASSERT_NE(policy.key("k"), nullptr);
   EXPECT_EQ(policy.key("k")->fingerprint_sha256, "ab");
   EXPECT_EQ(policy.key("other"), nullptr);
+}
+
+// A peer whose groups the kernel gave (SO_PEERGROUPS): the user database is never asked, even by a
+// rule that names a group.
+TEST(Policy, AsksNoUserDatabaseForAPeerWithKnownGroups) {
+  int lookups = 0;
+  const GroupLookup counting = [&](uid_t, gid_t gid) {
+    ++lookups;
+    return std::vector<gid_t>{gid};
+  };
+  Policy policy(config_with("[daemon]\nadmin-groups = 4000\n[key.k]\nlabel = k\nallow-groups = "
+                            "4242\nschemes = raw\n"),
+                {}, {}, counting);
+  EXPECT_FALSE(policy.deny_key(peer(1000, {1000, 4242}), "k", "raw"));
+  EXPECT_TRUE(policy.deny_key(peer(1001, {1001}), "k", "raw"));
+  EXPECT_FALSE(policy.is_admin(peer(1001, {1001})));
+  EXPECT_EQ(lookups, 0);
+}
+
+// Where the kernel could not say, the groups come from the lookup: once per uid and gid for the
+// Policy's life, and not at all when no rule names a group.
+TEST(Policy, LooksUpUnknownGroupsOncePerPeerAndOnlyForGroupRules) {
+  std::vector<uid_t> asked;
+  const GroupLookup recording = [&](uid_t uid, gid_t gid) {
+    asked.push_back(uid);
+    return uid == 1000 ? std::vector<gid_t>{gid, 4242} : std::vector<gid_t>{gid};
+  };
+  Peer unknown;
+  unknown.uid = 1000;
+  unknown.gid = 1000;
+  Policy by_group(config_with("[key.k]\nlabel = k\nallow-groups = 4242\nschemes = raw\n"), {}, {},
+                  recording);
+  EXPECT_FALSE(by_group.deny_key(unknown, "k", "raw"));
+  EXPECT_FALSE(by_group.deny_key(unknown, "k", "raw"));
+  unknown.uid = 1001;
+  EXPECT_TRUE(by_group.deny_key(unknown, "k", "raw"));
+  EXPECT_EQ(asked, (std::vector<uid_t>{1000, 1001}));
+
+  asked.clear();
+  Policy by_uid(config_with("[key.k]\nlabel = k\nallow-uids = 1001\nschemes = raw\n"), {}, {},
+                recording);
+  EXPECT_FALSE(by_uid.deny_key(unknown, "k", "raw"));
+  EXPECT_FALSE(by_uid.is_admin(unknown));
+  EXPECT_TRUE(asked.empty());
+}
+
+// Over a Unix socket the kernel names the peer's groups, its primary group among them.
+TEST(Peer, IdentifiesTheGroupsFromTheKernel) {
+  int fds[2];
+  ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
+  auto peer = identify_peer(fds[0]);
+  close(fds[0]);
+  close(fds[1]);
+  ASSERT_TRUE(peer);
+  EXPECT_EQ(peer->uid, geteuid());
+  ASSERT_TRUE(peer->groups);
+  EXPECT_NE(std::find(peer->groups->begin(), peer->groups->end(), getegid()), peer->groups->end());
 }
 
 TEST(Peer, GroupsOfRootIncludeItsPrimaryGroup) {

@@ -18,6 +18,7 @@
 #include <sstream>
 
 #include "common/encoding.h"
+#include "common/openssl_ptr.h"
 #include "common/public_key.h"
 #include "daemon/lifecycle/exit_codes.h"
 #include "daemon/testing/test_support.h"
@@ -176,8 +177,7 @@ TEST_F(DevModeProcessTest, DemoIsAnRsa2048Key) {
   EXPECT_EQ(demo_entry(socket())["bits"], 2048);
   const Bytes spki = demo_spki(socket());
   const unsigned char* p = spki.data();
-  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(
-      d2i_PUBKEY(nullptr, &p, static_cast<long>(spki.size())), &EVP_PKEY_free);
+  p11signd::EvpPkeyPtr key(d2i_PUBKEY(nullptr, &p, static_cast<long>(spki.size())));
   ASSERT_TRUE(key) << "the served SPKI does not parse";
   EXPECT_EQ(EVP_PKEY_get_base_id(key.get()), EVP_PKEY_RSA);
   EXPECT_EQ(EVP_PKEY_get_bits(key.get()), 2048);

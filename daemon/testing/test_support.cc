@@ -14,6 +14,7 @@
 
 #include "common/audit_chain.h"
 #include "common/encoding.h"
+#include "common/openssl_ptr.h"
 #include "common/testing/software_sign.h"
 #include "daemon/routes/routes_schemes.h"
 
@@ -29,7 +30,7 @@ EvpPkeyPtr shared_key(int index) {
   if (!key) {
     const std::string path =
         std::string(P11SIGND_DAEMON_TESTDATA) + "/test_key_" + std::to_string(index) + ".pem";
-    std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new_file(path.c_str(), "r"), BIO_free);
+    BioPtr bio(BIO_new_file(path.c_str(), "r"));
     EVP_PKEY* pkey = bio ? PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr) : nullptr;
     key = pkey ? EvpPkeyPtr(pkey, EVP_PKEY_free) : generate_rsa(2048);
   }

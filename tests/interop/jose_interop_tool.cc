@@ -1,19 +1,26 @@
-// The JOSE schemes (ob-jws, client-assertion) on the command line, for checking them against an
-// implementation we did not write (tests/interop/jose_interop.py, with jwcrypto):
-//   jose_interop_tool emit    signs with a fresh in-memory RSA key and prints
+// The JOSE schemes (jws, ob-jws, client-assertion) on the command line, for checking them against
+// an implementation we did not write (jwcrypto), with fresh in-memory keys (TestKey, the same
+// signer the scheme tests use):
+//   jose_interop_tool emit    signs with ob-jws and client-assertion and prints
 //                             {"public_key_pem", "now", "cases": [{"name","scheme","answer",...}]}
+//                             (tests/interop/jose_interop.py)
 //   jose_interop_tool verify  reads {"public_key_pem", "cases": [{"name","scheme","input"}]} and
 //                             prints {"NAME": verify answer, ...}
-// Test-only: the key is TestKey's, never a token's.
-
-#include <openssl/pem.h>
+//   jose_interop_tool jws     prints compact JWS made by the jws scheme, one JSON object a line:
+//                             {"alg", "jws", "public_key_pem", "payload_b64", "expect": "valid" |
+//                             "invalid"} (tests/interop/jws_jwcrypto_check.py). The "invalid" lines
+//                             are the control: the same JWS with its signature DER-encoded or one
+//                             byte changed, which a verifier must refuse.
+// Test-only: the keys are TestKey's, never a token's.
 
 #include <iostream>
 #include <iterator>
-#include <memory>
 
+#include "common/ecdsa_signature.h"
 #include "common/encoding.h"
+#include "common/public_key.h"
 #include "schemes/client_assertion.h"
+#include "schemes/jws.h"
 #include "schemes/ob_jws.h"
 #include "schemes/peer_key.h"
 #include "schemes/testing/test_key.h"
@@ -25,14 +32,6 @@ using testing::TestKey;
 
 const std::string kBody = R"({"Data":{"Initiation":{"InstructionIdentification":"ACME412",)"
                           R"("Note":"a.b ü \"q\""}},"Risk":{}})";
-
-std::string public_pem(EVP_PKEY* key) {
-  std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()), BIO_free);
-  if (!bio || PEM_write_bio_PUBKEY(bio.get(), key) != 1) throw std::runtime_error("PEM export");
-  char* data = nullptr;
-  const long len = BIO_get_mem_data(bio.get(), &data);
-  return std::string(data, static_cast<std::size_t>(len));
-}
 
 std::int64_t now_seconds() {
   return std::chrono::duration_cast<std::chrono::seconds>(
@@ -74,7 +73,9 @@ Json emit() {
                                          {"scope", "openid payments"}}}},
                                   settings, key.signer())}});
   }
-  return Json{{"public_key_pem", public_pem(key.get())}, {"now", now_seconds()}, {"cases", cases}};
+  return Json{{"public_key_pem", spki_pem(key.peer().spki_der())},
+              {"now", now_seconds()},
+              {"cases", cases}};
 }
 
 Json verify(const Json& request) {
@@ -90,6 +91,48 @@ Json verify(const Json& request) {
   return out;
 }
 
+// One line of `jws`.
+void print_jws_line(std::string_view alg, const std::string& jws, const std::string& pem,
+                    const std::string& payload_b64, bool valid) {
+  std::cout << Json{{"alg", alg},
+                    {"jws", jws},
+                    {"public_key_pem", pem},
+                    {"payload_b64", payload_b64},
+                    {"expect", valid ? "valid" : "invalid"}}
+                   .dump()
+            << "\n";
+}
+
+// The signature segment replaced by `signature`.
+std::string with_signature(const std::string& jws, ByteView signature) {
+  return jws.substr(0, jws.rfind('.') + 1) + base64url_encode(signature);
+}
+
+void print_jws(KeyType type, std::string_view alg) {
+  const auto key = TestKey::generate(type);
+  const std::string pem = spki_pem(key.peer().spki_der());
+  const std::string payload_b64 = base64url_encode(as_bytes(R"({"iss":"p11signd","n":1})"));
+  const Json input{{"alg", alg}, {"payload_b64", payload_b64}, {"header", {{"kid", "k1"}}}};
+  const std::string jws = JwsScheme().sign(input, {}, key.signer())["jws"].get<std::string>();
+  print_jws_line(alg, jws, pem, payload_b64, true);
+
+  Bytes signature = *base64url_decode(jws.substr(jws.rfind('.') + 1));
+  if (is_ecdsa(jws_sign_request(alg)->alg)) {
+    print_jws_line(alg, with_signature(jws, *ecdsa_raw_to_der(signature)), pem, payload_b64, false);
+  }
+  signature[signature.size() / 2] ^= 0x01;
+  print_jws_line(alg, with_signature(jws, signature), pem, payload_b64, false);
+}
+
+void print_jws() {
+  for (const auto& [type, alg] :
+       {std::pair{KeyType::kEcP256, "ES256"}, std::pair{KeyType::kEcP384, "ES384"},
+        std::pair{KeyType::kEd25519, "EdDSA"}, std::pair{KeyType::kRsa, "RS256"},
+        std::pair{KeyType::kRsa, "PS256"}}) {
+    print_jws(type, alg);
+  }
+}
+
 }  // namespace
 }  // namespace p11signd::schemes
 
@@ -101,6 +144,10 @@ int main(int argc, char** argv) {
       std::cout << emit().dump(2) << "\n";
       return 0;
     }
+    if (mode == "jws") {
+      print_jws();
+      return 0;
+    }
     if (mode == "verify") {
       const std::string text(std::istreambuf_iterator<char>(std::cin), {});
       std::cout << verify(Json::parse(text)).dump(2) << "\n";
@@ -110,6 +157,6 @@ int main(int argc, char** argv) {
     std::cerr << "jose_interop_tool: " << e.what() << "\n";
     return 1;
   }
-  std::cerr << "usage: jose_interop_tool emit|verify\n";
+  std::cerr << "usage: jose_interop_tool emit|verify|jws\n";
   return 2;
 }

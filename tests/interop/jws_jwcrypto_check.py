@@ -1,9 +1,9 @@
 #!/usr/bin/python3
 """Checks the jws scheme's compact JWS with jwcrypto (Debian python3-jwcrypto), a JOSE implementation we
-did not write: every line jws_emit prints must verify, or be refused, as its "expect" says, with the alg
+did not write: every line `jose_interop_tool jws` prints must verify, or be refused, as its "expect" says, with the alg
 pinned to the line's and the payload as signed.
 
-usage: jws_jwcrypto_check.py PATH-TO-jws_emit"""
+usage: jws_jwcrypto_check.py PATH-TO-jose_interop_tool"""
 import json
 import subprocess
 import sys
@@ -32,7 +32,7 @@ def main():
     if len(sys.argv) != 2:
         print(__doc__, file=sys.stderr)
         return 2
-    out = subprocess.run([sys.argv[1]], check=True, capture_output=True, text=True).stdout
+    out = subprocess.run([sys.argv[1], "jws"], check=True, capture_output=True, text=True).stdout
     lines = [json.loads(text) for text in out.splitlines()]
     failures = []
     for line in lines:
@@ -47,7 +47,7 @@ def main():
     algs = {line["alg"] for line in lines if line["expect"] == "valid"}
     for alg in ("ES256", "ES384", "EdDSA", "RS256", "PS256"):
         if alg not in algs:
-            failures.append(f"jws_emit printed no {alg} JWS")
+            failures.append(f"jose_interop_tool jws printed no {alg} JWS")
     for failure in failures:
         print("FAIL: " + failure, file=sys.stderr)
     return 1 if failures else 0

@@ -95,8 +95,8 @@ void generate_key_with_protection(pkcs11::Token& token, const std::string& label
         .add_string(CKA_LABEL, label);
     CK_MECHANISM mech{CKM_RSA_PKCS_KEY_PAIR_GEN, nullptr, 0};
     CK_OBJECT_HANDLE public_key, private_key;
-    m.call("C_GenerateKeyPair", &CK_FUNCTION_LIST::C_GenerateKeyPair, s, &mech, pub.data(),
-           pub.size(), priv.data(), priv.size(), &public_key, &private_key);
+    m.call<&CK_FUNCTION_LIST::C_GenerateKeyPair>(s, &mech, pub.data(), pub.size(), priv.data(),
+                                                 priv.size(), &public_key, &private_key);
     return 0;
   });
 }
