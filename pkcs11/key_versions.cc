@@ -72,7 +72,7 @@ std::vector<CK_OBJECT_HANDLE> objects_of(const Module& module, CK_SESSION_HANDLE
 
 void destroy_objects(const Module& module, CK_SESSION_HANDLE session, const VersionEntry& entry) {
   for (auto handle : objects_of(module, session, entry)) {
-    module.call("C_DestroyObject", &CK_FUNCTION_LIST::C_DestroyObject, session, handle);
+    module.call<&CK_FUNCTION_LIST::C_DestroyObject>(session, handle);
   }
 }
 

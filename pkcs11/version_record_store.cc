@@ -27,15 +27,14 @@ CK_OBJECT_HANDLE create_record(const Module& module, CK_SESSION_HANDLE session,
       .add_string(CKA_LABEL, record_label(record))
       .add_string(CKA_VALUE, value);
   CK_OBJECT_HANDLE handle = CK_INVALID_HANDLE;
-  module.call("C_CreateObject", &CK_FUNCTION_LIST::C_CreateObject, session, t.data(), t.size(),
-              &handle);
+  module.call<&CK_FUNCTION_LIST::C_CreateObject>(session, t.data(), t.size(), &handle);
   return handle;
 }
 
 void destroy_all(const Module& module, CK_SESSION_HANDLE session,
                  const std::vector<CK_OBJECT_HANDLE>& handles) {
   for (auto handle : handles) {
-    module.call("C_DestroyObject", &CK_FUNCTION_LIST::C_DestroyObject, session, handle);
+    module.call<&CK_FUNCTION_LIST::C_DestroyObject>(session, handle);
   }
 }
 
@@ -117,7 +116,7 @@ void write_version_record(const Module& module, CK_SESSION_HANDLE session, Versi
     }
     if (!modification_refused(rv)) {
       --record.serial;
-      module.fail("C_SetAttributeValue", rv);
+      module.fail<&CK_FUNCTION_LIST::C_SetAttributeValue>(rv);
     }
     // SoftHSM, for one, never modifies a data object's CKA_VALUE: replaced, as below.
   }

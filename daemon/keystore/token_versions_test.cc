@@ -406,7 +406,7 @@ TEST_F(TokenVersionsTest, ARecordThatDoesNotParseRefusesTheKeys) {
         .add_string(CKA_LABEL, "p11signd versions id=00")
         .add_string(CKA_VALUE, "{\"format\":1,");
     CK_OBJECT_HANDLE handle = CK_INVALID_HANDLE;
-    m.call("C_CreateObject", &CK_FUNCTION_LIST::C_CreateObject, s, t.data(), t.size(), &handle);
+    m.call<&CK_FUNCTION_LIST::C_CreateObject>(s, t.data(), t.size(), &handle);
     return 0;
   });
   try {
