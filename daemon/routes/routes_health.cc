@@ -2,6 +2,7 @@
 // share it.
 #include "common/encoding.h"
 #include "daemon/observability/audited_sign.h"
+#include "daemon/observability/key_version_gauges.h"
 #include "daemon/routes/api.h"
 #include "daemon/routes/public_key.h"
 
@@ -54,9 +55,10 @@ void Api::start_health_check(Call& call) {
                                          {"token", token_json(token)},
                                          {"test_signature", "skipped: no key is configured"}}));
   }
+  const std::chrono::days warning_days(call.policy->config().daemon.certificate_warning_days);
   run_on_pool([this](Response r) { finish_health(std::move(r)); },
-              [audit = &s_.audit, key, token, spki = info->spki_der,
-               type = info->type](SigningSession& session) {
+              [audit = &s_.audit, store = &s_.store, key, token, spki = info->spki_der,
+               type = info->type, warning_days](SigningSession& session) {
                 require_audit(*audit);
                 const auto start = std::chrono::steady_clock::now();
                 SignRequest req;
@@ -68,13 +70,18 @@ void Api::start_health_check(Call& call) {
                                  "the test signature with key '" + key + "' does not verify");
                 }
                 const double ms = std::chrono::duration<double, std::milli>(took).count();
-                return json_response(
-                    http::status::ok,
-                    {{"status", "ok"},
-                     {"token", token_json(token)},
-                     {"test_signature",
-                      {{"key", key}, {"alg", std::string(to_string(req.alg))}, {"ms", ms}}},
-                     {"audit", "ok"}});
+                nlohmann::ordered_json body = {
+                    {"status", "ok"},
+                    {"token", token_json(token)},
+                    {"test_signature",
+                     {{"key", key}, {"alg", std::string(to_string(req.alg))}, {"ms", ms}}},
+                    {"audit", "ok"}};
+                // An expiring certificate is for the operator to act on, not a reason to stop
+                // signing: still 200.
+                auto warnings =
+                    certificate_warnings(*store, std::chrono::system_clock::now(), warning_days);
+                if (!warnings.empty()) body["warnings"] = std::move(warnings);
+                return json_response(http::status::ok, body);
               });
 }
 
