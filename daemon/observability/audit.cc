@@ -41,6 +41,7 @@ nlohmann::ordered_json audit_json(const AuditRecord& r) {
                  {"comm", r.peer->comm}};
   }
   if (!r.key.empty()) j["key"] = r.key;
+  if (r.key_version) j["key_version"] = *r.key_version;
   if (!r.scheme.empty()) j["scheme"] = r.scheme;
   if (!r.alg.empty()) j["alg"] = r.alg;
   if (!r.data_sha256.empty()) j["data_sha256"] = r.data_sha256;

@@ -10,6 +10,7 @@
 #include <functional>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
 #include "common/audit_chain.h"
@@ -19,10 +20,13 @@
 namespace p11signd::daemon {
 
 struct AuditRecord {
-  std::string op;  // "sign", "verify", "keygen", "import", "certificate", "csr", "deny"
+  // "sign", "verify", "keygen", "import", "certificate", "csr", "deny", and the version
+  // operations "rotate", "activate", "retire", "destroy", "version-settings"
+  std::string op;
   const Peer* peer = nullptr;
   std::string key;
-  std::string scheme;  // "raw" or a scheme name
+  std::optional<unsigned> key_version;  // the version that signed, matched or was operated on
+  std::string scheme;                   // "raw" or a scheme name
   std::string alg;
   std::string data_sha256;  // hex SHA-256 of the bytes signed or verified
   std::string result;       // "ok", "invalid", "denied", "error: ..."

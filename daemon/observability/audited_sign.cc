@@ -20,13 +20,16 @@ Bytes audited_sign(const SignContext& ctx, const SignRequest& req, ByteView data
   rec.op = "sign";
   rec.peer = &ctx.peer;
   rec.key = ctx.key;
+  rec.key_version = ctx.key_version;
   rec.scheme = ctx.scheme;
   rec.alg = std::string(to_string(req.alg));
   rec.data_sha256 = sha256_hex(data);
   const auto start = std::chrono::steady_clock::now();
   Bytes signature;
   try {
-    signature = ctx.session.sign({ctx.key, ctx.key_fingerprint}, req, data);
+    KeyRef ref(ctx.key, ctx.key_fingerprint);
+    ref.version = ctx.key_version;
+    signature = ctx.session.sign(ref, req, data);
   } catch (const std::exception& e) {
     rec.result = std::string("error: ") + e.what();
     rec.latency = std::chrono::duration_cast<std::chrono::microseconds>(

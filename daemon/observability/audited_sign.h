@@ -6,6 +6,7 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "daemon/keystore/keystore.h"
@@ -28,6 +29,9 @@ struct SignContext {
   AnswerClaim* claim = nullptr;
   // The fingerprint of the key the request was admitted for (KeyRef); empty: no such check.
   std::string key_fingerprint = {};
+  // The version to sign with (KeyRef::version): the store refuses with kNotActive once it is no
+  // longer the active one. Empty: whichever version is active.
+  std::optional<unsigned> key_version = {};
 };
 
 // Throws ApiError(503 audit_unavailable) when the audit log cannot be written, StoreError from the

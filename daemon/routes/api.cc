@@ -186,6 +186,17 @@ void Api::dispatch(Call& call) {
       return make_csr(call);
     case RouteId::kMetrics:
       return metrics(call);
+    case RouteId::kListVersions:
+      return list_versions(call);
+    case RouteId::kJwks:
+      return jwks(call);
+    case RouteId::kRotateKey:
+      return rotate_key(call);
+    case RouteId::kActivateVersion:
+    case RouteId::kRetireVersion:
+    case RouteId::kDestroyVersion:
+    case RouteId::kVersionSettings:
+      return change_version(call);
   }
 }
 

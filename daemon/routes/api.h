@@ -132,6 +132,19 @@ class Api {
   void make_csr(Call& call);
   void add_runtime_key(const KeySpec& spec);
   void check_new_name(const std::string& name) const;
+  // routes_versions.cc
+  void list_versions(Call& call);
+  void jwks(Call& call);
+  void rotate_key(Call& call);
+  void change_version(Call& call);  // activate, retire, destroy, settings
+  // The version ?version= names (404 version_not_found when the key has none such), or the key as
+  // the call's Policy has it.
+  KeyInfo requested_version(const Call& call) const;
+  // The KeyRef a certificate or CSR is made with: the admitted key, pinned to ?version= if given.
+  KeyRef requested_key(const Call& call) const;
+  // After a version operation: the Policy's copy of the key becomes its active version now.
+  void refresh_key(const std::string& name);
+  const schemes::KeySettings& configured_settings(const Call& call, const std::string& key) const;
   // routes_schemes.cc
   void list_schemes(Call& call);
   void scheme_op(Call& call);

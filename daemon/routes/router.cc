@@ -8,7 +8,7 @@ namespace {
 
 struct Pattern {
   http::verb method;
-  std::string_view path;  // "{key}", "{scheme}" and "{op}" are parameters
+  std::string_view path;  // "{key}", "{scheme}", "{op}" and "{version}" are parameters
   RouteId id;
   bool admin;
 };
@@ -24,6 +24,17 @@ constexpr std::array kPatterns = {
     Pattern{http::verb::post, "/v1/keys/{key}/csr", RouteId::kMakeCsr, true},
     Pattern{http::verb::post, "/v1/keys/{key}/sign", RouteId::kSign, false},
     Pattern{http::verb::post, "/v1/keys/{key}/verify", RouteId::kVerify, false},
+    Pattern{http::verb::get, "/v1/keys/{key}/versions", RouteId::kListVersions, false},
+    Pattern{http::verb::post, "/v1/keys/{key}/versions", RouteId::kRotateKey, true},
+    Pattern{http::verb::post, "/v1/keys/{key}/versions/{version}/activate",
+            RouteId::kActivateVersion, true},
+    Pattern{http::verb::post, "/v1/keys/{key}/versions/{version}/retire", RouteId::kRetireVersion,
+            true},
+    Pattern{http::verb::delete_, "/v1/keys/{key}/versions/{version}", RouteId::kDestroyVersion,
+            true},
+    Pattern{http::verb::put, "/v1/keys/{key}/versions/{version}/settings",
+            RouteId::kVersionSettings, true},
+    Pattern{http::verb::get, "/v1/keys/{key}/jwks", RouteId::kJwks, false},
     Pattern{http::verb::get, "/v1/schemes", RouteId::kListSchemes, false},
     Pattern{http::verb::post, "/v1/schemes/{scheme}/{op}", RouteId::kSchemeOp, false},
     Pattern{http::verb::get, "/metrics", RouteId::kMetrics, false},
@@ -64,6 +75,7 @@ bool match_path(std::string_view pattern, const std::vector<std::string_view>& p
       if (want[i] == "{key}") m.key = value;
       if (want[i] == "{scheme}") m.scheme = value;
       if (want[i] == "{op}") m.op = value;
+      if (want[i] == "{version}") m.version = value;
     } else if (want[i] != parts[i]) {
       return false;
     }

@@ -25,6 +25,13 @@ enum class RouteId {
   kMakeCertificate,
   kMakeCsr,
   kMetrics,
+  kListVersions,
+  kJwks,
+  kRotateKey,  // POST /v1/keys/KEY/versions
+  kActivateVersion,
+  kRetireVersion,
+  kDestroyVersion,   // DELETE /v1/keys/KEY/versions/VERSION
+  kVersionSettings,  // PUT /v1/keys/KEY/versions/VERSION/settings
 };
 
 struct RouteMatch {
@@ -33,6 +40,7 @@ struct RouteMatch {
   std::string key;
   std::string scheme;
   std::string op;
+  std::string version;  // as the path writes it; the route parses it
   std::map<std::string, std::string> query;
   bool admin = false;  // admin peers only
 };

@@ -30,7 +30,7 @@ static KeyInfo existing_key(const Policy& policy, const std::string& name) {
 
 void Api::public_key(Call& call) {
   if (!call.policy->is_admin(call.peer)) require_key_access(call, call.route.key, "");
-  const KeyInfo info = existing_key(*call.policy, call.route.key);
+  const KeyInfo info = requested_version(call);
   auto it = call.route.query.find("format");
   const std::string format = it == call.route.query.end() ? "pem" : it->second;
   if (format == "pem") {
@@ -52,12 +52,16 @@ void Api::public_key(Call& call) {
 void Api::get_certificate(Call& call) {
   if (!call.policy->is_admin(call.peer)) require_key_access(call, call.route.key, "");
   existing_key(*call.policy, call.route.key);
+  KeyRef ref(call.route.key);
+  if (call.route.query.count("version")) ref.version = requested_version(call).version;
   // Reading the certificate is a token operation: it goes through a worker like signing.
-  run_on_pool(call.reply, [store = &s_.store, name = call.route.key](SigningSession&) {
-    auto pem = store->certificate_pem(KeyRef(name));
+  run_on_pool(call.reply, [store = &s_.store, ref](SigningSession&) {
+    auto pem = store->certificate_pem(ref);
     if (!pem) {
       throw ApiError(http::status::not_found, "certificate_not_found",
-                     "no certificate is stored beside key '" + name + "'");
+                     "no certificate is stored beside " +
+                         (ref.version ? "version " + std::to_string(*ref.version) + " of " : "") +
+                         "key '" + ref.name + "'");
     }
     return text_response(http::status::ok, *pem, "application/x-pem-file");
   });

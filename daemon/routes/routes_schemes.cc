@@ -4,8 +4,10 @@
 
 #include "common/digest.h"
 #include "daemon/observability/audited_sign.h"
+#include "daemon/routes/active_version.h"
 #include "daemon/routes/api.h"
 #include "daemon/routes/scheme_key_types.h"
+#include "daemon/routes/version_view.h"
 
 namespace p11signd::daemon {
 namespace {
@@ -40,6 +42,30 @@ void require_key_type(const SchemeRoutes& schemes, const std::string& scheme,
   if (auto refusal = key_type_refusal(schemes, scheme, key, type)) {
     throw ApiError(http::status::unprocessable_entity, "key_type_not_supported", *refusal);
   }
+}
+
+// Verification with one of our keys: each published version the scheme can verify with, the active
+// one first, until one accepts; the answer then names it. Otherwise the first version's answer.
+SchemeRoutes::Json verify_by_versions(const SchemeRoutes& schemes, const std::string& scheme,
+                                      const SchemeRoutes::Json& input,
+                                      const std::vector<KeyInfo>& versions,
+                                      std::optional<unsigned>& matched) {
+  std::optional<SchemeRoutes::Json> first;
+  const auto types = schemes.key_types(scheme);
+  for (const auto& v : verification_order(versions)) {
+    if (std::find(types.begin(), types.end(), v.type) == types.end()) continue;
+    auto out = schemes.verify(scheme, input, "", v.spki_der);
+    if (out.value("valid", false)) {
+      out["key_version"] = v.version;
+      matched = v.version;
+      return out;
+    }
+    if (!first) first = std::move(out);
+  }
+  if (first) return *first;
+  return {{"valid", false},
+          {"reason",
+           "no published version of the key is of a type scheme '" + scheme + "' verifies with"}};
 }
 
 }  // namespace
@@ -103,7 +129,6 @@ void Api::scheme_verify(Call& call, const JsonScan& scan) {
                        " 'peer' (a [peer.NAME] section of scheme '" + scheme +
                        "') or 'key' (one of the daemon's keys)" + (has_peer ? ", not both" : ""));
   }
-  std::optional<Bytes> spki;
   const std::string peer = given_peer.value_or("");
   const std::string key = given_key.value_or("");
   if (!has_peer) {
@@ -113,13 +138,17 @@ void Api::scheme_verify(Call& call, const JsonScan& scan) {
     const KeyInfo* info = call.policy->key(key);
     if (!info) throw ApiError(http::status::not_found, "key_not_found", "no key '" + key + "'");
     require_key_type(*schemes_, scheme, key, info->type);
-    spki = info->spki_der;
   }
-  auto out = schemes_->verify(scheme, parse_ordered_object(call.req.body()), peer, spki);
+  const auto input = parse_ordered_object(call.req.body());
+  std::optional<unsigned> matched;
+  auto out = has_peer
+                 ? schemes_->verify(scheme, input, peer, std::nullopt)
+                 : verify_by_versions(*schemes_, scheme, input, s_.store.versions(key), matched);
   AuditRecord rec;
   rec.op = "verify";
   rec.peer = &call.peer;
   rec.key = peer.empty() ? key : "peer:" + peer;
+  rec.key_version = matched;
   rec.scheme = scheme;
   rec.data_sha256 = sha256_hex(as_bytes(call.req.body()));
   rec.result = out.value("valid", false) ? "valid" : "invalid";
@@ -137,24 +166,29 @@ void Api::scheme_sign(Call& call, const std::string& key) {
   // The store read the key's type once, when it loaded the key.
   const KeyType type = call.policy->key(key)->type;
   require_key_type(*schemes_, scheme, key, type);
-  const auto& keys = call.policy->config().keys;
-  const auto it = keys.find(key);
-  auto settings = it == keys.end() ? std::map<std::string, std::string>{} : it->second.settings;
+  auto settings = configured_settings(call, key);
   const SignAttempt attempt;
   run_on_pool(
       attempt.audited_reply(s_.audit, call.peer, key, scheme, call.reply),
       [s = s_, routes = schemes_.get(), peer = call.peer, key, scheme, op = call.route.op,
        body = std::move(call.req.body()), settings = std::move(settings),
-       fingerprint = admitted.fingerprint_sha256, type,
+       fingerprint = admitted.fingerprint_sha256,
        claim = attempt.claim()](SigningSession& session) {
-        const SignContext ctx{s.audit, s.metrics, session,     peer,
-                              key,     scheme,    claim.get(), fingerprint};
-        auto out = routes->run(
-            scheme, op, parse_ordered_object(body), settings,
-            schemes::SigningKey(
-                [&](const SignRequest& req, ByteView data) { return audited_sign(ctx, req, data); },
-                type));
-        return json_response(http::status::ok, out);
+        // The version is resolved before the scheme canonicalises: its string may name the
+        // version's kid or provider key ID.
+        return with_active_version(s.store, key, fingerprint, [&](const KeyInfo& active) {
+          require_key_type(*routes, scheme, key, active.type);
+          const SignContext ctx{s.audit,       s.metrics, session,     peer,
+                                key,           scheme,    claim.get(), active.fingerprint_sha256,
+                                active.version};
+          auto out = routes->run(
+              scheme, op, parse_ordered_object(body), signing_settings(active, settings),
+              schemes::SigningKey([&](const SignRequest& req,
+                                      ByteView data) { return audited_sign(ctx, req, data); },
+                                  active.type));
+          if (out.is_object()) out["key_version"] = active.version;
+          return json_response(http::status::ok, out);
+        });
       },
       {}, attempt.claim(), call.direct);
 }

@@ -44,6 +44,8 @@ class SchemeRoutes {
   virtual bool knows(const std::string& scheme) const = 0;
   // The key types the scheme signs (and verifies) with; empty for a scheme it does not know.
   virtual std::vector<KeyType> key_types(const std::string& scheme) const = 0;
+  // The key settings the scheme reads ("amazonpay.public-key-id", ...); empty for an unknown one.
+  virtual std::vector<std::string> known_settings(const std::string& scheme) const = 0;
   // "sign" or one of the scheme's own actions (amazonpay: "button-signature").
   virtual bool signs_with(const std::string& scheme, const std::string& op) const = 0;
   // Runs on a worker; sign makes the signatures. Throws ApiError (400/422) for bad input.

@@ -3,8 +3,10 @@
 #include "common/digest.h"
 #include "common/encoding.h"
 #include "daemon/observability/audited_sign.h"
+#include "daemon/routes/active_version.h"
 #include "daemon/routes/api.h"
 #include "daemon/routes/public_key.h"
+#include "daemon/routes/version_view.h"
 
 namespace p11signd::daemon {
 namespace {
@@ -95,15 +97,19 @@ void Api::sign(Call& call, const std::string& key, const nlohmann::json& body) {
       attempt.audited_reply(s_.audit, call.peer, key, "raw", call.reply),
       [s = s_, peer = call.peer, key, fingerprint = admitted.fingerprint_sha256, req,
        data = std::move(data), claim = attempt.claim()](SigningSession& session) {
-        const Bytes sig = audited_sign(
-            {s.audit, s.metrics, session, peer, key, "raw", claim.get(), fingerprint}, req, data);
-        nlohmann::ordered_json answer = {{"signature", base64_encode(sig)},
-                                         {"key", key},
-                                         {"alg", std::string(to_string(req.alg))}};
-        if (is_ecdsa(req.alg)) {
-          answer["format"] = req.ecdsa_encoding == EcdsaEncoding::kDer ? "der" : "raw";
-        }
-        return json_response(http::status::ok, answer);
+        return with_active_version(s.store, key, fingerprint, [&](const KeyInfo& active) {
+          const Bytes sig = audited_sign({s.audit, s.metrics, session, peer, key, "raw",
+                                          claim.get(), active.fingerprint_sha256, active.version},
+                                         req, data);
+          nlohmann::ordered_json answer = {{"signature", base64_encode(sig)},
+                                           {"key", key},
+                                           {"key_version", active.version},
+                                           {"alg", std::string(to_string(req.alg))}};
+          if (is_ecdsa(req.alg)) {
+            answer["format"] = req.ecdsa_encoding == EcdsaEncoding::kDer ? "der" : "raw";
+          }
+          return json_response(http::status::ok, answer);
+        });
       },
       {}, attempt.claim(), call.direct);
 }
@@ -118,11 +124,21 @@ void Api::verify(Call& call, const std::string& key, const nlohmann::json& body)
   const Bytes data = parse_base64(body, "data");
   const Bytes signature = parse_base64(body, "signature");
   const auto start = std::chrono::steady_clock::now();
-  const bool valid = verify_signature(info->spki_der, req, data, signature);
+  // The signature carries no kid: every published version is tried, the active one first.
+  std::optional<unsigned> matched;
+  for (const auto& version : verification_order(s_.store.versions(key))) {
+    if (key_can_sign(version.type, req.alg) &&
+        verify_signature(version.spki_der, req, data, signature)) {
+      matched = version.version;
+      break;
+    }
+  }
+  const bool valid = matched.has_value();
   AuditRecord rec;
   rec.op = "verify";
   rec.peer = &call.peer;
   rec.key = key;
+  rec.key_version = matched;
   rec.scheme = "raw";
   rec.alg = std::string(to_string(req.alg));
   rec.data_sha256 = sha256_hex(data);
@@ -131,10 +147,11 @@ void Api::verify(Call& call, const std::string& key, const nlohmann::json& body)
       std::chrono::steady_clock::now() - start);
   s_.audit.write(rec);
   // The reason as the raw scheme gives it for a [peer.NAME] (schemes/raw.cc).
-  call.reply(json_response(
-      http::status::ok,
-      {{"valid", valid},
-       {"reason", valid ? "signature matches" : "signature does not match the data and key"}}));
+  nlohmann::ordered_json answer = {
+      {"valid", valid},
+      {"reason", valid ? "signature matches" : "signature does not match the data and key"}};
+  if (matched) answer["key_version"] = *matched;
+  call.reply(json_response(http::status::ok, answer));
 }
 
 }  // namespace p11signd::daemon

@@ -113,6 +113,11 @@ class RegistrySchemeRoutes final : public SchemeRoutes {
     return s ? s->key_types() : std::vector<KeyType>{};
   }
 
+  std::vector<std::string> known_settings(const std::string& scheme) const override {
+    const auto* s = registry_.find(scheme);
+    return s ? s->known_settings() : std::vector<std::string>{};
+  }
+
   bool signs_with(const std::string& scheme, const std::string& op) const override {
     const auto* s = registry_.find(scheme);
     if (!s) return false;

@@ -18,6 +18,18 @@ WipedString make_wiped_string();
 // Wipes s's whole capacity (earlier, longer contents may lie past size()) and empties it.
 void wipe_in_place(std::string& s);
 
+// Wipes a request body however the handler that holds it returns.
+class BodyWipe {
+ public:
+  explicit BodyWipe(std::string& body) : body_(body) {}
+  ~BodyWipe() { wipe_in_place(body_); }
+  BodyWipe(const BodyWipe&) = delete;
+  BodyWipe& operator=(const BodyWipe&) = delete;
+
+ private:
+  std::string& body_;
+};
+
 // Finds the members called name at the top level of the JSON object in body whose values are
 // strings, decodes the value (JSON escapes) into a WipedString, and overwrites each such value in
 // body with "" padded by spaces: body keeps its length and stays valid JSON with the member's value

@@ -193,6 +193,18 @@ TEST(ErrorsTable, EveryRoutesErrorPathsAnswerTheTable) {
       {post, "/v1/keys/demo/certificate", R"({"subject":"CN=x","days":0})", 422, "invalid_request"},
       {post, "/v1/keys/demo/csr", "{}", 400, "missing_field"},
       {post, "/v1/keys/demo/csr", R"({"subject":"CN=x","subj":"CN=y"})", 400, "unknown_field"},
+      // Key versions (nothing here makes a key: every refusal comes first)
+      {get, "/v1/keys/demo/public-key?version=x", "", 400, "bad_query"},
+      {get, "/v1/keys/demo/public-key?version=7", "", 404, "version_not_found"},
+      {get, "/v1/keys/nope/jwks", "", 404, "key_not_found"},
+      {post, "/v1/keys/demo/versions", R"({"typ":"rsa"})", 400, "unknown_field"},
+      {post, "/v1/keys/demo/versions", R"({"type":"rsa","bits":1024})", 422, "invalid_request"},
+      {post, "/v1/keys/demo/versions/9/activate", "", 404, "version_not_found"},
+      {post, "/v1/keys/demo/versions/1/activate", "", 409, "conflict"},
+      {http::verb::delete_, "/v1/keys/demo/versions/1", "{}", 400, "missing_field"},
+      {http::verb::delete_, "/v1/keys/demo/versions/1", R"({"confirm":true})", 409, "conflict"},
+      {http::verb::put, "/v1/keys/demo/versions/1/settings", R"({"settings":{"jws.kidd":"x"}})",
+       400, "bad_field"},
   };
   const Table table = documented_codes();
   std::set<std::string> walked;

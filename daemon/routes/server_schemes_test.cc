@@ -134,13 +134,14 @@ TEST(ServerSchemes, RawVerifiesWithAConfiguredPeer) {
     EXPECT_EQ(body_json(res)["valid"], false) << res.body();
     EXPECT_EQ(body_json(res)["reason"], "signature does not match the data and key");
   }
-  // "key" still verifies with one of our keys, now with the reason as well.
+  // "key" still verifies with one of our keys, now with the reason and the version that matched.
   auto signed_res = c.post("/v1/keys/demo/sign", sign_body("hello"));
   nlohmann::json with_key{
       {"key", "demo"}, {"data", "aGVsbG8="}, {"signature", body_json(signed_res)["signature"]}};
   auto res = c.post("/v1/schemes/raw/verify", with_key.dump());
   ASSERT_EQ(res.result_int(), 200u) << res.body();
-  EXPECT_EQ(body_json(res), (nlohmann::json{{"valid", true}, {"reason", "signature matches"}}));
+  EXPECT_EQ(body_json(res),
+            (nlohmann::json{{"valid", true}, {"reason", "signature matches"}, {"key_version", 1}}));
 
   nlohmann::json other{{"peer", "other"}, {"data", "aGVsbG8="}, {"signature", "AA=="}};
   res = c.post("/v1/schemes/raw/verify", other.dump());

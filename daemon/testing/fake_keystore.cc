@@ -1,5 +1,6 @@
 #include "daemon/testing/fake_keystore.h"
 
+#include <algorithm>
 #include <utility>
 
 #include <openssl/pem.h>
@@ -74,6 +75,28 @@ EvpPkeyPtr generate_rsa(unsigned bits) {
   return EvpPkeyPtr(key, EVP_PKEY_free);
 }
 
+EvpPkeyPtr generate_key_of(const KeyShape& shape) {
+  if (shape.type != KeyType::kRsa) return testing::generate_software_key(shape.type);
+  if (shape.bits != 2048 && shape.bits != 3072 && shape.bits != 4096) {
+    throw StoreError(StoreErrorKind::kBadInput, "bits must be 2048, 3072 or 4096");
+  }
+  return generate_rsa(shape.bits);
+}
+
+EvpPkeyPtr read_private_key(std::string& pem) {
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(
+      BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())), BIO_free);
+  EVP_PKEY* key = PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr);
+  OPENSSL_cleanse(pem.data(), pem.size());
+  pem.clear();
+  if (!key || !key_type_of(key)) {
+    EVP_PKEY_free(key);
+    throw StoreError(StoreErrorKind::kBadInput,
+                     "pem is not an RSA, EC P-256/P-384 or Ed25519 private key");
+  }
+  return EvpPkeyPtr(key, EVP_PKEY_free);
+}
+
 FakeKeyStore::FakeKeyStore(std::string token_label, unsigned max_sessions)
     : token_label_(std::move(token_label)), max_sessions_(max_sessions) {}
 
@@ -83,10 +106,21 @@ EvpPkeyPtr FakeKeyStore::add_token_key(const std::string& label, unsigned bits) 
   return key;
 }
 
+FakeKeyStore::TokenKey FakeKeyStore::make_token_key(const std::string& label, EvpPkeyPtr key,
+                                                    bool extractable, bool local) const {
+  TokenKey k;
+  k.label = label;
+  k.id_hex = hex_encode(as_bytes(label)).substr(0, 8);
+  k.pkey = std::move(key);
+  k.extractable = extractable;
+  k.local = local;
+  k.family = label;
+  return k;
+}
+
 void FakeKeyStore::add_token_key(const std::string& label, EvpPkeyPtr key, bool extractable) {
   std::lock_guard lock(mu_);
-  token_.push_back({label, hex_encode(as_bytes(label)).substr(0, 8), std::move(key), extractable,
-                    true, std::nullopt});
+  token_.push_back(make_token_key(label, std::move(key), extractable, true));
 }
 
 void FakeKeyStore::add_certificate(const std::string& label, const std::string& pem) {
@@ -106,16 +140,41 @@ void FakeKeyStore::throw_if_down_locked() const {
   if (down_) throw StoreError(StoreErrorKind::kUnavailable, "token unavailable: " + down_reason_);
 }
 
-const FakeKeyStore::TokenKey& FakeKeyStore::named_locked(const std::string& name) const {
+std::vector<FakeKeyStore::TokenKey*> FakeKeyStore::family_locked(const std::string& name) {
   auto it = names_.find(name);
   if (it == names_.end())
     throw StoreError(StoreErrorKind::kNotFound, "no key named '" + name + "'");
-  return token_[it->second];
+  std::vector<TokenKey*> out;
+  for (auto& k : token_) {
+    if (k.family == it->second) out.push_back(&k);
+  }
+  std::sort(out.begin(), out.end(), [](auto* a, auto* b) { return a->version < b->version; });
+  return out;
+}
+
+std::vector<const FakeKeyStore::TokenKey*> FakeKeyStore::family_locked(
+    const std::string& name) const {
+  auto family = const_cast<FakeKeyStore*>(this)->family_locked(name);
+  return {family.begin(), family.end()};
+}
+
+FakeKeyStore::TokenKey& FakeKeyStore::version_locked(const KeyRef& ref) {
+  for (TokenKey* k : family_locked(ref.name)) {
+    if (ref.version ? k->version == *ref.version : k->state == VersionState::kActive) return *k;
+  }
+  throw StoreError(
+      StoreErrorKind::kNotFound,
+      "key '" + ref.name + "' has no " +
+          (ref.version ? "version " + std::to_string(*ref.version) : "active version"));
+}
+
+const FakeKeyStore::TokenKey& FakeKeyStore::version_locked(const KeyRef& ref) const {
+  return const_cast<FakeKeyStore*>(this)->version_locked(ref);
 }
 
 // As the real store does (pkcs11::Signer): never sign with a key other than the one admitted.
 const FakeKeyStore::TokenKey& FakeKeyStore::admitted_locked(const KeyRef& ref) const {
-  const TokenKey& k = named_locked(ref.name);
+  const TokenKey& k = version_locked(ref);
   if (!ref.fingerprint_sha256.empty() &&
       sha256_hex(spki_der(k.pkey.get())) != ref.fingerprint_sha256) {
     throw StoreError(StoreErrorKind::kConflict,
@@ -139,12 +198,16 @@ KeyInfo FakeKeyStore::info_locked(const std::string& name, const TokenKey& k) co
   info.sensitive = !k.extractable;
   info.spki_der = spki_der(k.pkey.get());
   info.fingerprint_sha256 = sha256_hex(info.spki_der);
+  info.version = k.version;
+  info.state = k.state;
+  info.created = k.created;
+  info.settings = k.settings;
   return info;
 }
 
 EvpPkeyPtr FakeKeyStore::public_key(const std::string& name) const {
   std::lock_guard lock(mu_);
-  return named_locked(name).pkey;
+  return version_locked(KeyRef(name)).pkey;
 }
 
 std::unique_ptr<SigningSession> FakeKeyStore::open_session() {
@@ -157,31 +220,37 @@ std::unique_ptr<SigningSession> FakeKeyStore::open_session() {
 std::vector<KeyInfo> FakeKeyStore::keys() const {
   std::lock_guard lock(mu_);
   std::vector<KeyInfo> out;
-  for (const auto& [name, index] : names_) out.push_back(info_locked(name, token_[index]));
+  for (const auto& [name, family] : names_) {
+    out.push_back(info_locked(name, version_locked(KeyRef(name))));
+  }
   return out;
 }
 
 std::optional<KeyInfo> FakeKeyStore::key(const std::string& name) const {
   std::lock_guard lock(mu_);
-  auto it = names_.find(name);
-  if (it == names_.end()) return std::nullopt;
-  return info_locked(name, token_[it->second]);
+  if (!names_.count(name)) return std::nullopt;
+  return info_locked(name, version_locked(KeyRef(name)));
 }
 
 std::optional<std::string> FakeKeyStore::certificate_pem(const KeyRef& key) const {
-  const std::string& name = key.name;
-  require_version_one(key);
   std::lock_guard lock(mu_);
   throw_if_down_locked();
-  return named_locked(name).certificate;
+  return version_locked(key).certificate;
 }
 
 Bytes FakeKeyStore::sign(const KeyRef& ref, const SignRequest& req, ByteView data) {
+  run_activation_switch();
   EvpPkeyPtr key;
   {
     std::lock_guard lock(mu_);
     throw_if_down_locked();
-    key = admitted_locked(ref).pkey;
+    const TokenKey& k = admitted_locked(ref);
+    if (ref.version && k.state != VersionState::kActive) {
+      throw StoreError(StoreErrorKind::kNotActive,
+                       "version " + std::to_string(k.version) + " of key '" + ref.name + "' is " +
+                           std::string(to_string(k.state)) + ", no longer active");
+    }
+    key = k.pkey;
   }
   ++signs_started_;
   if (const long ms = sign_delay_ms_; ms > 0) {
@@ -207,37 +276,20 @@ KeyInfo FakeKeyStore::add_named(const std::string& name, const std::string& labe
       throw StoreError(StoreErrorKind::kConflict, "label '" + label + "' exists on the token");
     }
   }
-  token_.push_back({label, hex_encode(as_bytes(label)).substr(0, 8), std::move(key), false, local,
-                    std::nullopt});
-  names_[name] = token_.size() - 1;
+  token_.push_back(make_token_key(label, std::move(key), false, local));
+  names_[name] = label;
   created_.insert(name);
   return info_locked(name, token_.back());
 }
 
 KeyInfo FakeKeyStore::generate_key(const std::string& name, const std::string& label,
                                    const KeyShape& shape) {
-  if (shape.type != KeyType::kRsa) {
-    return add_named(name, label, testing::generate_software_key(shape.type), true);
-  }
-  if (shape.bits != 2048 && shape.bits != 3072 && shape.bits != 4096) {
-    throw StoreError(StoreErrorKind::kBadInput, "bits must be 2048, 3072 or 4096");
-  }
-  return add_named(name, label, generate_rsa(shape.bits), true);
+  return add_named(name, label, generate_key_of(shape), true);
 }
 
 KeyInfo FakeKeyStore::import_key(const std::string& name, const std::string& label,
                                  std::string& pem) {
-  std::unique_ptr<BIO, decltype(&BIO_free)> bio(
-      BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())), BIO_free);
-  EVP_PKEY* key = PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr);
-  OPENSSL_cleanse(pem.data(), pem.size());
-  pem.clear();
-  if (!key || !key_type_of(key)) {
-    EVP_PKEY_free(key);
-    throw StoreError(StoreErrorKind::kBadInput,
-                     "pem is not an RSA, EC P-256/P-384 or Ed25519 private key");
-  }
-  return add_named(name, label, EvpPkeyPtr(key, EVP_PKEY_free), false);
+  return add_named(name, label, read_private_key(pem), false);
 }
 
 std::string FakeKeyStore::make_certificate(const KeyRef& ref, const std::string& subject,
@@ -245,8 +297,8 @@ std::string FakeKeyStore::make_certificate(const KeyRef& ref, const std::string&
   auto subj = parse_subject(subject);
   std::lock_guard lock(mu_);
   throw_if_down_locked();
-  admitted_locked(ref);  // throws kNotFound for an unknown name
-  auto& k = token_[names_.at(ref.name)];
+  admitted_locked(ref);  // throws kNotFound for an unknown name or version
+  auto& k = version_locked(ref);
   if (k.certificate && !replace) {
     throw StoreError(StoreErrorKind::kConflict, certificate_exists(ref.name));
   }
@@ -296,21 +348,22 @@ void FakeKeyStore::set_keys(const std::vector<KeySpec>& specs) {
   }
   if (gate.valid()) gate.wait();
   std::lock_guard lock(mu_);
-  std::map<std::string, std::size_t> names;
+  std::map<std::string, std::string> names;
   std::string errors;
   for (const auto& spec : specs) {
-    std::optional<std::size_t> found;
-    for (std::size_t i = 0; i < token_.size(); ++i) {
+    // A spec names version 1's pair; the name keeps its versions even after version 1 is gone.
+    const TokenKey* found = nullptr;
+    for (const auto& k : token_) {
       const bool match =
-          spec.label.empty() ? token_[i].id_hex == spec.id_hex : token_[i].label == spec.label;
-      if (match) found = i;
+          spec.label.empty() ? k.id_hex == spec.id_hex && k.version == 1 : k.family == spec.label;
+      if (match) found = &k;
     }
     if (!found) {
       errors += "key '" + spec.name + "': no key with label '" + spec.label + "' on the token\n";
-    } else if (token_[*found].extractable && !spec.allow_extractable) {
+    } else if (found->extractable && !spec.allow_extractable) {
       errors += "key '" + spec.name + "': extractable on the token and allow-extractable is off\n";
     } else {
-      names[spec.name] = *found;
+      names[spec.name] = found->family;
     }
   }
   if (!errors.empty()) {
@@ -321,37 +374,6 @@ void FakeKeyStore::set_keys(const std::vector<KeySpec>& specs) {
     if (names_.count(name)) names.emplace(name, names_.at(name));  // no-op when specs name it
   }
   names_ = std::move(names);
-}
-
-// Until versions are stored, a name has exactly one version: the key the configuration names.
-void FakeKeyStore::require_version_one(const KeyRef& key) const {
-  if (key.version && *key.version != 1) {
-    throw StoreError(StoreErrorKind::kNotFound,
-                     "key '" + key.name + "' has no version " + std::to_string(*key.version));
-  }
-}
-
-std::vector<KeyInfo> FakeKeyStore::versions(const std::string& name) const {
-  auto info = key(name);
-  if (!info) throw StoreError(StoreErrorKind::kNotFound, "no key named '" + name + "'");
-  return {*info};
-}
-
-namespace {
-[[noreturn]] void versions_not_stored() {
-  throw StoreError(StoreErrorKind::kInternal, "this store does not keep key versions yet");
-}
-}  // namespace
-
-KeyInfo FakeKeyStore::rotate(const std::string&, const std::optional<KeyShape>&) {
-  versions_not_stored();
-}
-KeyInfo FakeKeyStore::rotate_import(const std::string&, std::string&) { versions_not_stored(); }
-KeyInfo FakeKeyStore::activate(const std::string&, unsigned) { versions_not_stored(); }
-KeyInfo FakeKeyStore::retire(const std::string&, unsigned) { versions_not_stored(); }
-void FakeKeyStore::destroy(const std::string&, unsigned) { versions_not_stored(); }
-KeyInfo FakeKeyStore::set_version_settings(const std::string&, unsigned, const VersionSettings&) {
-  versions_not_stored();
 }
 
 }  // namespace p11signd::daemon

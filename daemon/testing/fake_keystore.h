@@ -1,14 +1,17 @@
 #pragma once
 // An in-memory KeyStore over OpenSSL keys, for the daemon's tests (as kmsp11 tests against
 // fakekms): the "token" is a list of labelled key pairs; set_keys() names them like the real store
-// does. Fault switches make every error path reachable: token down, slow signing, a session that
-// cannot be opened.
+// does. The versions of a name are the pairs of one family (the label of its version 1), each with
+// its number, state, creation time and settings. Fault switches make every error path reachable:
+// token down, slow signing, a session that cannot be opened, an activation between the moment a
+// request resolved its version and the moment it signs.
 
 #include <openssl/evp.h>
 
 #include <atomic>
 #include <chrono>
 #include <future>
+#include <list>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -41,6 +44,12 @@ class FakeKeyStore final : public KeyStore {
     set_keys_gate_ = std::move(gate);
     set_keys_entered_ = entered;
   }
+  // The next sign() first activates version of name, as another admin would between the moment a
+  // request resolved the active version and the moment it signs. Used once.
+  void activate_before_next_sign(const std::string& name, unsigned version) {
+    std::lock_guard lock(hold_mu_);
+    activate_before_sign_ = {name, version};
+  }
   unsigned long sign_count() const { return sign_count_; }
   unsigned long signs_started() const { return signs_started_; }
   EvpPkeyPtr public_key(const std::string& name) const;
@@ -71,7 +80,6 @@ class FakeKeyStore final : public KeyStore {
   Bytes sign(const KeyRef& key, const SignRequest& req, ByteView data);
 
  private:
-  void require_version_one(const KeyRef& key) const;
   struct TokenKey {
     std::string label;
     std::string id_hex;
@@ -79,19 +87,33 @@ class FakeKeyStore final : public KeyStore {
     bool extractable = false;
     bool local = true;
     std::optional<std::string> certificate;
+    std::string family;  // the label of version 1 of the name this pair is a version of
+    unsigned version = 1;
+    VersionState state = VersionState::kActive;
+    std::string created;
+    VersionSettings settings;
   };
+  TokenKey make_token_key(const std::string& label, EvpPkeyPtr key, bool extractable,
+                          bool local) const;
   KeyInfo info_locked(const std::string& name, const TokenKey& k) const;
-  const TokenKey& named_locked(const std::string& name) const;
-  // named_locked(), refusing a key whose fingerprint is not the one ref asks for.
+  // The versions of a name, oldest first; StoreError kNotFound for an unknown name.
+  std::vector<TokenKey*> family_locked(const std::string& name);
+  std::vector<const TokenKey*> family_locked(const std::string& name) const;
+  // Version ref.version of the name, or its active version; kNotFound when there is none.
+  TokenKey& version_locked(const KeyRef& ref);
+  const TokenKey& version_locked(const KeyRef& ref) const;
+  // version_locked(), refusing a key whose fingerprint is not the one ref asks for.
   const TokenKey& admitted_locked(const KeyRef& ref) const;
   void throw_if_down_locked() const;
   KeyInfo add_named(const std::string& name, const std::string& label, EvpPkeyPtr key, bool local);
+  KeyInfo add_version(const std::string& name, EvpPkeyPtr key, bool local);
+  void run_activation_switch();
 
   const std::string token_label_;
   const unsigned max_sessions_;
   mutable std::mutex mu_;
-  std::vector<TokenKey> token_;               // the "token" contents
-  std::map<std::string, std::size_t> names_;  // API name -> index in token_
+  std::list<TokenKey> token_;                 // the "token" contents
+  std::map<std::string, std::string> names_;  // API name -> its family (TokenKey::family)
   std::set<std::string> created_;             // names made by generate_key/import_key
   bool down_ = false;
   std::string down_reason_;
@@ -101,10 +123,16 @@ class FakeKeyStore final : public KeyStore {
   std::mutex hold_mu_;
   std::shared_future<void> set_keys_gate_;
   std::promise<void>* set_keys_entered_ = nullptr;
+  std::optional<std::pair<std::string, unsigned>> activate_before_sign_;
   std::atomic<unsigned long> sign_count_{0};
   std::atomic<unsigned long> signs_started_{0};
 };
 
 EvpPkeyPtr generate_rsa(unsigned bits);
+// A key of shape as the fake token makes it; StoreError kBadInput for an RSA size it refuses.
+EvpPkeyPtr generate_key_of(const KeyShape& shape);
+// A private key PEM read as the fake token imports it; wipes pem. StoreError kBadInput when it is
+// not a key the daemon signs with.
+EvpPkeyPtr read_private_key(std::string& pem);
 
 }  // namespace p11signd::daemon
