@@ -7,6 +7,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include <algorithm>
 #include <utility>
 
 #include "pkcs11/attributes.h"
@@ -69,22 +70,48 @@ NamePtr parse_subject(const std::string& subject) {
   return name;
 }
 
-ResolvedKey find_key(const Token& token, const std::string& key_name) {
-  auto set = token.keys().snapshot();
-  auto it = set->keys.find(key_name);
-  if (it == set->keys.end())
+// Copied out of the snapshot: the caller uses it after the snapshot may have been replaced.
+std::vector<KeyVersion> versions_of(const Token& token, const std::string& key_name) {
+  const auto set = token.keys().snapshot();
+  const auto it = set->versions.find(key_name);
+  if (it == set->versions.end()) {
     throw Error(ErrorCategory::kNotFound, "unknown key '" + key_name + "'");
+  }
   return it->second;
 }
 
+// The version asked for, or the active one.
+const KeyVersion& pick(const std::vector<KeyVersion>& versions, const std::string& key_name,
+                       std::optional<unsigned> version) {
+  for (const auto& v : versions) {
+    if (version ? v.number == *version : v.state == VersionState::kActive) return v;
+  }
+  throw Error(ErrorCategory::kNotFound,
+              "key '" + key_name + "' has no version " + std::to_string(version.value_or(0)));
+}
+
+ResolvedKey find_key(const Token& token, const std::string& key_name,
+                     std::optional<unsigned> version) {
+  return pick(versions_of(token, key_name), key_name, version).key;
+}
+
 ResolvedKey find_key(const Token& token, const CertificateKey& wanted) {
-  ResolvedKey key = find_key(token, wanted.name);
-  if (!wanted.fingerprint_sha256.empty() && key.fingerprint_sha256 != wanted.fingerprint_sha256) {
+  const auto versions = versions_of(token, wanted.name);
+  if (!wanted.fingerprint_sha256.empty() &&
+      std::none_of(versions.begin(), versions.end(), [&](const KeyVersion& v) {
+        return v.key.fingerprint_sha256 == wanted.fingerprint_sha256;
+      })) {
     throw Error(ErrorCategory::kConflict, "key '" + wanted.name +
                                               "' was given another key by a reload after this "
                                               "request was admitted; send it again");
   }
-  return key;
+  const KeyVersion& v = pick(versions, wanted.name, wanted.version);
+  if (v.state == VersionState::kRetired) {
+    throw Error(ErrorCategory::kConflict, "key '" + wanted.name + "' version " +
+                                              std::to_string(v.number) +
+                                              " is retired: it makes no certificate or request");
+  }
+  return v.key;
 }
 
 std::vector<CK_OBJECT_HANDLE> stored_certificates(const Module& module, CK_SESSION_HANDLE session,
@@ -254,8 +281,9 @@ std::string make_certificate_request(Token& token, const CertificateKey& wanted,
   return to_pem(req.get(), PEM_write_bio_X509_REQ);
 }
 
-std::optional<std::string> read_certificate(Token& token, const std::string& key_name) {
-  const ResolvedKey key = find_key(token, key_name);
+std::optional<std::string> read_certificate(Token& token, const std::string& key_name,
+                                            std::optional<unsigned> version) {
+  const ResolvedKey key = find_key(token, key_name, version);
   auto der = token.with_admin_session([&](const Module& module, CK_SESSION_HANDLE session) {
     Template query;
     query.add_ulong(CKA_CLASS, CKO_CERTIFICATE).add_bytes(CKA_ID, key.id);

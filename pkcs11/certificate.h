@@ -14,9 +14,12 @@ namespace p11signd::pkcs11 {
 // The key a certificate or CSR is made with: its name, and (when not empty) the SHA-256
 // fingerprint of the SPKI it must still have; a key of that name with another fingerprint is
 // refused (kConflict) instead of being used.
+// version: that version of the name (empty: the active one); a certificate belongs to its
+// version's CKA_ID. A retired version makes none (kConflict): it neither signs nor is published.
 struct CertificateKey {
   std::string name;
   std::string fingerprint_sha256 = {};
+  std::optional<unsigned> version = {};
 };
 
 // A key's certificate is already on the token and replacing it was not asked for.
@@ -35,7 +38,9 @@ std::string make_self_signed_certificate(Token& token, const CertificateKey& key
 std::string make_certificate_request(Token& token, const CertificateKey& key,
                                      const std::string& subject);
 
-// PEM of the certificate stored with the key's CKA_ID, or nullopt.
-std::optional<std::string> read_certificate(Token& token, const std::string& key_name);
+// PEM of the certificate stored with the CKA_ID of the key (that version of it, when version is
+// set), or nullopt. Throws Error(kNotFound) for an unknown key or version.
+std::optional<std::string> read_certificate(Token& token, const std::string& key_name,
+                                            std::optional<unsigned> version = {});
 
 }  // namespace p11signd::pkcs11

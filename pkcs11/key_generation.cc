@@ -37,25 +37,31 @@ CK_MECHANISM_TYPE add_shape(Template& pub, const KeyShape& shape) {
 
 }  // namespace
 
+void generate_key_pair(const Module& module, CK_SESSION_HANDLE session, const NewKey& key,
+                       const KeyShape& shape) {
+  check_shape(shape);
+  require_label_free(module, session, key.label);
+  create_hardened(module, "C_GenerateKeyPair", key.label, [&](bool hardened) {
+    Template pub, priv;
+    add_public_key_policy(pub, shape.type, key.label, key.id);
+    CK_MECHANISM mech{add_shape(pub, shape), nullptr, 0};
+    add_private_key_policy(priv, key.label, key.id);
+    if (hardened) {
+      add_public_key_hardening(pub);
+      add_private_key_hardening(priv, shape.type);
+    }
+    CK_OBJECT_HANDLE pub_handle = CK_INVALID_HANDLE, priv_handle = CK_INVALID_HANDLE;
+    return module.call_rv(&CK_FUNCTION_LIST::C_GenerateKeyPair, session, &mech, pub.data(),
+                          pub.size(), priv.data(), priv.size(), &pub_handle, &priv_handle);
+  });
+}
+
 KeySpec generate_key(Token& token, const std::string& name, const NewKey& key,
                      const KeyShape& shape) {
   check_shape(shape);
   const Bytes id = key.id.empty() ? fresh_id() : key.id;
   token.with_admin_session([&](const Module& module, CK_SESSION_HANDLE session) {
-    require_label_free(module, session, key.label);
-    create_hardened(module, "C_GenerateKeyPair", key.label, [&](bool hardened) {
-      Template pub, priv;
-      add_public_key_policy(pub, shape.type, key.label, id);
-      CK_MECHANISM mech{add_shape(pub, shape), nullptr, 0};
-      add_private_key_policy(priv, key.label, id);
-      if (hardened) {
-        add_public_key_hardening(pub);
-        add_private_key_hardening(priv, shape.type);
-      }
-      CK_OBJECT_HANDLE pub_handle = CK_INVALID_HANDLE, priv_handle = CK_INVALID_HANDLE;
-      return module.call_rv(&CK_FUNCTION_LIST::C_GenerateKeyPair, session, &mech, pub.data(),
-                            pub.size(), priv.data(), priv.size(), &pub_handle, &priv_handle);
-    });
+    generate_key_pair(module, session, {key.label, id}, shape);
     return 0;
   });
   return spec_for(name, id);

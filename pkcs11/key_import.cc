@@ -153,48 +153,53 @@ void create_object(const Module& module, CK_SESSION_HANDLE session, const std::s
 
 }  // namespace
 
-KeySpec import_key(Token& token, const std::string& name, const NewKey& key, Secret pem) {
-  EvpPkeyPtr pkey = parse_private_pem(pem);
+KeyToImport::KeyToImport(Secret pem) : key_(parse_private_pem(pem)) {
   pem.wipe();
-  const KeyType type = *key_type_of(pkey.get());
-  const Bytes id = key.id.empty() ? fresh_id() : key.id;
+  type_ = *key_type_of(key_.get());
+}
+
+KeyToImport::~KeyToImport() = default;
+
+void KeyToImport::create(const Module& module, CK_SESSION_HANDLE session, const NewKey& key) {
   // What identifies the key on the token: the modulus or CKA_EC_POINT (public: no wipe needed).
-  const Bytes public_value = type == KeyType::kRsa ? component(pkey.get(), OSSL_PKEY_PARAM_RSA_N)
-                                                   : ec_point_attribute(pkey.get(), type);
-  // Both forms of each template are made now, so that the key material is freed before the token
-  // is touched; the Templates wipe their copies.
-  Template priv[2], pub[2];  // [0] plain, [1] hardened
+  const Bytes public_value = type_ == KeyType::kRsa ? component(key_.get(), OSSL_PKEY_PARAM_RSA_N)
+                                                    : ec_point_attribute(key_.get(), type_);
+  Template priv[2], pub[2];  // [0] plain, [1] hardened; each wipes its copy of the key
   for (int hardened = 0; hardened < 2; ++hardened) {
     Template& pr = priv[hardened];
     Template& pu = pub[hardened];
-    add_private_key_policy(pr, key.label, id);
-    pr.add_ulong(CKA_CLASS, CKO_PRIVATE_KEY).add_ulong(CKA_KEY_TYPE, ck_key_type(type));
-    add_public_key_policy(pu, type, key.label, id);
-    pu.add_ulong(CKA_CLASS, CKO_PUBLIC_KEY).add_ulong(CKA_KEY_TYPE, ck_key_type(type));
-    if (type == KeyType::kRsa) {
-      add_rsa_material(pr, pu, pkey.get(), public_value);
+    add_private_key_policy(pr, key.label, key.id);
+    pr.add_ulong(CKA_CLASS, CKO_PRIVATE_KEY).add_ulong(CKA_KEY_TYPE, ck_key_type(type_));
+    add_public_key_policy(pu, type_, key.label, key.id);
+    pu.add_ulong(CKA_CLASS, CKO_PUBLIC_KEY).add_ulong(CKA_KEY_TYPE, ck_key_type(type_));
+    if (type_ == KeyType::kRsa) {
+      add_rsa_material(pr, pu, key_.get(), public_value);
     } else {
-      add_ec_material(pr, pu, pkey.get(), type, public_value);
+      add_ec_material(pr, pu, key_.get(), type_, public_value);
     }
     if (hardened) {
-      add_private_key_hardening(pr, type);
+      add_private_key_hardening(pr, type_);
       add_public_key_hardening(pu);
     }
   }
-  pkey.reset();  // OpenSSL clears private key material when it frees it
+  require_label_free(module, session, key.label);
+  require_key_new(module, session, type_, public_value);
+  CK_OBJECT_HANDLE priv_handle = CK_INVALID_HANDLE, pub_handle = CK_INVALID_HANDLE;
+  create_object(module, session, key.label, priv, priv_handle);
+  try {
+    create_object(module, session, key.label, pub, pub_handle);
+  } catch (...) {
+    // Nothing half-done: without its public key object the import did not happen.
+    module.call_rv(&CK_FUNCTION_LIST::C_DestroyObject, session, priv_handle);
+    throw;
+  }
+}
 
+KeySpec import_key(Token& token, const std::string& name, const NewKey& key, Secret pem) {
+  KeyToImport parsed(std::move(pem));
+  const Bytes id = key.id.empty() ? fresh_id() : key.id;
   token.with_admin_session([&](const Module& module, CK_SESSION_HANDLE session) {
-    require_label_free(module, session, key.label);
-    require_key_new(module, session, type, public_value);
-    CK_OBJECT_HANDLE priv_handle = CK_INVALID_HANDLE, pub_handle = CK_INVALID_HANDLE;
-    create_object(module, session, key.label, priv, priv_handle);
-    try {
-      create_object(module, session, key.label, pub, pub_handle);
-    } catch (...) {
-      // Nothing half-done: without its public key object the import did not happen.
-      module.call_rv(&CK_FUNCTION_LIST::C_DestroyObject, session, priv_handle);
-      throw;
-    }
+    parsed.create(module, session, {key.label, id});
     return 0;
   });
   return spec_for(name, id);

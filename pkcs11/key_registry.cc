@@ -11,6 +11,7 @@
 #include "pkcs11/ec_params.h"
 #include "pkcs11/public_key.h"
 #include "pkcs11/rv.h"
+#include "pkcs11/version_resolution.h"
 
 namespace p11signd::pkcs11 {
 namespace {
@@ -184,9 +185,10 @@ KeySet resolve_keys(const Module& module, CK_SESSION_HANDLE session,
                     const std::vector<KeySpec>& specs, std::uint64_t epoch) {
   KeySet set;
   set.epoch = epoch;
+  const RecordsOnToken records = read_version_records(module, session);
   for (const auto& spec : specs) {
     try {
-      set.keys.emplace(spec.name, resolve_key(module, session, spec));
+      put_versions(set, spec.name, resolve_versions(module, session, spec, records));
     } catch (const Error& e) {
       // Token-level failures abort the whole resolution (the caller recovers); key problems are
       // recorded.

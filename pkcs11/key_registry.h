@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "common/bytes.h"
+#include "common/key_version_state.h"
 #include "common/sign_alg.h"
 #include "pkcs11/cryptoki.h"
 #include "pkcs11/module.h"
@@ -47,9 +48,23 @@ struct ResolvedKey {
   bool never_extractable = false;
 };
 
+// One version of a configured key (version_record.h): its number, state, creation time and
+// settings from the key's version record, and its key pair. A key without a record has one version:
+// 1, active, with no settings.
+struct KeyVersion {
+  unsigned number = 1;
+  VersionState state = VersionState::kActive;
+  std::string created;
+  std::map<std::string, std::string> settings;
+  ResolvedKey key;
+};
+
 struct KeySet {
-  std::uint64_t epoch = 0;  // the token epoch the handles belong to
-  std::map<std::string, ResolvedKey> keys;
+  std::uint64_t epoch = 0;                  // the token epoch the handles belong to
+  std::map<std::string, ResolvedKey> keys;  // the active version of each name
+  // Every version of each name in keys, oldest first; published with keys in one snapshot, so the
+  // state a signer checks and the handle it signs with come from the same moment.
+  std::map<std::string, std::vector<KeyVersion>> versions;
   std::map<std::string, std::string> unresolved;  // name -> why it could not be used
   // The category shared by every unresolved key (kBadInput when they differ), for callers that
   // refuse the whole set: a missing key stays kNotFound, an extractable one kRefused.
@@ -67,7 +82,8 @@ bool mechanism_allowed(const ResolvedKey& key, CK_MECHANISM_TYPE mechanism);
 // and not allowed; anything the token says).
 ResolvedKey resolve_key(const Module& module, CK_SESSION_HANDLE session, const KeySpec& spec);
 
-// Resolves every spec; keys that fail are listed in unresolved with the reason.
+// Resolves every spec with all its versions (version_resolution.h); keys that fail are listed in
+// unresolved with the reason.
 KeySet resolve_keys(const Module& module, CK_SESSION_HANDLE session,
                     const std::vector<KeySpec>& specs, std::uint64_t epoch);
 

@@ -24,6 +24,8 @@ std::string_view to_string(ErrorCategory c) {
       return "conflict";
     case ErrorCategory::kRefused:
       return "refused";
+    case ErrorCategory::kNotActive:
+      return "not active";
     case ErrorCategory::kPermanent:
       return "permanent";
   }
@@ -283,6 +285,11 @@ Error::Error(const std::string& context, std::string_view function, CK_RV rv)
     : std::runtime_error(context + ": " + std::string(function) + " failed: " + rv_name(rv)),
       category_(categorize(rv)),
       rv_(rv) {}
+
+Error::Error(const std::string& context, const Error& cause)
+    : std::runtime_error(context + ": " + cause.what()),
+      category_(cause.category()),
+      rv_(cause.rv()) {}
 
 Error::Error(ErrorCategory category, const std::string& message)
     : std::runtime_error(message), category_(category) {}

@@ -23,6 +23,7 @@ enum class ErrorCategory {
   kConflict,   // the label or name is already taken
   kRefused,    // the key or token refuses this use (extractable key, wrong PIN, locked PIN): never
                // retried
+  kNotActive,  // a signature pinned to a key version that is no longer the active one
   kPermanent,  // anything else the token reports: never retried
 };
 
@@ -39,6 +40,9 @@ class Error : public std::runtime_error {
   // The same, with what was being done in front: "login to token 'x': C_Login failed:
   // CKR_PIN_INCORRECT".
   Error(const std::string& context, std::string_view function, CK_RV rv);
+  // cause with what was being done in front ("activating key 'shop' version 2: C_SetAttributeValue
+  // failed: ..."); category and CK_RV stay cause's.
+  Error(const std::string& context, const Error& cause);
   // An error found in this layer (no CK_RV involved).
   Error(ErrorCategory category, const std::string& message);
 

@@ -5,6 +5,7 @@
 // Signer per thread; it is not thread safe.
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "common/bytes.h"
@@ -24,14 +25,23 @@ class Signer final {
   // Signs with the named key. Session, login and handle failures are repaired and the signature
   // retried once; bad input and refusals are not retried. Throws Error. With fingerprint set (the
   // SHA-256 of the SPKI the caller checked its access rule for), a name that now stands for
-  // another key is refused with kConflict: a reload gave it another key in between.
+  // another key is refused with kConflict: a reload gave it another key in between. Any version
+  // of the name counts as the name's key: an activation is not a reload.
+  // Without version the name's active version signs; with it, that version signs only if it is
+  // the active one in the snapshot its handle comes from (kNotActive otherwise, kNotFound when
+  // the name has no such version).
   Bytes sign(const std::string& key_name, const SignRequest& request, ByteView data,
-             const std::string& fingerprint = {});
+             const std::string& fingerprint = {}, std::optional<unsigned> version = {});
 
  private:
+  struct Wanted {
+    const std::string& name;
+    const std::string& fingerprint;
+    std::optional<unsigned> version;
+  };
   template <typename Op>
-  Bytes run(const std::string& key_name, const std::string& fingerprint, Op&& op);
-  const ResolvedKey& key(const std::string& name, const std::string& fingerprint);
+  Bytes run(const Wanted& wanted, Op&& op);
+  const ResolvedKey& key(const Wanted& wanted);
   void refresh(std::uint64_t epoch);
 
   Token& token_;

@@ -4,6 +4,8 @@
 #include <cstdlib>
 #include <utility>
 
+#include "pkcs11/version_resolution.h"
+
 namespace p11signd::pkcs11 {
 
 std::string_view to_string(TokenState s) {
@@ -195,14 +197,29 @@ ResolvedKey Token::add_key(KeySpec spec) {
     if (names(specs, spec.name)) {
       throw Error(ErrorCategory::kConflict, "a key named '" + spec.name + "' already exists");
     }
-    ResolvedKey key = resolve_key(module, session, spec);
+    auto versions = resolve_versions(module, session, spec, read_version_records(module, session));
     auto set = std::make_shared<KeySet>(*registry_.snapshot());
-    set->unresolved.erase(spec.name);
-    set->keys[spec.name] = key;
+    put_versions(*set, spec.name, std::move(versions));
+    ResolvedKey key = set->keys.at(spec.name);
     specs.push_back(std::move(spec));
     registry_.publish(std::move(set), std::move(specs));
     return key;
   });
+}
+
+KeySpec Token::configured_spec(const std::string& name) const {
+  for (auto& spec : registry_.specs()) {
+    if (spec.name == name) return spec;
+  }
+  throw Error(ErrorCategory::kNotFound, "unknown key '" + name + "'");
+}
+
+// Called under the admin lock, after a version change was written.
+void Token::publish_versions(const Module& module, CK_SESSION_HANDLE session, const KeySpec& spec) {
+  auto versions = resolve_versions(module, session, spec, read_version_records(module, session));
+  auto set = std::make_shared<KeySet>(*registry_.snapshot());
+  put_versions(*set, spec.name, std::move(versions));
+  registry_.publish(std::move(set));
 }
 
 Token::Guard Token::enter() {

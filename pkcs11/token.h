@@ -88,6 +88,13 @@ class Token final {
   // when the name is taken.
   ResolvedKey add_key(KeySpec spec);
 
+  // Runs change(module, session, spec) under the admin lock, spec being how the registry finds the
+  // key name; then reads the key's versions again from the token and publishes them in a new
+  // snapshot (key_versions.h). Nothing is published when change throws. Throws Error(kNotFound)
+  // for a name the registry does not have.
+  template <typename F>
+  void change_versions(const std::string& name, F&& change);
+
   // Runs f(module, session) on the login session (read-write), serialised with every other admin
   // operation (key creation must be: SoftHSM breaks under concurrent object creation). Recovers and
   // retries once.
@@ -128,6 +135,8 @@ class Token final {
   void go_down(const std::string& reason, bool retry);
   void reinitialize_loop(const std::stop_token& stop);
   void set_reason(const std::string& reason);
+  KeySpec configured_spec(const std::string& name) const;
+  void publish_versions(const Module& module, CK_SESSION_HANDLE session, const KeySpec& spec);
 
   TokenConfig config_;
   TokenUri uri_;
@@ -170,6 +179,16 @@ auto Token::with_admin_session(F&& f)
       recover(e, epoch);
     }
   }
+}
+
+template <typename F>
+void Token::change_versions(const std::string& name, F&& change) {
+  with_admin_session([&](const Module& module, CK_SESSION_HANDLE session) {
+    const KeySpec spec = configured_spec(name);
+    change(module, session, spec);
+    publish_versions(module, session, spec);
+    return 0;
+  });
 }
 
 }  // namespace p11signd::pkcs11

@@ -13,38 +13,17 @@
 #include <vector>
 
 #include "common/key_shape.h"
+#include "common/key_version_state.h"
 
 namespace p11signd::daemon {
 
 struct KeyInfo;
 
-enum class VersionState { kPending, kActive, kRetiring, kRetired };
-
-// "pending", "active", "retiring", "retired".
-inline constexpr std::string_view to_string(VersionState state) {
-  switch (state) {
-    case VersionState::kPending:
-      return "pending";
-    case VersionState::kActive:
-      return "active";
-    case VersionState::kRetiring:
-      return "retiring";
-    case VersionState::kRetired:
-      return "retired";
-  }
-  return "retired";
-}
-
-inline std::optional<VersionState> parse_version_state(std::string_view text) {
-  for (auto state : {VersionState::kPending, VersionState::kActive, VersionState::kRetiring,
-                     VersionState::kRetired}) {
-    if (to_string(state) == text) return state;
-  }
-  return std::nullopt;
-}
-
-// Whether a version in this state is published (JWKS) and accepted by verify: all but retired.
-inline bool is_published(VersionState state) { return state != VersionState::kRetired; }
+// VersionState, to_string, parse_version_state and is_published live in common/ (the token layer
+// stores the states too); named here so that daemon::VersionState keeps working.
+using p11signd::is_published;
+using p11signd::parse_version_state;
+using p11signd::VersionState;
 
 // What a provider assigns to one key pair, by scheme setting name ("amazonpay.public-key-id",
 // "wechatpay.serial-no", "mypos.key-index", "jws.kid", ...). They override the [key.NAME]

@@ -3,6 +3,7 @@
 #include "common/encoding.h"
 #include "pkcs11/certificate.h"
 #include "pkcs11/key_generation.h"
+#include "pkcs11/key_versions.h"
 #include "pkcs11/signer.h"
 
 namespace p11signd::daemon {
@@ -10,7 +11,8 @@ namespace {
 
 using pkcs11::ErrorCategory;
 
-KeyInfo to_key_info(const pkcs11::ResolvedKey& k) {
+KeyInfo to_key_info(const pkcs11::KeyVersion& v) {
+  const pkcs11::ResolvedKey& k = v.key;
   KeyInfo info;
   info.name = k.spec.name;
   info.label = k.label;
@@ -22,7 +24,21 @@ KeyInfo to_key_info(const pkcs11::ResolvedKey& k) {
   info.sensitive = k.sensitive;
   info.spki_der = k.spki_der;
   info.fingerprint_sha256 = k.fingerprint_sha256;
+  info.version = v.number;
+  info.state = v.state;
+  info.created = v.created;
+  info.settings = v.settings;
   return info;
+}
+
+// The active version of name in set, if the set has the name.
+std::optional<KeyInfo> active_info(const pkcs11::KeySet& set, const std::string& name) {
+  const auto it = set.versions.find(name);
+  if (it == set.versions.end()) return std::nullopt;
+  for (const auto& v : it->second) {
+    if (v.state == VersionState::kActive) return to_key_info(v);
+  }
+  return std::nullopt;
 }
 
 // Runs f and turns a pkcs11::Error into a StoreError.
@@ -39,7 +55,8 @@ class TokenSigningSession final : public SigningSession {
  public:
   explicit TokenSigningSession(pkcs11::Token& token) : signer_(token) {}
   Bytes sign(const KeyRef& key, const SignRequest& req, ByteView data) override {
-    return translated([&] { return signer_.sign(key.name, req, data, key.fingerprint_sha256); });
+    return translated(
+        [&] { return signer_.sign(key.name, req, data, key.fingerprint_sha256, key.version); });
   }
 
  private:
@@ -58,6 +75,8 @@ StoreError to_store_error(const pkcs11::Error& e) {
       return StoreError(StoreErrorKind::kDenied, e.what());
     case ErrorCategory::kBadInput:
       return StoreError(StoreErrorKind::kBadInput, e.what());
+    case ErrorCategory::kNotActive:
+      return StoreError(StoreErrorKind::kNotActive, e.what());
     case ErrorCategory::kSessionLost:
     case ErrorCategory::kLoginLost:
     case ErrorCategory::kHandlesStale:
@@ -100,21 +119,29 @@ std::vector<KeyInfo> TokenKeyStore::keys() const {
   // Held in a variable: a range-for over a temporary's member would not keep the snapshot alive
   // (before C++23) while keys are replaced concurrently.
   const auto snapshot = token_->keys().snapshot();
-  for (const auto& [name, key] : snapshot->keys) out.push_back(to_key_info(key));
+  for (const auto& [name, key] : snapshot->keys) {
+    if (auto info = active_info(*snapshot, name)) out.push_back(std::move(*info));
+  }
   return out;
 }
 
 std::optional<KeyInfo> TokenKeyStore::key(const std::string& name) const {
+  return active_info(*token_->keys().snapshot(), name);
+}
+
+std::vector<KeyInfo> TokenKeyStore::versions(const std::string& name) const {
   const auto set = token_->keys().snapshot();
-  const auto it = set->keys.find(name);
-  if (it == set->keys.end()) return std::nullopt;
-  return to_key_info(it->second);
+  const auto it = set->versions.find(name);
+  if (it == set->versions.end()) {
+    throw StoreError(StoreErrorKind::kNotFound, "no key named '" + name + "'");
+  }
+  std::vector<KeyInfo> out;
+  for (const auto& v : it->second) out.push_back(to_key_info(v));
+  return out;
 }
 
 std::optional<std::string> TokenKeyStore::certificate_pem(const KeyRef& key) const {
-  const std::string& name = key.name;
-  require_version_one(key);
-  return translated([&] { return pkcs11::read_certificate(*token_, name); });
+  return translated([&] { return pkcs11::read_certificate(*token_, key.name, key.version); });
 }
 
 void TokenKeyStore::require_new_name(const std::string& name) const {
@@ -127,7 +154,9 @@ void TokenKeyStore::require_new_name(const std::string& name) const {
 
 // Puts a key the admin just created into the running registry under its name.
 KeyInfo TokenKeyStore::add_created_key(const pkcs11::KeySpec& spec) {
-  return to_key_info(token_->add_key(spec));
+  token_->add_key(spec);
+  if (auto info = key(spec.name)) return std::move(*info);
+  throw StoreError(StoreErrorKind::kInternal, "key '" + spec.name + "' vanished as it was added");
 }
 
 KeyInfo TokenKeyStore::generate_key(const std::string& name, const std::string& label,
@@ -153,8 +182,8 @@ std::string TokenKeyStore::make_certificate(const KeyRef& key, const std::string
                                             unsigned days, bool replace) {
   return translated([&] {
     try {
-      return pkcs11::make_self_signed_certificate(*token_, {key.name, key.fingerprint_sha256},
-                                                  subject, days, replace);
+      return pkcs11::make_self_signed_certificate(
+          *token_, {key.name, key.fingerprint_sha256, key.version}, subject, days, replace);
     } catch (const pkcs11::CertificateExists&) {  // in the API's words: it names the field
       throw StoreError(StoreErrorKind::kConflict, certificate_exists(key.name));
     }
@@ -163,7 +192,8 @@ std::string TokenKeyStore::make_certificate(const KeyRef& key, const std::string
 
 std::string TokenKeyStore::make_csr(const KeyRef& key, const std::string& subject) {
   return translated([&] {
-    return pkcs11::make_certificate_request(*token_, {key.name, key.fingerprint_sha256}, subject);
+    return pkcs11::make_certificate_request(
+        *token_, {key.name, key.fingerprint_sha256, key.version}, subject);
   });
 }
 
@@ -187,35 +217,63 @@ void TokenKeyStore::set_keys(const std::vector<KeySpec>& specs) {
   });
 }
 
-// Until versions are stored, a name has exactly one version: the key the configuration names.
-void TokenKeyStore::require_version_one(const KeyRef& key) const {
-  if (key.version && *key.version != 1) {
-    throw StoreError(StoreErrorKind::kNotFound,
-                     "key '" + key.name + "' has no version " + std::to_string(*key.version));
+// The version as the snapshot has it now (just after the change that made or moved it).
+KeyInfo TokenKeyStore::version_info(const std::string& name, unsigned number) const {
+  for (auto& info : versions(name)) {
+    if (info.version == number) return info;
   }
+  throw StoreError(StoreErrorKind::kNotFound,
+                   "key '" + name + "' has no version " + std::to_string(number));
 }
 
-std::vector<KeyInfo> TokenKeyStore::versions(const std::string& name) const {
-  auto info = key(name);
-  if (!info) throw StoreError(StoreErrorKind::kNotFound, "no key named '" + name + "'");
-  return {*info};
+KeyInfo TokenKeyStore::rotate(const std::string& name, const std::optional<KeyShape>& shape) {
+  const std::lock_guard lock(create_mutex_);
+  const unsigned number = translated([&] { return pkcs11::rotate_version(*token_, name, shape); });
+  return version_info(name, number);
 }
 
-namespace {
-[[noreturn]] void versions_not_stored() {
-  throw StoreError(StoreErrorKind::kInternal, "this store does not keep key versions yet");
+KeyInfo TokenKeyStore::rotate_import(const std::string& name, std::string& pem) {
+  pkcs11::Secret secret(std::move(pem));  // wipes pem now, and the copy when it goes
+  const std::lock_guard lock(create_mutex_);
+  const unsigned number =
+      translated([&] { return pkcs11::rotate_import_version(*token_, name, std::move(secret)); });
+  return version_info(name, number);
 }
-}  // namespace
 
-KeyInfo TokenKeyStore::rotate(const std::string&, const std::optional<KeyShape>&) {
-  versions_not_stored();
+KeyInfo TokenKeyStore::activate(const std::string& name, unsigned version) {
+  const std::lock_guard lock(create_mutex_);
+  translated([&] {
+    pkcs11::activate_version(*token_, name, version);
+    return 0;
+  });
+  return version_info(name, version);
 }
-KeyInfo TokenKeyStore::rotate_import(const std::string&, std::string&) { versions_not_stored(); }
-KeyInfo TokenKeyStore::activate(const std::string&, unsigned) { versions_not_stored(); }
-KeyInfo TokenKeyStore::retire(const std::string&, unsigned) { versions_not_stored(); }
-void TokenKeyStore::destroy(const std::string&, unsigned) { versions_not_stored(); }
-KeyInfo TokenKeyStore::set_version_settings(const std::string&, unsigned, const VersionSettings&) {
-  versions_not_stored();
+
+KeyInfo TokenKeyStore::retire(const std::string& name, unsigned version) {
+  const std::lock_guard lock(create_mutex_);
+  translated([&] {
+    pkcs11::retire_version(*token_, name, version);
+    return 0;
+  });
+  return version_info(name, version);
+}
+
+void TokenKeyStore::destroy(const std::string& name, unsigned version) {
+  const std::lock_guard lock(create_mutex_);
+  translated([&] {
+    pkcs11::destroy_version(*token_, name, version);
+    return 0;
+  });
+}
+
+KeyInfo TokenKeyStore::set_version_settings(const std::string& name, unsigned version,
+                                            const VersionSettings& settings) {
+  const std::lock_guard lock(create_mutex_);
+  translated([&] {
+    pkcs11::set_version_settings(*token_, name, version, settings);
+    return 0;
+  });
+  return version_info(name, version);
 }
 
 }  // namespace p11signd::daemon

@@ -40,13 +40,13 @@ class TokenKeyStore final : public KeyStore {
   pkcs11::Token& token() { return *token_; }
 
  private:
-  void require_version_one(const KeyRef& key) const;
+  KeyInfo version_info(const std::string& name, unsigned number) const;
   KeyInfo add_created_key(const pkcs11::KeySpec& spec);
   void require_new_name(const std::string& name) const;
 
   std::unique_ptr<pkcs11::Token> token_;
-  // Held from the name check to the key's publication: two requests for one name cannot both
-  // create an object on the token.
+  // The store's admin lock. Held from the name check to the key's publication: two requests for
+  // one name cannot both create an object on the token; and around every version change.
   std::mutex create_mutex_;
 };
 

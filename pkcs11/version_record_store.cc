@@ -1,0 +1,111 @@
+#include "pkcs11/version_record_store.h"
+
+#include "pkcs11/attributes.h"
+#include "pkcs11/rv.h"
+
+namespace p11signd::pkcs11 {
+namespace {
+
+bool same_anchor(const VersionRecord& a, const VersionRecord& b) {
+  return a.anchor_id == b.anchor_id && a.anchor_label == b.anchor_label;
+}
+
+// What a token answers when it will not modify an object or this attribute of it.
+bool modification_refused(CK_RV rv) {
+  return rv == CKR_ATTRIBUTE_READ_ONLY || rv == CKR_ACTION_PROHIBITED ||
+         rv == CKR_FUNCTION_NOT_SUPPORTED || rv == CKR_TEMPLATE_INCONSISTENT;
+}
+
+CK_OBJECT_HANDLE create_record(const Module& module, CK_SESSION_HANDLE session,
+                               const VersionRecord& record, const std::string& value) {
+  Template t;
+  t.add_ulong(CKA_CLASS, CKO_DATA)
+      .add_bool(CKA_TOKEN, true)
+      .add_bool(CKA_PRIVATE, true)
+      .add_bool(CKA_MODIFIABLE, true)
+      .add_string(CKA_APPLICATION, kVersionRecordApplication)
+      .add_string(CKA_LABEL, record_label(record))
+      .add_string(CKA_VALUE, value);
+  CK_OBJECT_HANDLE handle = CK_INVALID_HANDLE;
+  module.call("C_CreateObject", &CK_FUNCTION_LIST::C_CreateObject, session, t.data(), t.size(),
+              &handle);
+  return handle;
+}
+
+void destroy_all(const Module& module, CK_SESSION_HANDLE session,
+                 const std::vector<CK_OBJECT_HANDLE>& handles) {
+  for (auto handle : handles) {
+    module.call("C_DestroyObject", &CK_FUNCTION_LIST::C_DestroyObject, session, handle);
+  }
+}
+
+}  // namespace
+
+std::optional<VersionRecord> RecordsOnToken::record_for(const KeySpec& spec) const {
+  const VersionRecord* best = nullptr;
+  for (const auto& stored : records) {
+    if (stored.record.anchors(spec) && (best == nullptr || stored.record.serial > best->serial)) {
+      best = &stored.record;
+    }
+  }
+  if (best == nullptr) return std::nullopt;
+  return *best;
+}
+
+std::vector<CK_OBJECT_HANDLE> RecordsOnToken::handles_of(const VersionRecord& record) const {
+  std::vector<CK_OBJECT_HANDLE> out;
+  for (const auto& stored : records) {
+    if (same_anchor(stored.record, record)) out.push_back(stored.handle);
+  }
+  return out;
+}
+
+RecordsOnToken read_version_records(const Module& module, CK_SESSION_HANDLE session) {
+  Template query;
+  query.add_ulong(CKA_CLASS, CKO_DATA).add_string(CKA_APPLICATION, kVersionRecordApplication);
+  RecordsOnToken out;
+  for (auto handle : find_objects(module, session, query)) {
+    const auto value = read_attribute(module, session, handle, CKA_VALUE).value_or(Bytes{});
+    try {
+      out.records.push_back({handle, parse_version_record(as_chars(value))});
+    } catch (const Error& e) {
+      const auto label = read_attribute(module, session, handle, CKA_LABEL).value_or(Bytes{});
+      out.problem += (out.problem.empty() ? "" : "\n") + std::string(e.what()) + " (the object '" +
+                     std::string(as_chars(label)) +
+                     "'): fix or remove it; until then no key is used, rather than one that "
+                     "may have been retired";
+    }
+  }
+  return out;
+}
+
+void write_version_record(const Module& module, CK_SESSION_HANDLE session, VersionRecord& record,
+                          const std::vector<CK_OBJECT_HANDLE>& old) {
+  ++record.serial;
+  const std::string value = to_json(record);
+  if (!old.empty()) {
+    Template t;
+    t.add_string(CKA_VALUE, value);
+    const CK_RV rv = module.call_rv(&CK_FUNCTION_LIST::C_SetAttributeValue, session, old.front(),
+                                    t.data(), t.size());
+    if (rv == CKR_OK) {
+      destroy_all(module, session, {old.begin() + 1, old.end()});
+      return;
+    }
+    if (!modification_refused(rv)) {
+      --record.serial;
+      module.fail("C_SetAttributeValue", rv);
+    }
+    module.log("pkcs11: the token refuses to modify the key version record (" + rv_name(rv) +
+               "); writing a new object and destroying the old one instead");
+  }
+  try {
+    create_record(module, session, record, value);
+  } catch (...) {
+    --record.serial;
+    throw;
+  }
+  destroy_all(module, session, old);
+}
+
+}  // namespace p11signd::pkcs11
