@@ -24,6 +24,7 @@ namespace {
 
 using daemon::testing::TestDaemon;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::StartsWith;
 using Json = nlohmann::json;
 
@@ -126,6 +127,58 @@ TEST_F(DaemonE2eTest, RefusalsCarryTheDaemonsMessage) {
   const RunResult unknown = run({"sign", "nosuchkey"}, with_stdin("x"));
   EXPECT_EQ(unknown.exit_code, 1);
   EXPECT_THAT(unknown.err, StartsWith("p11sign: 404 "));
+}
+
+// A rotation through the client, step by step, against the daemon's own routes: the table after
+// each step, refusals as exit status 1 with the daemon's message, and signatures by the version
+// that is active.
+TEST_F(DaemonE2eTest, RotationThroughTheClient) {
+  const auto signed_by_active = [this] {
+    const RunResult sig = run({"sign", "demo"}, with_stdin("rotate me"));
+    const RunResult pem = run({"public-key", "demo"});
+    const auto signature = base64_decode(trimmed(sig.out));
+    return sig.exit_code == 0 && signature &&
+           verify_signature(spki_of_pem(pem.out), SignRequest{}, as_bytes("rotate me"), *signature);
+  };
+  RunResult r = run({"key", "versions", "demo"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, StartsWith("VERSION  STATE "));
+  EXPECT_THAT(r.out, HasSubstr("\n1        active    RSA-2048  "));
+  const std::string first_pem = run({"public-key", "demo"}).out;
+
+  r = run({"key", "rotate", "demo"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("\n2        pending   RSA-2048  "));
+  EXPECT_EQ(run({"public-key", "demo"}).out, first_pem);  // a pending version never signs
+  r = run({"key", "set", "demo", "2", "jws.kid=demo-2027"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("demo-2027"));
+  r = run({"key", "set", "demo", "2", "nosuch.setting=x"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("nosuch.setting"));
+
+  r = run({"key", "activate", "demo", "2"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("\n1        retiring  "));
+  EXPECT_THAT(r.out, HasSubstr("\n2        active    "));
+  EXPECT_NE(run({"public-key", "demo"}).out, first_pem);
+  EXPECT_TRUE(signed_by_active());
+
+  r = run({"key", "destroy", "demo", "1", "--yes"});
+  EXPECT_EQ(r.exit_code, 1);  // retiring, not retired
+  EXPECT_THAT(r.err, HasSubstr("409 conflict"));
+  r = run({"key", "retire", "demo", "2"});
+  EXPECT_EQ(r.exit_code, 1);  // the active one
+  ASSERT_EQ(run({"key", "retire", "demo", "1"}).exit_code, 0);
+  r = run({"key", "destroy", "demo", "1", "--yes"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, Not(HasSubstr("\n1  ")));
+  r = run({"key", "versions", "demo", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const Json listing = Json::parse(r.out);
+  ASSERT_EQ(listing["versions"].size(), 1u);
+  EXPECT_EQ(listing["versions"][0]["settings"], Json({{"jws.kid", "demo-2027"}}));
+  EXPECT_TRUE(signed_by_active());
 }
 
 TEST_F(DaemonE2eTest, CertificateLifecycle) {

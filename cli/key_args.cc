@@ -45,19 +45,31 @@ unsigned parse_version(const std::string& text) {
   return version;
 }
 
-Json settings_body(const std::vector<std::string>& assignments) {
-  if (assignments.empty()) throw UsageError("missing SETTING=VALUE");
-  Json settings = Json::object();
+Assignments parse_assignments(const std::vector<std::string>& words) {
+  if (words.empty()) throw UsageError("missing SETTING=VALUE");
+  Assignments out;
   std::set<std::string> seen;
-  for (const std::string& word : assignments) {
+  for (const std::string& word : words) {
     const auto eq = word.find('=');
     if (eq == std::string::npos) {
       throw UsageError("'" + word + "' is not SETTING=VALUE (e.g. amazonpay.public-key-id=ID)");
     }
-    const std::string name = word.substr(0, eq);
+    std::string name = word.substr(0, eq);
     if (name.empty()) throw UsageError("'" + word + "' has no SETTING before '='");
     if (!seen.insert(name).second) throw UsageError("setting '" + name + "' is given twice");
-    settings[name] = word.substr(eq + 1);
+    out.emplace_back(std::move(name), word.substr(eq + 1));
+  }
+  return out;
+}
+
+Json settings_body(const Json& current, const Assignments& assignments) {
+  Json settings = current.is_object() ? current : Json::object();
+  for (const auto& [name, value] : assignments) {
+    if (value.empty()) {
+      settings.erase(name);
+    } else {
+      settings[name] = value;
+    }
   }
   return Json{{"settings", settings}};
 }

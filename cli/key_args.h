@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace p11signd::cli {
@@ -14,10 +15,18 @@ namespace p11signd::cli {
 // UsageError.
 unsigned parse_version(const std::string& text);
 
-// {"amazonpay.public-key-id=X", "jws.kid=shop-2027"} -> {"settings":{...}} in the order given.
-// "SETTING=" (an empty value) is kept: the daemon removes that setting from the version. A word
-// without '=', an empty SETTING or the same SETTING twice is a UsageError.
-nlohmann::ordered_json settings_body(const std::vector<std::string>& assignments);
+using Assignments = std::vector<std::pair<std::string, std::string>>;
+
+// {"amazonpay.public-key-id=X", "jws.kid=shop-2027"} -> the pairs, in the order given, split at the
+// first '='. "SETTING=" (an empty value) is kept: it removes that setting. A word without '=', an
+// empty SETTING or the same SETTING twice is a UsageError.
+Assignments parse_assignments(const std::vector<std::string>& words);
+
+// The body of PUT /v1/keys/NAME/versions/V/settings, which replaces the version's settings: the
+// version's current settings (an object, as the listing gives them) with the assignments applied,
+// so that `key set` changes only what it names.
+nlohmann::ordered_json settings_body(const nlohmann::ordered_json& current,
+                                     const Assignments& assignments);
 
 // What `key rotate` asks for, as typed.
 struct RotateShape {

@@ -35,21 +35,31 @@ TEST(ParseVersion, RefusesAnythingElseNamingIt) {
   }
 }
 
-TEST(SettingsBody, KeepsTheOrderAndSplitsAtTheFirstEqualSign) {
-  const Json body = settings_body({"jws.kid=shop-2027", "amazonpay.public-key-id=AB=C", "x.y="});
-  EXPECT_EQ(body.dump(),
-            R"({"settings":{"jws.kid":"shop-2027","amazonpay.public-key-id":"AB=C","x.y":""}})");
+TEST(ParseAssignments, KeepsTheOrderAndSplitsAtTheFirstEqualSign) {
+  const Assignments a =
+      parse_assignments({"jws.kid=shop-2027", "amazonpay.public-key-id=AB=C", "x.y="});
+  EXPECT_EQ(
+      a, (Assignments{{"jws.kid", "shop-2027"}, {"amazonpay.public-key-id", "AB=C"}, {"x.y", ""}}));
 }
 
-TEST(SettingsBody, RefusesAWordWithoutEqualSignAnEmptyNameAndRepeats) {
-  EXPECT_THAT(usage_error_of([] { settings_body({"jws.kid"}); }),
+TEST(ParseAssignments, RefusesAWordWithoutEqualSignAnEmptyNameAndRepeats) {
+  EXPECT_THAT(usage_error_of([] { parse_assignments({"jws.kid"}); }),
               HasSubstr("'jws.kid' is not SETTING=VALUE"));
-  EXPECT_THAT(usage_error_of([] { settings_body({"=x"}); }), HasSubstr("has no SETTING before"));
+  EXPECT_THAT(usage_error_of([] { parse_assignments({"=x"}); }),
+              HasSubstr("has no SETTING before"));
   EXPECT_THAT(usage_error_of([] {
-                settings_body({"a.b=1", "a.b=2"});
+                parse_assignments({"a.b=1", "a.b=2"});
               }),
               HasSubstr("setting 'a.b' is given twice"));
-  EXPECT_THAT(usage_error_of([] { settings_body({}); }), HasSubstr("missing SETTING=VALUE"));
+  EXPECT_THAT(usage_error_of([] { parse_assignments({}); }), HasSubstr("missing SETTING=VALUE"));
+}
+
+// The route replaces a version's settings: the ones not named are sent as they were.
+TEST(SettingsBody, ChangesOnlyWhatIsNamedAndAnEmptyValueRemoves) {
+  const Json current = Json::parse(R"({"jws.kid":"old","mypos.key-index":"1","x.y":"gone"})");
+  const Json body = settings_body(current, {{"jws.kid", "new"}, {"x.y", ""}, {"a.b", "c"}});
+  EXPECT_EQ(body.dump(), R"({"settings":{"jws.kid":"new","mypos.key-index":"1","a.b":"c"}})");
+  EXPECT_EQ(settings_body(nullptr, {{"a.b", ""}}).dump(), R"({"settings":{}})");
 }
 
 TEST(RotateBody, NoShapeIsTheActiveVersionsShape) { EXPECT_EQ(rotate_body({}).dump(), "{}"); }

@@ -126,6 +126,21 @@ int destroy_subcommand(const Args& args, Context& ctx) {
   return 0;
 }
 
+// The version's own settings as the listing gives them: the route replaces them all, and `set`
+// changes only those it names.
+Json current_settings(Context& ctx, const std::string& name, unsigned version) {
+  const Json answer =
+      Json::parse(call_daemon(ctx, "GET", versions_path(name)).body, nullptr, false);
+  if (answer.is_object() && answer.contains("versions") && answer["versions"].is_array()) {
+    for (const Json& v : answer["versions"]) {
+      if (v.is_object() && v.value("version", 0u) == version)
+        return v.value("settings", Json::object());
+    }
+  }
+  throw Failure("key '" + name + "' has no version " + std::to_string(version) +
+                " (p11sign key versions " + name + " lists them)");
+}
+
 // NAME VERSION SETTING=VALUE...: parsed by hand, parse_args takes one word per positional name.
 int set_subcommand(const Args& args, Context& ctx) {
   po::options_description opts = json_option();
@@ -148,7 +163,8 @@ int set_subcommand(const Args& args, Context& ctx) {
   if (words.empty()) throw UsageError("missing NAME");
   if (words.size() < 2) throw UsageError("missing VERSION");
   const unsigned version = parse_version(words[1]);
-  const Json body = settings_body({words.begin() + 2, words.end()});
+  const Assignments assignments = parse_assignments({words.begin() + 2, words.end()});
+  const Json body = settings_body(current_settings(ctx, words[0], version), assignments);
   const HttpResponse res =
       call_daemon(ctx, "PUT", version_path(words[0], version, "/settings"), body.dump());
   print_versions(ctx, res, vm["json"].as<bool>());

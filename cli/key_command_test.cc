@@ -105,15 +105,27 @@ TEST_F(KeyCommandTest, StateChangesNameTheVersionInThePath) {
   EXPECT_EQ(Json::parse(requests[2].body), Json({{"confirm", true}}));
 }
 
-TEST_F(KeyCommandTest, SetSendsTheSettings) {
+// The route replaces a version's settings: set reads them first and changes only those it names.
+TEST_F(KeyCommandTest, SetChangesTheNamedSettingsAndKeepsTheOthers) {
+  Json listing = Json::parse(kListing);
+  listing["versions"][1]["settings"] = {{"mypos.key-index", "2"}, {"jws.kid", "old"}};
+  daemon_.respond({200, listing.dump()});
   const RunResult r =
-      run({"key", "set", "shop", "2", "amazonpay.public-key-id=SANDBOX-AB12", "jws.kid=shop-2"});
+      run({"key", "set", "shop", "2", "amazonpay.public-key-id=SANDBOX-AB12", "jws.kid="});
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  const RecordedRequest req = only_request();
-  EXPECT_EQ(req.method + " " + req.target, "PUT /v1/keys/shop/versions/2/settings");
-  EXPECT_EQ(Json::parse(req.body),
-            Json::parse(R"({"settings":{"amazonpay.public-key-id":"SANDBOX-AB12",
-                                        "jws.kid":"shop-2"}})"));
+  const auto requests = daemon_.requests();
+  ASSERT_THAT(requests, SizeIs(2));
+  EXPECT_EQ(requests[0].method + " " + requests[0].target, "GET /v1/keys/shop/versions");
+  EXPECT_EQ(requests[1].method + " " + requests[1].target, "PUT /v1/keys/shop/versions/2/settings");
+  EXPECT_EQ(Json::parse(requests[1].body), Json::parse(R"({"settings":{"mypos.key-index":"2",
+                                        "amazonpay.public-key-id":"SANDBOX-AB12"}})"));
+}
+
+TEST_F(KeyCommandTest, SetOnAVersionTheKeyDoesNotHaveSendsNothing) {
+  const RunResult r = run({"key", "set", "shop", "7", "jws.kid=x"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("key 'shop' has no version 7"));
+  EXPECT_THAT(daemon_.requests(), SizeIs(1));  // the listing only
 }
 
 TEST_F(KeyCommandTest, UsageErrorsAreRefusedBeforeAnyRequest) {

@@ -23,17 +23,16 @@ std::string text(const Json& v, const char* field) {
   return it->get<std::string>();
 }
 
-// "RSA-2048" for an RSA key (its size matters for a rotation), the type as the daemon names it
-// otherwise ("EC P-256", "Ed25519").
+// The listing names types as rotate takes them ("rsa" with bits, "ec" with curve, "ed25519"):
+// "RSA-2048", "EC P-256", "Ed25519", as `p11sign keys` shows them.
 std::string key_type(const Json& v) {
-  std::string type = text(v, "type");
-  std::string lower = type;
-  std::transform(lower.begin(), lower.end(), lower.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  const std::string type = text(v, "type");
   const auto bits = v.find("bits");
-  if (lower == "rsa" && bits != v.end() && bits->is_number_unsigned()) {
+  if (type == "rsa" && bits != v.end() && bits->is_number_unsigned()) {
     return "RSA-" + std::to_string(bits->get<unsigned>());
   }
+  if (type == "ec" && text(v, "curve") != "-") return "EC " + text(v, "curve");
+  if (type == "ed25519") return "Ed25519";
   return type;
 }
 

@@ -17,7 +17,7 @@ TEST(VersionsTable, OneAlignedLinePerVersionWithDashesForWhatIsMissing) {
     {"version":1,"state":"retiring","type":"rsa","bits":2048,
      "fingerprint_sha256":"5f1c0a9e8d7b6c5a4f3e2d1c0b9a8f7e","created":null,"kid":"shop","settings":{},
      "certificate":{"subject":"CN=shop","not_after":"2027-01-05T00:00:00Z"}},
-    {"version":12,"state":"pending","type":"EC P-256","bits":256,
+    {"version":12,"state":"pending","type":"ec","curve":"P-256","bits":256,
      "fingerprint_sha256":"0123456789abcdef0123","created":"2026-12-06T07:55:00Z","kid":"shop-v12",
      "settings":{"jws.kid":"shop-v12"},"certificate":null}]})");
   EXPECT_EQ(versions_table(answer),
