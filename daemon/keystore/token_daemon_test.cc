@@ -224,8 +224,8 @@ TEST(TokenDaemonRotation, SixteenClientsSignThroughTheSwitchWithoutAnError) {
   store->generate_key("demo", "demo", 2048);
   const TokenKeyStore& token = *store;
   TestDaemon::Options o;
-  o.sections = "[key.demo]\nlabel = demo\nallow-uids = " + std::to_string(::getuid()) +
-               "\nschemes = raw\n";
+  o.sections =
+      "[key.demo]\nlabel = demo\nallow-uids = " + std::to_string(::getuid()) + "\nschemes = raw\n";
   o.daemon_extra = "admin-uids = " + std::to_string(::getuid()) + "\n";
   TestDaemon d(o, std::move(store));
   const RotationUnderLoad plan;

@@ -17,15 +17,15 @@ TEST(ServerRotation, SixteenClientsSignThroughTheSwitchWithoutAnError) {
   const RotationOutcome out = sign_while_rotating(d, plan);
   const auto versions = d.store().versions(plan.key);
   ASSERT_EQ(versions.size(), 2u);
-  const auto problems =
-      rotation_problems(out, versions[0].spki_der, versions[1].spki_der, d.audit_records(), plan.key);
+  const auto problems = rotation_problems(out, versions[0].spki_der, versions[1].spki_der,
+                                          d.audit_records(), plan.key);
   for (const auto& p : problems) ADD_FAILURE() << p;
   EXPECT_EQ(versions[0].state, VersionState::kRetired);
   EXPECT_EQ(versions[1].state, VersionState::kActive);
   std::size_t by_new = 0;
   for (const auto& a : out.answers) by_new += a.key_version == out.new_version;
-  std::cout << out.answers.size() << " signatures, " << by_new << " by version "
-            << out.new_version << '\n';
+  std::cout << out.answers.size() << " signatures, " << by_new << " by version " << out.new_version
+            << '\n';
   EXPECT_GT(by_new, 0u);
   EXPECT_LT(by_new, out.answers.size());
 }
@@ -38,8 +38,8 @@ TEST(ServerRotation, TheChecksCatchAWrongVersionAndABadSignature) {
   RotationOutcome out = sign_while_rotating(d, plan);
   const auto versions = d.store().versions(plan.key);
   ASSERT_EQ(versions.size(), 2u);
-  ASSERT_TRUE(rotation_problems(out, versions[0].spki_der, versions[1].spki_der,
-                                d.audit_records(), plan.key)
+  ASSERT_TRUE(rotation_problems(out, versions[0].spki_der, versions[1].spki_der, d.audit_records(),
+                                plan.key)
                   .empty());
   RotationOutcome forged = out;
   auto last = std::find_if(forged.answers.rbegin(), forged.answers.rend(),

@@ -45,7 +45,7 @@ struct SignedAnswer {
 struct RotationOutcome {
   unsigned old_version = 0;
   unsigned new_version = 0;
-  std::vector<SignedAnswer> answers;  // by client, in each client's order
+  std::vector<SignedAnswer> answers;        // by client, in each client's order
   std::vector<std::string> admin_failures;  // an admin step that did not answer 200/201
 };
 
