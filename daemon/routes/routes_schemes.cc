@@ -44,15 +44,18 @@ void require_key_type(const SchemeRoutes& schemes, const std::string& scheme,
   }
 }
 
-// Verification with one of our keys: each published version the scheme can verify with, the active
-// one first, until one accepts; the answer then names it. Otherwise the first version's answer.
+// Verification with one of our keys: each published version the scheme can verify with - the one
+// the signature's kid names first, else the active one - until one accepts; the answer then names
+// it. Otherwise the first version's answer.
 SchemeRoutes::Json verify_by_versions(const SchemeRoutes& schemes, const std::string& scheme,
                                       const SchemeRoutes::Json& input,
                                       const std::vector<KeyInfo>& versions,
+                                      const schemes::KeySettings& configured,
                                       std::optional<unsigned>& matched) {
   std::optional<SchemeRoutes::Json> first;
   const auto types = schemes.key_types(scheme);
-  for (const auto& v : verification_order(versions)) {
+  const auto kid = signature_kid(scheme, input);
+  for (const auto& v : verification_order(versions, kid, configured)) {
     if (std::find(types.begin(), types.end(), v.type) == types.end()) continue;
     auto out = schemes.verify(scheme, input, "", v.spki_der);
     if (out.value("valid", false)) {
@@ -141,9 +144,9 @@ void Api::scheme_verify(Call& call, const JsonScan& scan) {
   }
   const auto input = parse_ordered_object(call.req.body());
   std::optional<unsigned> matched;
-  auto out = has_peer
-                 ? schemes_->verify(scheme, input, peer, std::nullopt)
-                 : verify_by_versions(*schemes_, scheme, input, s_.store.versions(key), matched);
+  auto out = has_peer ? schemes_->verify(scheme, input, peer, std::nullopt)
+                      : verify_by_versions(*schemes_, scheme, input, s_.store.versions(key),
+                                           configured_settings(call, key), matched);
   AuditRecord rec;
   rec.op = "verify";
   rec.peer = &call.peer;

@@ -5,8 +5,10 @@
 
 #include <algorithm>
 #include <ctime>
+#include <map>
 #include <memory>
 
+#include "common/encoding.h"
 #include "daemon/routes/public_key.h"
 
 namespace p11signd::daemon {
@@ -106,17 +108,47 @@ Json jwks_json(const std::vector<KeyInfo>& versions, const schemes::KeySettings&
   return {{"keys", keys}};
 }
 
-std::vector<KeyInfo> verification_order(const std::vector<KeyInfo>& versions) {
+std::vector<KeyInfo> verification_order(const std::vector<KeyInfo>& versions,
+                                        const std::optional<std::string>& kid,
+                                        const schemes::KeySettings& configured) {
+  const auto named = [&](const KeyInfo& v) {
+    if (!kid) return false;
+    if (version_kid(v, configured) == *kid) return true;
+    const auto settings = signing_settings(v, configured);
+    return std::any_of(kKidSettings.begin(), kKidSettings.end(), [&](const std::string& name) {
+      const auto it = settings.find(name);
+      return it != settings.end() && it->second == *kid;
+    });
+  };
   std::vector<KeyInfo> out;
   for (const auto& v : versions) {
     if (is_published(v.state)) out.push_back(v);
   }
-  std::sort(out.begin(), out.end(), [](const KeyInfo& a, const KeyInfo& b) {
-    const bool a_active = a.state == VersionState::kActive;
-    const bool b_active = b.state == VersionState::kActive;
-    return a_active != b_active ? a_active : a.version > b.version;
+  const auto rank = [&](const KeyInfo& v) {
+    return named(v) ? 0 : v.state == VersionState::kActive ? 1 : 2;
+  };
+  std::stable_sort(out.begin(), out.end(), [&](const KeyInfo& a, const KeyInfo& b) {
+    return rank(a) != rank(b) ? rank(a) < rank(b) : a.version > b.version;
   });
   return out;
+}
+
+std::optional<std::string> signature_kid(const std::string& scheme, const Json& input) {
+  // The member holding the compact JWS each of these schemes verifies.
+  static const std::map<std::string, std::string> kJwsMember = {
+      {"jws", "jws"}, {"ob-jws", "x-jws-signature"}, {"client-assertion", "client_assertion"}};
+  const auto member = kJwsMember.find(scheme);
+  if (member == kJwsMember.end()) return std::nullopt;
+  const auto it = input.find(member->second);
+  if (it == input.end() || !it->is_string()) return std::nullopt;
+  const std::string compact = it->get<std::string>();
+  const auto header = base64url_decode(compact.substr(0, compact.find('.')));
+  if (!header) return std::nullopt;
+  const auto parsed = nlohmann::json::parse(header->begin(), header->end(), nullptr, false);
+  if (!parsed.is_object() || !parsed.contains("kid") || !parsed["kid"].is_string()) {
+    return std::nullopt;
+  }
+  return parsed["kid"].get<std::string>();
 }
 
 std::optional<unsigned> parse_version_number(const std::string& text) {

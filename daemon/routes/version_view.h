@@ -40,8 +40,16 @@ nlohmann::ordered_json jwks_json(const std::vector<KeyInfo>& versions,
                                  const schemes::KeySettings& configured);
 
 // The published versions in the order a verification tries them: the active one, then the others
-// newest first.
-std::vector<KeyInfo> verification_order(const std::vector<KeyInfo>& versions);
+// newest first. With kid (from the signature's JWS header), the version published under that kid
+// comes first.
+std::vector<KeyInfo> verification_order(const std::vector<KeyInfo>& versions,
+                                        const std::optional<std::string>& kid = std::nullopt,
+                                        const schemes::KeySettings& configured = {});
+
+// The kid in the JWS header of a scheme's verify input (jws, ob-jws, client-assertion); nullopt
+// for a scheme whose format carries none, or an input without one.
+std::optional<std::string> signature_kid(const std::string& scheme,
+                                         const nlohmann::ordered_json& input);
 
 // A version number as a path segment or query value writes it ("1", "2", ...); nullopt for
 // anything else.
