@@ -188,7 +188,7 @@ KeySet resolve_keys(const Module& module, CK_SESSION_HANDLE session,
   const RecordsOnToken records = read_version_records(module, session);
   for (const auto& spec : specs) {
     try {
-      put_versions(set, spec.name, resolve_versions(module, session, spec, records));
+      put_versions(set, module, session, spec, records);
     } catch (const Error& e) {
       // Token-level failures abort the whole resolution (the caller recovers); key problems are
       // recorded.

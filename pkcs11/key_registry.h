@@ -65,6 +65,9 @@ struct KeySet {
   // Every version of each name in keys, oldest first; published with keys in one snapshot, so the
   // state a signer checks and the handle it signs with come from the same moment.
   std::map<std::string, std::vector<KeyVersion>> versions;
+  // The serial of the version record each name's versions were read from (0: none): a refresh
+  // resolves a key again only when its record on the token has another.
+  std::map<std::string, std::uint64_t> record_serials;
   std::map<std::string, std::string> unresolved;  // name -> why it could not be used
   // The category shared by every unresolved key (kBadInput when they differ), for callers that
   // refuse the whole set: a missing key stays kNotFound, an extractable one kRefused.

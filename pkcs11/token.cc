@@ -126,10 +126,15 @@ std::unique_ptr<Token> Token::open(TokenConfig config) {
   token->mechanisms_ = Mechanisms::probe(*token->module_, token->slot_);
   token->session_limit_ = session_limit_for(token->config_, token->description_);
   token->connect(/*strict_keys=*/true);
+  if (token->config_.version_refresh.count() > 0) {
+    token->refresh_thread_ = std::jthread(
+        [t = token.get()](const std::stop_token& stop) { t->refresh_versions_loop(stop); });
+  }
   return token;
 }
 
 Token::~Token() {
+  refresh_thread_.request_stop();
   reinit_thread_.request_stop();
   down_cv_.notify_all();
 }
@@ -197,9 +202,8 @@ ResolvedKey Token::add_key(KeySpec spec) {
     if (names(specs, spec.name)) {
       throw Error(ErrorCategory::kConflict, "a key named '" + spec.name + "' already exists");
     }
-    auto versions = resolve_versions(module, session, spec, read_version_records(module, session));
     auto set = std::make_shared<KeySet>(*registry_.snapshot());
-    put_versions(*set, spec.name, std::move(versions));
+    put_versions(*set, module, session, spec, read_version_records(module, session));
     ResolvedKey key = set->keys.at(spec.name);
     specs.push_back(std::move(spec));
     registry_.publish(std::move(set), std::move(specs));
@@ -216,10 +220,49 @@ KeySpec Token::configured_spec(const std::string& name) const {
 
 // Called under the admin lock, after a version change was written.
 void Token::publish_versions(const Module& module, CK_SESSION_HANDLE session, const KeySpec& spec) {
-  auto versions = resolve_versions(module, session, spec, read_version_records(module, session));
   auto set = std::make_shared<KeySet>(*registry_.snapshot());
-  put_versions(*set, spec.name, std::move(versions));
+  put_versions(*set, module, session, spec, read_version_records(module, session));
   registry_.publish(std::move(set));
+}
+
+bool Token::refresh_versions() {
+  return with_admin_session([&](const Module& module, CK_SESSION_HANDLE session) {
+    const RecordsOnToken records = read_version_records(module, session);
+    const auto current = registry_.snapshot();
+    std::shared_ptr<KeySet> next;
+    for (const auto& spec : registry_.specs()) {
+      const auto seen = current->record_serials.find(spec.name);
+      if (seen == current->record_serials.end() || seen->second == records.serial_for(spec)) {
+        continue;  // unresolved (a reload retries it), or unchanged
+      }
+      if (!next) next = std::make_shared<KeySet>(*current);
+      try {
+        put_versions(*next, module, session, spec, records);
+      } catch (const Error& e) {
+        if (e.rv() != CKR_OK) throw;
+        // Keeps the versions it has: the next reload reports the key with the reason.
+        module.log("pkcs11: key '" + spec.name + "' keeps its versions: " + e.what());
+      }
+    }
+    if (!next) return false;
+    registry_.publish(std::move(next));
+    return true;
+  });
+}
+
+void Token::refresh_versions_loop(const std::stop_token& stop) {
+  while (!stop.stop_requested()) {
+    {
+      std::unique_lock lock(down_mutex_);
+      down_cv_.wait_for(lock, stop, config_.version_refresh, [] { return false; });
+    }
+    if (stop.stop_requested() || state() != TokenState::kReady) continue;
+    try {
+      refresh_versions();
+    } catch (const std::exception& e) {  // the token's trouble: recovery and health tell it
+      module_->log(std::string("pkcs11: re-reading the key version records failed: ") + e.what());
+    }
+  }
 }
 
 Token::Guard Token::enter() {

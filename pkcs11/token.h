@@ -47,6 +47,10 @@ struct TokenConfig {
   // and slot scan a second is no load for an HSM.
   std::chrono::milliseconds backoff_initial{100};
   std::chrono::milliseconds backoff_max{1000};
+  // How often the key version records are read again, so that another daemon's activation on the
+  // same token is followed without a reload; 0: only at start, reload, recovery and admin
+  // operations.
+  std::chrono::milliseconds version_refresh{0};
 };
 
 enum class TokenState { kReady, kRepairing, kDown };
@@ -87,6 +91,9 @@ class Token final {
   // lock, so concurrent additions and replace_keys() never undo each other. Throws Error(kConflict)
   // when the name is taken.
   ResolvedKey add_key(KeySpec spec);
+  // Reads the version records and publishes again every key whose record changed since the
+  // snapshot was made (another daemon's admin operation). Returns whether it published.
+  bool refresh_versions();
 
   // Runs change(module, session, spec) under the admin lock, spec being how the registry finds the
   // key name; then reads the key's versions again from the token and publishes them in a new
@@ -134,6 +141,7 @@ class Token final {
   void repair_sessions();
   void go_down(const std::string& reason, bool retry);
   void reinitialize_loop(const std::stop_token& stop);
+  void refresh_versions_loop(const std::stop_token& stop);
   void set_reason(const std::string& reason);
   KeySpec configured_spec(const std::string& name) const;
   void publish_versions(const Module& module, CK_SESSION_HANDLE session, const KeySpec& spec);
@@ -160,6 +168,7 @@ class Token final {
   std::mutex down_mutex_;
   std::condition_variable_any down_cv_;
   std::jthread reinit_thread_;
+  std::jthread refresh_thread_;  // last: stopped and joined before anything it uses goes
 };
 
 bool is_recoverable(ErrorCategory c);

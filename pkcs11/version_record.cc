@@ -22,12 +22,10 @@ constexpr int kFormat = 1;
   throw Error(ErrorCategory::kBadInput, "the key version record on the token " + why);
 }
 
+// nlohmann reads a non-negative integer as number_unsigned: a negative one has the wrong type.
 const json& member(const json& object, const char* name, json::value_t type) {
   const auto it = object.find(name);
-  // An unsigned number parses as number_unsigned; a small one written by hand may be either.
-  const bool number =
-      type == json::value_t::number_unsigned && it != object.end() && it->is_number_unsigned();
-  if (it == object.end() || (!number && it->type() != type)) {
+  if (it == object.end() || it->type() != type) {
     bad_record(std::string("lacks \"") + name + "\" or it has the wrong type");
   }
   return *it;

@@ -52,6 +52,11 @@ std::optional<VersionRecord> RecordsOnToken::record_for(const KeySpec& spec) con
   return *best;
 }
 
+std::uint64_t RecordsOnToken::serial_for(const KeySpec& spec) const {
+  const auto record = record_for(spec);
+  return record ? record->serial : 0;
+}
+
 std::vector<CK_OBJECT_HANDLE> RecordsOnToken::handles_of(const VersionRecord& record) const {
   std::vector<CK_OBJECT_HANDLE> out;
   for (const auto& stored : records) {
@@ -60,11 +65,18 @@ std::vector<CK_OBJECT_HANDLE> RecordsOnToken::handles_of(const VersionRecord& re
   return out;
 }
 
-RecordsOnToken read_version_records(const Module& module, CK_SESSION_HANDLE session) {
+namespace {
+
+// One pass over the records; false when an object found went before its value was read (another
+// daemon replacing a record: its new object exists by then, so a second pass sees it).
+bool read_records_once(const Module& module, CK_SESSION_HANDLE session, RecordsOnToken& out) {
   Template query;
   query.add_ulong(CKA_CLASS, CKO_DATA).add_string(CKA_APPLICATION, kVersionRecordApplication);
-  RecordsOnToken out;
+  out = {};
   for (auto handle : find_objects(module, session, query)) {
+    if (read_attribute_rv(module, session, handle, CKA_VALUE) == CKR_OBJECT_HANDLE_INVALID) {
+      return false;
+    }
     const auto value = read_attribute(module, session, handle, CKA_VALUE).value_or(Bytes{});
     try {
       out.records.push_back({handle, parse_version_record(as_chars(value))});
@@ -76,7 +88,18 @@ RecordsOnToken read_version_records(const Module& module, CK_SESSION_HANDLE sess
                      "may have been retired";
     }
   }
-  return out;
+  return true;
+}
+
+}  // namespace
+
+RecordsOnToken read_version_records(const Module& module, CK_SESSION_HANDLE session) {
+  RecordsOnToken out;
+  for (int pass = 0; pass < 3; ++pass) {
+    if (read_records_once(module, session, out)) return out;
+  }
+  throw Error(ErrorCategory::kUnavailable,
+              "the key version records on the token kept changing while they were read");
 }
 
 void write_version_record(const Module& module, CK_SESSION_HANDLE session, VersionRecord& record,
@@ -96,8 +119,7 @@ void write_version_record(const Module& module, CK_SESSION_HANDLE session, Versi
       --record.serial;
       module.fail("C_SetAttributeValue", rv);
     }
-    module.log("pkcs11: the token refuses to modify the key version record (" + rv_name(rv) +
-               "); writing a new object and destroying the old one instead");
+    // SoftHSM, for one, never modifies a data object's CKA_VALUE: replaced, as below.
   }
   try {
     create_record(module, session, record, value);

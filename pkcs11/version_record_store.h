@@ -22,10 +22,15 @@ struct RecordsOnToken {
 
   // The record anchored by spec: of several (a replacement under way), the highest serial.
   std::optional<VersionRecord> record_for(const KeySpec& spec) const;
+  // Its serial; 0 when spec anchors no record.
+  std::uint64_t serial_for(const KeySpec& spec) const;
   // Every object holding a record with the same anchor as record.
   std::vector<CK_OBJECT_HANDLE> handles_of(const VersionRecord& record) const;
 };
 
+// Reads every record. An object that goes while it is read (another daemon replacing it) makes it
+// read them all again, at most three times (then Error kUnavailable): a record is never missed,
+// which would make its key version 1 again.
 RecordsOnToken read_version_records(const Module& module, CK_SESSION_HANDLE session);
 
 // Writes record with its serial raised, over the objects in old: one C_SetAttributeValue of

@@ -44,7 +44,10 @@ std::vector<KeyVersion> resolve_versions(const Module& module, CK_SESSION_HANDLE
   return out;
 }
 
-void put_versions(KeySet& set, const std::string& name, std::vector<KeyVersion> versions) {
+void put_versions(KeySet& set, const Module& module, CK_SESSION_HANDLE session, const KeySpec& spec,
+                  const RecordsOnToken& records) {
+  auto versions = resolve_versions(module, session, spec, records);
+  const std::string& name = spec.name;
   const auto active = std::find_if(versions.begin(), versions.end(), [](const KeyVersion& v) {
     return v.state == VersionState::kActive;
   });
@@ -54,6 +57,7 @@ void put_versions(KeySet& set, const std::string& name, std::vector<KeyVersion> 
   set.unresolved.erase(name);
   set.keys[name] = active->key;
   set.versions[name] = std::move(versions);
+  set.record_serials[name] = records.serial_for(spec);
 }
 
 }  // namespace p11signd::pkcs11

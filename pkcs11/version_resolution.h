@@ -21,8 +21,10 @@ ResolvedKey resolve_entry(const Module& module, CK_SESSION_HANDLE session, const
 std::vector<KeyVersion> resolve_versions(const Module& module, CK_SESSION_HANDLE session,
                                          const KeySpec& spec, const RecordsOnToken& records);
 
-// Publishes versions under spec.name into set: the active one in set.keys, all in set.versions.
-void put_versions(KeySet& set, const std::string& name, std::vector<KeyVersion> versions);
+// Resolves spec's versions and puts them into set: the active one in set.keys, all in
+// set.versions, the record's serial in set.record_serials. Throws Error like resolve_key.
+void put_versions(KeySet& set, const Module& module, CK_SESSION_HANDLE session, const KeySpec& spec,
+                  const RecordsOnToken& records);
 
 // "key 'shop' version 2".
 std::string describe_version(const std::string& name, unsigned number);

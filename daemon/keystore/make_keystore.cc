@@ -31,6 +31,10 @@ pkcs11::TokenConfig token_config_for(const Config& config) {
     out.max_sessions = workers + 1;
   }
   for (const KeySpec& spec : config.key_specs()) out.keys.push_back(to_token_spec(spec));
+  // Another daemon on the same token may activate a version: this one stops signing with the old
+  // one within this time (docs/architecture.md, "Key versions on the token"). Reading the records
+  // is one find and a few small reads.
+  out.version_refresh = kVersionRefresh;
   return out;
 }
 

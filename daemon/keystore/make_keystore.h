@@ -3,6 +3,7 @@
 // dev-mode set-up. Tests never call these (they build a FakeKeyStore or a TokenKeyStore on a
 // throwaway token themselves).
 
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -12,6 +13,10 @@
 #include "pkcs11/token.h"
 
 namespace p11signd::daemon {
+
+// How often the daemon reads the key version records on the token again (TokenConfig::
+// version_refresh).
+inline constexpr std::chrono::seconds kVersionRefresh{5};
 
 // What pkcs11::Token::open needs for config.token and config.keys. The PIN is read from pin-file or
 // the systemd credential pin-credential each time a login needs it, and wiped after.

@@ -3,8 +3,10 @@
 // module is libp11faulty.so in front of SoftHSM (no faults unless a test sets some).
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <filesystem>
 #include <map>
+#include <thread>
 
 #include "common/encoding.h"
 #include "daemon/keystore/token_keystore.h"
@@ -40,11 +42,15 @@ class TokenVersionsTest : public ::testing::Test {
   }
   // A second daemon on the same token: another copy of the SoftHSM library, which keeps its own
   // state as another process would (one library cannot be initialised twice in a process).
-  std::unique_ptr<TokenKeyStore> second_store() const {
+  std::unique_ptr<TokenKeyStore> second_store(
+      std::chrono::milliseconds refresh = std::chrono::milliseconds(0)) const {
     const auto copy = hsm_.dir() / "libsofthsm2-second.so";
     std::filesystem::copy_file(testing::softhsm_module(), copy,
                                std::filesystem::copy_options::overwrite_existing);
-    return open_store(copy, {testing::by_label("shop", "shop")});
+    auto config = hsm_.config({testing::by_label("shop", "shop")});
+    config.module_path = copy;
+    config.version_refresh = refresh;
+    return std::make_unique<TokenKeyStore>(pkcs11::Token::open(std::move(config)));
   }
 
   static StoreErrorKind kind_of(const std::function<void()>& f) {
@@ -195,6 +201,53 @@ TEST_F(TokenVersionsTest, PinnedSignatureAfterItsActivationEndedIsNotActive) {
             StoreErrorKind::kConflict);
 }
 
+// Signers pin the version they read as active and start again on kNotActive, while versions are
+// rotated in and activated: no other error, and every signature verifies with the version pinned.
+TEST_F(TokenVersionsTest, SignersPinningTheActiveVersionNeverFailThroughActivations) {
+  std::atomic<bool> stop{false};
+  std::atomic<int> retries{0};
+  std::vector<std::thread> signers;
+  std::vector<std::vector<std::pair<unsigned, Bytes>>> made(3);
+  std::vector<std::string> errors(3);
+  for (int t = 0; t < 3; ++t) {
+    signers.emplace_back([&, t] {
+      auto session = store_->open_session();
+      try {
+        while (!stop) {
+          const KeyInfo active = *store_->key("shop");
+          try {
+            made[t].emplace_back(
+                active.version,
+                session->sign(KeyRef("shop", active.fingerprint_sha256, active.version), kRsaSha256,
+                              as_bytes("payload")));
+          } catch (const StoreError& e) {
+            if (e.kind() != StoreErrorKind::kNotActive) throw;
+            ++retries;
+          }
+        }
+      } catch (const std::exception& e) {
+        errors[t] = e.what();
+      }
+    });
+  }
+  for (int i = 0; i < 3; ++i) {
+    const unsigned next = store_->rotate("shop", std::nullopt).version;
+    store_->activate("shop", next);
+  }
+  stop = true;
+  for (auto& t : signers) t.join();
+  std::map<unsigned, KeyInfo> by_version;
+  for (const auto& v : store_->versions("shop")) by_version.emplace(v.version, v);
+  for (int t = 0; t < 3; ++t) {
+    EXPECT_EQ(errors[t], "");
+    EXPECT_FALSE(made[t].empty());
+    for (const auto& [version, sig] : made[t]) {
+      EXPECT_TRUE(verifies(by_version.at(version), sig)) << "version " << version;
+    }
+  }
+  EXPECT_EQ(store_->key("shop")->version, 4u);
+}
+
 TEST_F(TokenVersionsTest, VersionsSurviveARestartAndARename) {
   const KeyInfo v2 = store_->rotate("shop", std::nullopt);
   store_->activate("shop", 2);
@@ -289,6 +342,36 @@ TEST_F(TokenVersionsTest, ASecondStoreFollowsAnActivationOnItsReload) {
   EXPECT_EQ(states(), (std::map<unsigned, S>{{1, S::kRetired}, {2, S::kActive}}));
 }
 
+// Between reloads a refresh reads the records and publishes only the keys whose record changed.
+TEST_F(TokenVersionsTest, ASecondStoreFollowsAnActivationOnARefresh) {
+  restart();
+  auto second = second_store();
+  EXPECT_FALSE(second->token().refresh_versions());
+  store_->rotate("shop", std::nullopt);  // the first record: a change too
+  EXPECT_TRUE(second->token().refresh_versions());
+  store_->activate("shop", 2);
+  EXPECT_TRUE(second->token().refresh_versions());
+  EXPECT_FALSE(second->token().refresh_versions());
+  EXPECT_EQ(states(*second), (std::map<unsigned, S>{{1, S::kRetiring}, {2, S::kActive}}));
+  EXPECT_EQ(kind_of([&] {
+              second->open_session()->sign(KeyRef("shop", "", 1), kRsaSha256, as_bytes("x"));
+            }),
+            StoreErrorKind::kNotActive);
+}
+
+// The daemon's own refresh thread does the same on its own (make_keystore sets the interval).
+TEST_F(TokenVersionsTest, ARefreshingStoreFollowsWithoutBeingAsked) {
+  restart();
+  auto second = second_store(std::chrono::milliseconds(20));
+  store_->rotate("shop", std::nullopt);
+  store_->activate("shop", 2);
+  // A bound on the wait, not a timing assertion: the thread runs every 20 ms.
+  for (int i = 0; i < 1000 && second->key("shop")->version != 2; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(second->key("shop")->version, 2u);
+}
+
 TEST_F(TokenVersionsTest, AFailedWriteLeavesThePreviousState) {
   store_->rotate("shop", std::nullopt);
   const std::size_t pairs = count(CKO_PRIVATE_KEY);
@@ -301,12 +384,43 @@ TEST_F(TokenVersionsTest, AFailedWriteLeavesThePreviousState) {
   EXPECT_EQ(count(CKO_PRIVATE_KEY), pairs);  // the pair made for the failed rotation is gone
   EXPECT_EQ(states(), (std::map<unsigned, S>{{1, S::kActive}, {2, S::kPending}}));
   EXPECT_EQ(store_->key("shop")->version, 1u);
+  // A token that replaces the record instead (SoftHSM does): the new object cannot be made.
+  faults_.set("fail C_SetAttributeValue 0x10\nfail C_CreateObject CKR_FUNCTION_FAILED");
+  EXPECT_EQ(kind_of([&] { store_->activate("shop", 2); }), StoreErrorKind::kInternal);
+  EXPECT_EQ(states(), (std::map<unsigned, S>{{1, S::kActive}, {2, S::kPending}}));
+  EXPECT_EQ(records(), 1u);
   faults_.clear();
   restart();
   EXPECT_EQ(states(), (std::map<unsigned, S>{{1, S::kActive}, {2, S::kPending}}));
 }
 
-// A token that will not modify a data object: a new record replaces the old one.
+// A record that cannot be read stops the key rather than leave it to version 1, which may be
+// retired.
+TEST_F(TokenVersionsTest, ARecordThatDoesNotParseRefusesTheKeys) {
+  store_->rotate("shop", std::nullopt);
+  store_->token().with_admin_session([](const pkcs11::Module& m, CK_SESSION_HANDLE s) {
+    pkcs11::Template t;
+    t.add_ulong(CKA_CLASS, CKO_DATA)
+        .add_bool(CKA_TOKEN, true)
+        .add_string(CKA_APPLICATION, pkcs11::kVersionRecordApplication)
+        .add_string(CKA_LABEL, "p11signd versions id=00")
+        .add_string(CKA_VALUE, "{\"format\":1,");
+    CK_OBJECT_HANDLE handle = CK_INVALID_HANDLE;
+    m.call("C_CreateObject", &CK_FUNCTION_LIST::C_CreateObject, s, t.data(), t.size(), &handle);
+    return 0;
+  });
+  try {
+    restart();
+    ADD_FAILURE() << "a key was used beside a record that does not parse";
+  } catch (const pkcs11::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("'p11signd versions id=00'"), std::string::npos)
+        << e.what();
+    EXPECT_NE(std::string(e.what()).find("not a JSON object"), std::string::npos) << e.what();
+  }
+}
+
+// A token that will not modify a data object (SoftHSM 2.6 is one; the fault makes it certain): a
+// new record replaces the old one, and one object is left.
 TEST_F(TokenVersionsTest, ATokenThatCannotModifyTheRecordGetsANewOne) {
   store_->rotate("shop", std::nullopt);
   // 0x10: CKR_ATTRIBUTE_READ_ONLY (the control file knows only the common names).
