@@ -93,6 +93,22 @@ def ec_section(res, rsa_inproc, rsa_daemon):
     return lines + [""]
 
 
+def rotation_target(res):
+    """The rotation-under-load point (bench/rotation_load.py): zero errors through the switch, and the
+    throughput of the run holding the switch against the steady one. None when the point did not run."""
+    path = os.path.join(res, "rotation.json")
+    if not os.path.exists(path):
+        return None
+    r = load(path)
+    steady, switch = r["steady"]["per_second"], r["switch"]["per_second"]
+    old, new = r["versions"]
+    return ("a key rotated under load (16 connections; version generated, activated, old one retired and "
+            "destroyed): zero errors",
+            f"{r['errors']} errors; {switch:.0f}/s over the run holding the switch ({r['switch_seconds']:.2f} s, "
+            f"version {old} to {new}) vs {steady:.0f}/s steady = {switch / steady if steady else 0:.2f}",
+            r["errors"] == 0 and r["switch"]["signatures"] > 0)
+
+
 def steadiness(inproc, cores, steal_percent=0.0, probes=None):
     """Why the run cannot be trusted, if it cannot: in process, PKCS#1 and PSS cost the same on the token, and on
     two cores two threads sign about twice as fast as one. Another load on the cores breaks both; every ratio of
@@ -175,6 +191,10 @@ def main():
          f"{slow['per_second'] / daemon[('RSA-SHA256', 64)]['per_second']:.2f}",
          slow["per_second"] >= 0.9 * daemon[("RSA-SHA256", 64)]["per_second"] and slow["errors"] == 0),
     ]
+
+    rotation = rotation_target(res)
+    if rotation:
+        targets.append(rotation)
 
     fairness = os.path.join(res, "fairness-flood.json")
     if os.path.exists(fairness):  # scripts/bench-fairness ran (as root)

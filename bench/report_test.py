@@ -163,6 +163,18 @@ class ReportTest(unittest.TestCase):
         code, out, _ = self.run_report()
         self.assertEqual(code, 1)
 
+    def test_rotation_point_is_checked_when_it_ran(self):
+        rotation = {"steady": point(1400), "switch": point(1300), "switch_seconds": 0.42, "errors": 0,
+                    "versions": [1, 2]}
+        self.put("rotation.json", rotation)
+        code, out, md = self.run_report()
+        self.assertEqual(code, 0, out)
+        self.assertIn("0 errors; 1300/s over the run holding the switch (0.42 s, version 1 to 2) vs 1400/s", md)
+        self.put("rotation.json", dict(rotation, switch=point(1300, errors=3), errors=3))
+        code, out, _ = self.run_report()
+        self.assertEqual(code, 1)
+        self.assertIn("a key rotated under load", self.missed(out)[0])
+
     def test_slow_token_says_whether_the_workers_waited(self):
         _, _, md = self.run_report()
         self.assertNotIn("Workers holding", md)  # not recorded: not made up

@@ -42,7 +42,9 @@ struct WorkerResult {
   std::uint64_t errors = 0;
   std::string first_error;
   std::map<std::string, std::uint64_t> error_kinds;  // "503 queue_full", "connection", ...
-  std::string sample;  // the first signed answer, verified after the run
+  // The last signed answer, verified after the run: made by the key version active at the end,
+  // which is still published when a rotation happened during the run (the first may be retired).
+  std::string sample;
 };
 
 struct Summary {
@@ -71,7 +73,7 @@ void run_worker(const Context& ctx, const BenchPlan& plan, Clock::time_point dea
       const std::chrono::duration<double, std::milli> took = Clock::now() - start;
       if (res.ok() && res.body.find(plan.target.signed_marker) != std::string::npos) {
         out.latencies_ms.push_back(took.count());
-        if (out.sample.empty()) out.sample = res.body;
+        out.sample = res.body;
       } else if (res.ok()) {
         record_error(out,
                      "200 without " + plan.target.signed_marker + " " + res.body.substr(0, 200),

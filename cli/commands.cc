@@ -212,6 +212,15 @@ constexpr Command kCommands[] = {
      keygen_command},
     {"import", "import NAME --in KEY.pem [--label L] [--json]", import_command},
     {"csr", "csr NAME --subject S", csr_command},
+    {"key",
+     "key versions NAME [--json]\n"
+     "key rotate NAME [--type rsa|ec|ed25519] [--bits 2048|3072|4096] [--curve P-256|P-384] "
+     "[--json]\n"
+     "key rotate NAME --import KEY.pem [--json]\n"
+     "key activate|retire NAME VERSION [--json]\n"
+     "key destroy NAME VERSION --yes [--json]\n"
+     "key set NAME VERSION SETTING=VALUE... [--json]",
+     key_command},
     {"bench",
      "bench NAME [--alg A | --scheme S [--in INPUT.json]] [--duration S] [--count N]\n"
      "      [--connections C] [--size BYTES] [--json]",

@@ -30,11 +30,13 @@ struct Command {
 std::span<const Command> commands();
 const Command* find_command(std::string_view name);
 
-// Defined beside the commands they belong to (admin_commands.cc, bench.cc, audit_command.cc).
+// Defined beside the commands they belong to (admin_commands.cc, key_command.cc, bench.cc,
+// audit_command.cc).
 int keygen_command(const Args& args, Context& ctx);
 int import_command(const Args& args, Context& ctx);
 int certificate_command(const Args& args, Context& ctx);
 int csr_command(const Args& args, Context& ctx);
+int key_command(const Args& args, Context& ctx);
 int bench_command(const Args& args, Context& ctx);
 int audit_command(const Args& args, Context& ctx);
 

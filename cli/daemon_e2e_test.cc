@@ -13,6 +13,7 @@
 #include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "cli/testing/run_p11sign.h"
 #include "common/encoding.h"
@@ -64,6 +65,18 @@ Bytes spki_of_pem(const std::string& pem) {
   BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
   EvpPkeyPtr key(PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr));
   return key ? spki_der(key.get()) : Bytes{};
+}
+
+// The STATE column of a version's row in `p11sign key versions`' table ("" when it has none).
+std::string state_in_table(const std::string& table, unsigned version) {
+  std::istringstream lines(table);
+  for (std::string line; std::getline(lines, line);) {
+    std::istringstream words(line);
+    std::string number, state;
+    words >> number >> state;
+    if (number == std::to_string(version)) return state;
+  }
+  return "";
 }
 
 class DaemonE2eTest : public ::testing::Test {
@@ -125,6 +138,60 @@ TEST_F(DaemonE2eTest, RefusalsCarryTheDaemonsMessage) {
   const RunResult unknown = run({"sign", "nosuchkey"}, with_stdin("x"));
   EXPECT_EQ(unknown.exit_code, 1);
   EXPECT_THAT(unknown.err, StartsWith("p11sign: 404 "));
+}
+
+// A rotation through the client, step by step, against the daemon's own routes: the table after
+// each step, refusals as exit status 1 with the daemon's message, and signatures by the version
+// that is active.
+TEST_F(DaemonE2eTest, RotationThroughTheClient) {
+  const auto signed_by_active = [this] {
+    const RunResult sig = run({"sign", "demo"}, with_stdin("rotate me"));
+    const RunResult pem = run({"public-key", "demo"});
+    const auto signature = base64_decode(trimmed(sig.out));
+    return sig.exit_code == 0 && signature &&
+           verify_signature(spki_of_pem(pem.out), SignRequest{}, as_bytes("rotate me"), *signature);
+  };
+  RunResult r = run({"key", "versions", "demo"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, StartsWith("VERSION  STATE "));
+  EXPECT_EQ(state_in_table(r.out, 1), "active");
+  EXPECT_THAT(r.out, HasSubstr("RSA-2048"));
+  const std::string first_pem = run({"public-key", "demo"}).out;
+
+  r = run({"key", "rotate", "demo"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(state_in_table(r.out, 2), "pending");
+  EXPECT_EQ(run({"public-key", "demo"}).out, first_pem);  // a pending version never signs
+  r = run({"key", "set", "demo", "2", "jws.kid=demo-2027"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("demo-2027"));
+  r = run({"key", "set", "demo", "2", "nosuch.setting=x"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("nosuch.setting"));
+
+  r = run({"key", "activate", "demo", "2"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(state_in_table(r.out, 1), "retiring");
+  EXPECT_EQ(state_in_table(r.out, 2), "active");
+  EXPECT_NE(run({"public-key", "demo"}).out, first_pem);
+  EXPECT_TRUE(signed_by_active());
+
+  r = run({"key", "destroy", "demo", "1", "--yes"});
+  EXPECT_EQ(r.exit_code, 1);  // retiring, not retired
+  EXPECT_THAT(r.err, HasSubstr("409 conflict"));
+  r = run({"key", "retire", "demo", "2"});
+  EXPECT_EQ(r.exit_code, 1);  // the active one
+  ASSERT_EQ(run({"key", "retire", "demo", "1"}).exit_code, 0);
+  r = run({"key", "destroy", "demo", "1", "--yes"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(state_in_table(r.out, 1), "");
+  EXPECT_EQ(state_in_table(r.out, 2), "active");
+  r = run({"key", "versions", "demo", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const Json listing = Json::parse(r.out);
+  ASSERT_EQ(listing["versions"].size(), 1u);
+  EXPECT_EQ(listing["versions"][0]["settings"], Json({{"jws.kid", "demo-2027"}}));
+  EXPECT_TRUE(signed_by_active());
 }
 
 TEST_F(DaemonE2eTest, CertificateLifecycle) {

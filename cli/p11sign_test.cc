@@ -481,9 +481,9 @@ TEST_F(P11signTest, UsageErrors) {
 }
 
 TEST_F(P11signTest, AMisspeltCommandOrOptionGetsTheNearest) {
-  RunResult r = run({"key"});
+  RunResult r = run({"keyss"});
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_THAT(r.err, HasSubstr("p11sign: unknown command 'key' (did you mean 'keys'?)\n"));
+  EXPECT_THAT(r.err, HasSubstr("p11sign: unknown command 'keyss' (did you mean 'keys'?)\n"));
   r = run({"verify", "demo", "--sigature", "c2ln"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_THAT(r.err, HasSubstr("'--sigature' (did you mean '--signature'?)\n"));
@@ -496,7 +496,7 @@ TEST_F(P11signTest, HelpListsEveryCommand) {
   const RunResult r = run_p11sign({"--help"});
   EXPECT_EQ(r.exit_code, 0);
   for (const char* command : {"health", "keys", "public-key", "certificate", "sign", "scheme",
-                              "keygen", "import", "csr", "bench"}) {
+                              "keygen", "import", "csr", "key", "bench"}) {
     EXPECT_THAT(r.out, HasSubstr("\n  " + std::string(command))) << command;
   }
   const RunResult sign_help = run_p11sign({"sign", "--help"});

@@ -43,7 +43,8 @@ const std::vector<std::string> kDaemonOptions = {"socket",
                                                  "audit-checkpoint-seconds",
                                                  "admin-uids",
                                                  "admin-groups",
-                                                 "health-key"};
+                                                 "health-key",
+                                                 "certificate-warning-days"};
 const std::vector<std::string> kTokenOptions = {"module", "uri", "pin-file", "pin-credential",
                                                 "max-sessions"};
 // Besides these, a key takes SCHEME.SETTING options, which the scheme registry checks.
@@ -250,6 +251,8 @@ void apply_daemon(Validator& v, const std::string& opt, const std::string& val, 
     v.gids(where, val, d.admin_gids);
   } else if (opt == "health-key") {
     d.health_key = val;
+  } else if (opt == "certificate-warning-days") {
+    v.number(where, val, d.certificate_warning_days, 0, 3650);
   } else {
     v.unknown_option("[daemon]", opt, kDaemonOptions);
   }

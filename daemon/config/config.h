@@ -49,6 +49,8 @@ struct DaemonSettings {
   std::vector<gid_t> admin_gids;
   std::string
       health_key;  // key used for the health test signature; empty: the first configured key
+  // /v1/health warns when an active version's certificate expires within this many days (0: never).
+  unsigned certificate_warning_days = 30;
 };
 
 struct TokenSettings {

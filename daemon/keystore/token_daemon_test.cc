@@ -13,6 +13,7 @@
 #include "daemon/keystore/token_keystore.h"
 #include "daemon/routes/public_key.h"
 #include "daemon/testing/reload_under_load.h"
+#include "daemon/testing/rotation_under_load.h"
 #include "daemon/testing/test_support.h"
 #include "tests/testing/softhsm.h"
 
@@ -213,6 +214,31 @@ TEST(TokenDaemonReload, NoSignatureMixesOneConfigurationsKeyWithTheOthersRule) {
   EXPECT_EQ(out.signed_by_other_key, 0);
   EXPECT_EQ(out.other, 0);
   EXPECT_GT(out.signed_by_allowed_key, 0);
+}
+
+// The zero-failure switch on the real token: 16 clients sign while a version is generated on the
+// token, activated and the old one retired (daemon/testing/rotation_under_load.h).
+TEST(TokenDaemonRotation, SixteenClientsSignThroughTheSwitchWithoutAnError) {
+  p11signd::testing::SoftHsm hsm("rotation-load");
+  auto store = std::make_unique<TokenKeyStore>(pkcs11::Token::open(hsm.config()));
+  store->generate_key("demo", "demo", 2048);
+  const TokenKeyStore& token = *store;
+  TestDaemon::Options o;
+  o.sections =
+      "[key.demo]\nlabel = demo\nallow-uids = " + std::to_string(::getuid()) + "\nschemes = raw\n";
+  o.daemon_extra = "admin-uids = " + std::to_string(::getuid()) + "\n";
+  TestDaemon d(o, std::move(store));
+  const RotationUnderLoad plan;
+  const RotationOutcome out = sign_while_rotating(d, plan);
+  const auto versions = token.versions(plan.key);
+  ASSERT_EQ(versions.size(), 2u);
+  for (const auto& p : rotation_problems(out, versions[0].spki_der, versions[1].spki_der,
+                                         d.audit_records(), plan.key)) {
+    ADD_FAILURE() << p;
+  }
+  EXPECT_EQ(versions[0].state, VersionState::kRetired);
+  EXPECT_EQ(versions[1].state, VersionState::kActive);
+  std::cout << out.answers.size() << " signatures through the switch\n";
 }
 
 }  // namespace

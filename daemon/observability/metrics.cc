@@ -24,6 +24,23 @@ void gauge(std::ostringstream& o, const char* name, const char* help, double val
     << name << ' ' << value << '\n';
 }
 
+void key_versions(std::ostringstream& o, const std::vector<KeyVersionGauge>& versions) {
+  o << "# HELP p11signd_key_version_info The versions of each key and their states.\n"
+    << "# TYPE p11signd_key_version_info gauge\n";
+  for (const auto& v : versions) {
+    o << "p11signd_key_version_info{key=\"" << esc(v.key) << "\",version=\"" << v.version
+      << "\",state=\"" << esc(v.state) << "\"} 1\n";
+  }
+  o << "# HELP p11signd_certificate_not_after_seconds When the certificate beside a published key "
+       "version expires, Unix time.\n"
+    << "# TYPE p11signd_certificate_not_after_seconds gauge\n";
+  for (const auto& v : versions) {
+    if (!v.certificate_not_after) continue;
+    o << "p11signd_certificate_not_after_seconds{key=\"" << esc(v.key) << "\",version=\""
+      << v.version << "\"} " << *v.certificate_not_after << '\n';
+  }
+}
+
 }  // namespace
 
 void Metrics::count_request(const std::string& route, unsigned status) {
@@ -87,6 +104,7 @@ std::string Metrics::render(const Gauges& g) const {
        "re-opened and logged in again, or the module re-initialised.\n"
     << "# TYPE p11signd_token_recoveries_total counter\n"
     << "p11signd_token_recoveries_total " << g.recoveries << '\n';
+  key_versions(o, g.key_versions);
   return o.str();
 }
 

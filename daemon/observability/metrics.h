@@ -5,12 +5,24 @@
 
 #include <array>
 #include <chrono>
+#include <cstdint>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <tuple>
+#include <vector>
 
 namespace p11signd::daemon {
+
+// One version of a key (docs/operations.md, "Rotating a key"): its state, and when the certificate
+// beside it expires (Unix time; none: no certificate, a retired version, or not read).
+struct KeyVersionGauge {
+  std::string key;
+  unsigned version = 1;
+  std::string state;
+  std::optional<std::int64_t> certificate_not_after;
+};
 
 struct Gauges {
   std::size_t queue_depth = 0;
@@ -21,6 +33,7 @@ struct Gauges {
   unsigned long recoveries = 0;
   std::size_t connections = 0;
   bool audit_ok = true;
+  std::vector<KeyVersionGauge> key_versions;
 };
 
 class Metrics {

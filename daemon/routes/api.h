@@ -121,6 +121,9 @@ class Api {
   // routes_health.cc
   void health(Call& call);
   void start_health_check(Call& call);
+  // After a good test signature: adds the certificate warnings, read on a worker with a short
+  // deadline (the token's admin lock may be held by a key generation), then finish_health().
+  void add_certificate_warnings(Response health, std::chrono::days within);
   void finish_health(Response response);
   // routes_sign.cc (the "raw" scheme)
   void sign(Call& call, const std::string& key, const nlohmann::json& body);

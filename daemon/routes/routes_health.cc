@@ -2,6 +2,7 @@
 // share it.
 #include "common/encoding.h"
 #include "daemon/observability/audited_sign.h"
+#include "daemon/observability/key_version_gauges.h"
 #include "daemon/routes/api.h"
 #include "daemon/routes/public_key.h"
 
@@ -9,6 +10,8 @@ namespace p11signd::daemon {
 namespace {
 
 constexpr auto kHealthInterval = std::chrono::seconds(1);
+// How long health waits for the certificates' expiry before it answers without it.
+constexpr std::chrono::milliseconds kCertificateCheckTimeout(1000);
 constexpr std::string_view kProbe = "p11signd health check";
 
 std::string health_key(const Policy& policy, const KeyStore& store) {
@@ -54,28 +57,64 @@ void Api::start_health_check(Call& call) {
                                          {"token", token_json(token)},
                                          {"test_signature", "skipped: no key is configured"}}));
   }
-  run_on_pool([this](Response r) { finish_health(std::move(r)); },
-              [audit = &s_.audit, key, token, spki = info->spki_der,
-               type = info->type](SigningSession& session) {
-                require_audit(*audit);
-                const auto start = std::chrono::steady_clock::now();
-                SignRequest req;
-                req.alg = default_sign_alg(type);  // the health key may be of any type
-                const Bytes sig = session.sign(key, req, as_bytes(kProbe));
-                const auto took = std::chrono::steady_clock::now() - start;
-                if (!verify_signature(spki, req, as_bytes(kProbe), sig)) {
-                  throw ApiError(http::status::service_unavailable, "token_unavailable",
-                                 "the test signature with key '" + key + "' does not verify");
-                }
-                const double ms = std::chrono::duration<double, std::milli>(took).count();
-                return json_response(
-                    http::status::ok,
-                    {{"status", "ok"},
-                     {"token", token_json(token)},
-                     {"test_signature",
-                      {{"key", key}, {"alg", std::string(to_string(req.alg))}, {"ms", ms}}},
-                     {"audit", "ok"}});
-              });
+  const std::chrono::days warning_days(call.policy->config().daemon.certificate_warning_days);
+  run_on_pool(
+      [this, warning_days](Response r) {
+        if (r.result() != http::status::ok) return finish_health(std::move(r));
+        add_certificate_warnings(std::move(r), warning_days);
+      },
+      [audit = &s_.audit, key, token, spki = info->spki_der,
+       type = info->type](SigningSession& session) {
+        require_audit(*audit);
+        const auto start = std::chrono::steady_clock::now();
+        SignRequest req;
+        req.alg = default_sign_alg(type);  // the health key may be of any type
+        const Bytes sig = session.sign(key, req, as_bytes(kProbe));
+        const auto took = std::chrono::steady_clock::now() - start;
+        if (!verify_signature(spki, req, as_bytes(kProbe), sig)) {
+          throw ApiError(http::status::service_unavailable, "token_unavailable",
+                         "the test signature with key '" + key + "' does not verify");
+        }
+        const double ms = std::chrono::duration<double, std::milli>(took).count();
+        return json_response(
+            http::status::ok,
+            {{"status", "ok"},
+             {"token", token_json(token)},
+             {"test_signature",
+              {{"key", key}, {"alg", std::string(to_string(req.alg))}, {"ms", ms}}},
+             {"audit", "ok"}});
+      });
+}
+
+// An expiring certificate is for the operator to act on, not a reason to stop signing: the answer
+// stays 200 whatever this finds, and when the certificates cannot be read in time (a key being
+// generated holds the token's admin lock) it says so instead of waiting.
+void Api::add_certificate_warnings(Response health, std::chrono::days within) {
+  if (within.count() == 0) return finish_health(std::move(health));
+  auto body =
+      std::make_shared<nlohmann::ordered_json>(nlohmann::ordered_json::parse(health.body()));
+  run_on_pool(
+      [this, body](Response r) {
+        if (r.result() == http::status::ok) {
+          auto warnings = nlohmann::ordered_json::parse(r.body());
+          if (!warnings.empty()) (*body)["warnings"] = std::move(warnings);
+        } else {
+          const auto error = nlohmann::json::parse(r.body(), nullptr, false);
+          const bool has_message = error.is_object() && error.contains("error") &&
+                                   error["error"].is_object() &&
+                                   error["error"].value("message", "") != "";
+          (*body)["certificates"] =
+              "not checked: " + (has_message ? error["error"]["message"].get<std::string>()
+                                             : "the token did not answer in time");
+        }
+        finish_health(json_response(http::status::ok, *body));
+      },
+      [store = &s_.store, within](SigningSession&) {
+        return json_response(
+            http::status::ok,
+            certificate_warnings(*store, std::chrono::system_clock::now(), within));
+      },
+      kCertificateCheckTimeout);
 }
 
 void Api::finish_health(Response response) {

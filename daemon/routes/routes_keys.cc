@@ -1,5 +1,6 @@
 // GET routes about keys: the list, public keys, stored certificates; and /metrics.
 #include "common/encoding.h"
+#include "daemon/observability/key_version_gauges.h"
 #include "daemon/routes/api.h"
 #include "daemon/routes/public_key.h"
 
@@ -77,8 +78,19 @@ void Api::metrics(Call& call) {
   g.recoveries = token.recoveries;
   g.connections = s_.connections();
   g.audit_ok = s_.audit.healthy();
-  call.reply(text_response(http::status::ok, s_.metrics.render(g),
-                           "text/plain; version=0.0.4; charset=utf-8"));
+  // The certificates' expiry is read on the token, so on a worker; when none can take it (queue
+  // full, token down, deadline) the rest is still answered, the states read from the store's
+  // snapshot and no certificate times.
+  const auto render = [this](Gauges gauges, bool read_certificates) {
+    gauges.key_versions = key_version_gauges(s_.store, read_certificates);
+    return text_response(http::status::ok, s_.metrics.render(gauges),
+                         "text/plain; version=0.0.4; charset=utf-8");
+  };
+  run_on_pool(
+      [render, g, reply = call.reply](Response res) {
+        reply(res.result() == http::status::ok ? std::move(res) : render(g, false));
+      },
+      [render, g](SigningSession&) { return render(g, true); });
 }
 
 }  // namespace p11signd::daemon
