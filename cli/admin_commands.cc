@@ -8,6 +8,7 @@
 #include "cli/daemon_call.h"
 #include "cli/errors.h"
 #include "cli/input.h"
+#include "cli/key_args.h"
 #include "common/key_shape.h"
 
 namespace p11signd::cli {
@@ -140,13 +141,14 @@ int import_command(const Args& args, Context& ctx) {
 int certificate_command(const Args& args, Context& ctx) {
   po::options_description opts;
   opts.add_options()("self-sign", po::bool_switch())("subject", po::value<std::string>())(
-      "days", po::value<int>())("replace", po::bool_switch());
+      "days", po::value<int>())("replace", po::bool_switch())("version", po::value<std::string>());
   const ParsedArgs p = parse_args(args, opts, {"name"});
   const std::string name = p.positional("name");
+  const std::string path = "/certificate" + version_query(p.get("version"), '?');
   if (!p.vm["self-sign"].as<bool>()) {
     if (p.has("subject") || p.has("days") || p.vm["replace"].as<bool>())
       throw UsageError("--subject, --days and --replace need --self-sign");
-    const HttpResponse res = ask_daemon(ctx, "GET", key_path(name, "/certificate"));
+    const HttpResponse res = ask_daemon(ctx, "GET", key_path(name, path));
     if (error_code(res) == "certificate_not_found") {
       throw Failure(describe_error(res),
                     "an admin makes a self-signed one with `p11sign certificate " + name +
@@ -164,20 +166,20 @@ int certificate_command(const Args& args, Context& ctx) {
   Json body = {{"subject", *p.get("subject")}, {"days", days}};
   // Without it the daemon keeps a stored certificate (it may be the one a provider issued): 409.
   if (p.vm["replace"].as<bool>()) body["replace"] = true;
-  print_document(ctx, call_daemon(ctx, "POST", key_path(name, "/certificate"), body.dump()),
+  print_document(ctx, call_daemon(ctx, "POST", key_path(name, path), body.dump()),
                  {"certificate", "pem"});
   return 0;
 }
 
 int csr_command(const Args& args, Context& ctx) {
   po::options_description opts;
-  opts.add_options()("subject", po::value<std::string>());
+  opts.add_options()("subject", po::value<std::string>())("version", po::value<std::string>());
   const ParsedArgs p = parse_args(args, opts, {"name"});
   const std::string name = p.positional("name");
   if (!p.has("subject")) throw UsageError("missing --subject S (e.g. \"CN=payments\")");
   const Json body = {{"subject", *p.get("subject")}};
-  print_document(ctx, call_daemon(ctx, "POST", key_path(name, "/csr"), body.dump()),
-                 {"csr", "pem"});
+  const std::string path = "/csr" + version_query(p.get("version"), '?');
+  print_document(ctx, call_daemon(ctx, "POST", key_path(name, path), body.dump()), {"csr", "pem"});
   return 0;
 }
 

@@ -8,6 +8,7 @@
 #include "cli/daemon_call.h"
 #include "cli/errors.h"
 #include "cli/input.h"
+#include "cli/key_args.h"
 #include "common/encoding.h"
 #include "common/nearest_name.h"
 
@@ -37,14 +38,17 @@ int schemes_command(const Args& args, Context& ctx) {
 
 int public_key_command(const Args& args, Context& ctx) {
   po::options_description opts;
-  opts.add_options()("format", po::value<std::string>()->default_value("pem"));
+  opts.add_options()("format", po::value<std::string>()->default_value("pem"))(
+      "version", po::value<std::string>());
   const ParsedArgs p = parse_args(args, opts, {"name"});
   const std::string format = *p.get("format");
   if (format != "pem" && format != "der-base64" && format != "jwk") {
     throw UsageError("--format must be pem, der-base64 or jwk, not '" + format + "'");
   }
   const HttpResponse res =
-      call_daemon(ctx, "GET", key_path(p.positional("name"), "/public-key?format=" + format));
+      call_daemon(ctx, "GET",
+                  key_path(p.positional("name"),
+                           "/public-key?format=" + format + version_query(p.get("version"), '&')));
   if (format == "jwk") {
     print_json(ctx, res);
   } else {
@@ -195,9 +199,11 @@ constexpr Command kCommands[] = {
     {"health", "health", health_command},
     {"keys", "keys", keys_command},
     {"schemes", "schemes", schemes_command},
-    {"public-key", "public-key NAME [--format pem|der-base64|jwk]", public_key_command},
+    {"public-key", "public-key NAME [--format pem|der-base64|jwk] [--version V]",
+     public_key_command},
     {"certificate",
-     "certificate NAME\ncertificate NAME --self-sign --subject S [--days N] [--replace]",
+     "certificate NAME [--version V]\n"
+     "certificate NAME --self-sign --subject S [--days N] [--replace] [--version V]",
      certificate_command},
     {"sign",
      "sign NAME [--alg "
@@ -211,7 +217,7 @@ constexpr Command kCommands[] = {
      "keygen NAME --bits 2048|3072|4096 | --type ec:P-256|ec:P-384|ed25519 [--label L] [--json]",
      keygen_command},
     {"import", "import NAME --in KEY.pem [--label L] [--json]", import_command},
-    {"csr", "csr NAME --subject S", csr_command},
+    {"csr", "csr NAME --subject S [--version V]", csr_command},
     {"key",
      "key versions NAME [--json]\n"
      "key rotate NAME [--type rsa|ec|ed25519] [--bits 2048|3072|4096] [--curve P-256|P-384] "

@@ -162,6 +162,16 @@ TEST_F(DaemonE2eTest, RotationThroughTheClient) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(state_in_table(r.out, 2), "pending");
   EXPECT_EQ(run({"public-key", "demo"}).out, first_pem);  // a pending version never signs
+  const std::string second_pem = run({"public-key", "demo", "--version", "2"}).out;
+  EXPECT_THAT(second_pem, StartsWith("-----BEGIN PUBLIC KEY-----"));
+  EXPECT_NE(second_pem, first_pem);
+  EXPECT_EQ(run({"public-key", "demo", "--version", "1"}).out, first_pem);
+  EXPECT_EQ(run({"csr", "demo", "--subject", "CN=next", "--version", "2"}).exit_code, 0);
+  r = run({"certificate", "demo", "--self-sign", "--subject", "CN=next", "--version", "2"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(run({"certificate", "demo", "--version", "2"}).out, r.out);
+  EXPECT_EQ(run({"certificate", "demo"}).exit_code, 1);  // version 1 has none
+  EXPECT_EQ(run({"public-key", "demo", "--version", "two"}).exit_code, 2);
   r = run({"key", "set", "demo", "2", "jws.kid=demo-2027"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("demo-2027"));
@@ -173,7 +183,7 @@ TEST_F(DaemonE2eTest, RotationThroughTheClient) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(state_in_table(r.out, 1), "retiring");
   EXPECT_EQ(state_in_table(r.out, 2), "active");
-  EXPECT_NE(run({"public-key", "demo"}).out, first_pem);
+  EXPECT_EQ(run({"public-key", "demo"}).out, second_pem);
   EXPECT_TRUE(signed_by_active());
 
   r = run({"key", "destroy", "demo", "1", "--yes"});

@@ -45,6 +45,11 @@ unsigned parse_version(const std::string& text) {
   return version;
 }
 
+std::string version_query(const std::optional<std::string>& version, char separator) {
+  if (!version) return "";
+  return std::string(1, separator) + "version=" + std::to_string(parse_version(*version));
+}
+
 Assignments parse_assignments(const std::vector<std::string>& words) {
   if (words.empty()) throw UsageError("missing SETTING=VALUE");
   Assignments out;

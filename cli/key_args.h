@@ -15,6 +15,10 @@ namespace p11signd::cli {
 // UsageError.
 unsigned parse_version(const std::string& text);
 
+// The `--version V` of public-key, certificate and csr as the query parameter the routes take,
+// after `separator` ('?' or '&'); "" without --version (the daemon then uses the active version).
+std::string version_query(const std::optional<std::string>& version, char separator);
+
 using Assignments = std::vector<std::pair<std::string, std::string>>;
 
 // {"amazonpay.public-key-id=X", "jws.kid=shop-2027"} -> the pairs, in the order given, split at the

@@ -27,6 +27,13 @@ TEST(ParseVersion, TakesDecimalNumbersFromOne) {
   EXPECT_EQ(parse_version("42"), 42u);
 }
 
+TEST(VersionQuery, IsEmptyWithoutVersionAndCheckedWithOne) {
+  EXPECT_EQ(version_query(std::nullopt, '?'), "");
+  EXPECT_EQ(version_query(std::string("2"), '?'), "?version=2");
+  EXPECT_EQ(version_query(std::string("12"), '&'), "&version=12");
+  EXPECT_THAT(usage_error_of([] { version_query(std::string("two"), '?'); }), HasSubstr("'two'"));
+}
+
 TEST(ParseVersion, RefusesAnythingElseNamingIt) {
   for (const std::string bad : {"", "0", "-1", "+2", "v2", "2a", "1.5", " 3", "99999999999999"}) {
     EXPECT_THAT(usage_error_of([&] { parse_version(bad); }),
