@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <array>
+#include <string>
+#include <tuple>
 #include <vector>
 
 #include "cli/errors.h"
@@ -12,8 +14,7 @@ namespace {
 using Json = nlohmann::ordered_json;
 using Row = std::array<std::string, 7>;
 
-constexpr Row kHeader = {"VERSION", "STATE", "TYPE",        "FINGERPRINT",
-                         "CREATED", "KID",   "CERT_EXPIRES"};
+const Row kHeader = {"VERSION", "STATE", "TYPE", "FINGERPRINT", "CREATED", "KID", "CERT_EXPIRES"};
 // Enough of the SHA-256 to tell versions apart and to match `p11sign keys` by eye.
 constexpr std::size_t kFingerprintChars = 16;
 
@@ -54,7 +55,7 @@ Row row_of(const Json& v) {
 }
 
 std::string render(const std::vector<Row>& rows) {
-  std::array<std::size_t, kHeader.size()> widths{};
+  std::array<std::size_t, std::tuple_size_v<Row>> widths{};
   for (const Row& row : rows) {
     for (std::size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], row[i].size());
   }
