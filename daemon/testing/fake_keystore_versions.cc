@@ -1,6 +1,9 @@
 // FakeKeyStore's key versions (daemon/keystore/key_versions.h): every operation changes the states
 // under the store's lock, so a reader or a signature sees them before or after, never between.
 #include <ctime>
+#include <optional>
+#include <string>
+#include <utility>
 
 #include "common/encoding.h"
 #include "daemon/testing/fake_keystore.h"
