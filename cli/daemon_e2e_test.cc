@@ -283,7 +283,7 @@ TEST_F(DaemonE2eTest, EllipticCurveKeysEndToEnd) {
 }
 
 TEST_F(DaemonE2eTest, ImportThenSignWithTheImportedKey) {
-  const daemon::EvpPkeyPtr key = daemon::testing::shared_key(3);
+  const daemon::SharedEvpPkey key = daemon::testing::shared_key(3);
   const std::string path =
       ::testing::TempDir() + "/p11sign-e2e-" + std::to_string(::getpid()) + ".pem";
   {

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "common/encoding.h"
+#include "common/openssl_ptr.h"
 #include "daemon/keystore/token_keystore.h"
 #include "daemon/routes/public_key.h"
 #include "daemon/testing/reload_under_load.h"
@@ -39,10 +40,8 @@ std::string sha256_hex(const Bytes& bytes) {
 
 // The DER of the public key in a PEM text, re-encoded by OpenSSL.
 Bytes der_of_pem(const std::string& pem) {
-  std::unique_ptr<BIO, decltype(&BIO_free)> bio(
-      BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())), &BIO_free);
-  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(
-      PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr), &EVP_PKEY_free);
+  BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  p11signd::EvpPkeyPtr key(PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr));
   if (!key) return {};
   unsigned char* der = nullptr;
   const int n = i2d_PUBKEY(key.get(), &der);

@@ -1,4 +1,5 @@
 #include "daemon/observability/key_version_gauges.h"
+#include "common/openssl_ptr.h"
 
 #include <openssl/asn1.h>
 #include <openssl/bio.h>
@@ -52,11 +53,9 @@ std::string expiry_message(const std::string& name, unsigned version, std::int64
 }  // namespace
 
 std::optional<std::int64_t> certificate_not_after(std::string_view pem) {
-  std::unique_ptr<BIO, decltype(&BIO_free)> in(
-      BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())), BIO_free);
+  BioPtr in(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
   if (!in) return std::nullopt;
-  std::unique_ptr<X509, decltype(&X509_free)> cert(
-      PEM_read_bio_X509(in.get(), nullptr, nullptr, nullptr), X509_free);
+  X509Ptr cert(PEM_read_bio_X509(in.get(), nullptr, nullptr, nullptr));
   std::tm tm{};
   if (!cert || ASN1_TIME_to_tm(X509_get0_notAfter(cert.get()), &tm) != 1) return std::nullopt;
   return static_cast<std::int64_t>(timegm(&tm));

@@ -22,11 +22,11 @@ std::string bn_b64url(EVP_PKEY* key, const char* name) {
 
 }  // namespace
 
-EvpPkeyPtr pkey_from_spki(ByteView spki) {
+SharedEvpPkey pkey_from_spki(ByteView spki) {
   const unsigned char* p = spki.data();
   EVP_PKEY* key = d2i_PUBKEY(nullptr, &p, static_cast<long>(spki.size()));
   if (!key) throw std::runtime_error("public key is not a valid SubjectPublicKeyInfo");
-  return EvpPkeyPtr(key, EVP_PKEY_free);
+  return SharedEvpPkey(key, EVP_PKEY_free);
 }
 
 // RFC 7518 6.2: x and y of the uncompressed point, each the curve's full size.

@@ -15,10 +15,10 @@
 
 namespace p11signd::daemon {
 
-using EvpPkeyPtr = std::shared_ptr<EVP_PKEY>;
+using SharedEvpPkey = std::shared_ptr<EVP_PKEY>;
 
 // Throws std::runtime_error when spki_der is not a SubjectPublicKeyInfo.
-EvpPkeyPtr pkey_from_spki(ByteView spki_der);
+SharedEvpPkey pkey_from_spki(ByteView spki_der);
 // RFC 7517 JWK of a public key: RSA (kty, n, e), EC (RFC 7518 6.2: kty EC, crv P-256 or P-384, x,
 // y) or Ed25519 (RFC 8037: kty OKP, crv Ed25519, x); all values base64url. Throws
 // std::runtime_error for any other key.

@@ -10,6 +10,7 @@
 
 #include "common/digest.h"
 #include "common/encoding.h"
+#include "common/openssl_ptr.h"
 #include "daemon/routes/public_key.h"
 #include "daemon/testing/test_support.h"
 
@@ -26,7 +27,7 @@ std::string read_file(const std::string& path) {
 }
 
 std::string private_pem(EVP_PKEY* key) {
-  std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()), BIO_free);
+  BioPtr bio(BIO_new(BIO_s_mem()));
   PEM_write_bio_PrivateKey(bio.get(), key, nullptr, nullptr, 0, nullptr, nullptr);
   char* data = nullptr;
   const long n = BIO_get_mem_data(bio.get(), &data);

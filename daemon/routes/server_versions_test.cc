@@ -7,6 +7,7 @@
 
 #include "common/digest.h"
 #include "common/encoding.h"
+#include "common/openssl_ptr.h"
 #include "common/public_key.h"
 #include "common/testing/software_sign.h"
 #include "daemon/routes/public_key.h"
@@ -138,7 +139,7 @@ TEST(ServerVersions, RotateTakesAShapeOrAPrivateKey) {
   EXPECT_EQ(body_json(res)["versions"][1]["curve"], "P-256") << res.body();
 
   auto key = ::p11signd::testing::generate_software_key(KeyType::kEd25519);
-  std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()), BIO_free);
+  BioPtr bio(BIO_new(BIO_s_mem()));
   PEM_write_bio_PrivateKey(bio.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr);
   char* data = nullptr;
   const long n = BIO_get_mem_data(bio.get(), &data);
@@ -305,18 +306,14 @@ TEST(ServerVersions, VersionQueryOnPublicKeyCertificateAndCsr) {
   EXPECT_EQ(error_code_of(c.get("/v1/keys/demo/certificate")), "certificate_not_found");
   EXPECT_EQ(error_code_of(c.get("/v1/keys/demo/certificate?version=1")), "certificate_not_found");
   // The certificate and CSR are made for (and signed by) the pending version's key.
-  std::unique_ptr<BIO, decltype(&BIO_free)> bio(
-      BIO_new_mem_buf(res.body().data(), static_cast<int>(res.body().size())), BIO_free);
-  std::unique_ptr<X509, decltype(&X509_free)> cert(
-      PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr), X509_free);
+  BioPtr bio(BIO_new_mem_buf(res.body().data(), static_cast<int>(res.body().size())));
+  X509Ptr cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
   ASSERT_TRUE(cert);
   EXPECT_EQ(spki_der(X509_get0_pubkey(cert.get())), spki_of(c, "demo", 2));
   auto csr = c.post("/v1/keys/demo/csr?version=2", R"({"subject":"CN=second"})");
   ASSERT_EQ(csr.result_int(), 200u) << csr.body();
-  std::unique_ptr<BIO, decltype(&BIO_free)> csr_bio(
-      BIO_new_mem_buf(csr.body().data(), static_cast<int>(csr.body().size())), BIO_free);
-  std::unique_ptr<X509_REQ, decltype(&X509_REQ_free)> req(
-      PEM_read_bio_X509_REQ(csr_bio.get(), nullptr, nullptr, nullptr), X509_REQ_free);
+  BioPtr csr_bio(BIO_new_mem_buf(csr.body().data(), static_cast<int>(csr.body().size())));
+  X509ReqPtr req(PEM_read_bio_X509_REQ(csr_bio.get(), nullptr, nullptr, nullptr));
   ASSERT_TRUE(req);
   EXPECT_EQ(spki_der(X509_REQ_get0_pubkey(req.get())), spki_of(c, "demo", 2));
   EXPECT_EQ(records_of(d, "csr").at(0)["key_version"], 2);

@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "common/encoding.h"
+#include "common/openssl_ptr.h"
 #include "daemon/routes/public_key.h"
 
 namespace p11signd::daemon {
@@ -30,12 +31,10 @@ std::string bio_text(BIO* bio) {
 
 // {"subject":"CN=...","not_after":"2027-12-06T00:00:00Z"}; null when the PEM is no certificate.
 Json certificate_summary(const std::string& pem) {
-  std::unique_ptr<BIO, decltype(&BIO_free)> in(
-      BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())), BIO_free);
-  std::unique_ptr<X509, decltype(&X509_free)> cert(
-      PEM_read_bio_X509(in.get(), nullptr, nullptr, nullptr), X509_free);
+  BioPtr in(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  X509Ptr cert(PEM_read_bio_X509(in.get(), nullptr, nullptr, nullptr));
   if (!cert) return nullptr;
-  std::unique_ptr<BIO, decltype(&BIO_free)> subject(BIO_new(BIO_s_mem()), BIO_free);
+  BioPtr subject(BIO_new(BIO_s_mem()));
   X509_NAME_print_ex(subject.get(), X509_get_subject_name(cert.get()), 0, XN_FLAG_RFC2253);
   std::tm tm{};
   if (ASN1_TIME_to_tm(X509_get0_notAfter(cert.get()), &tm) != 1) return nullptr;

@@ -11,6 +11,7 @@
 
 #include "common/digest.h"
 #include "common/encoding.h"
+#include "common/openssl_ptr.h"
 #include "common/testing/software_sign.h"
 
 namespace p11signd::daemon {
@@ -28,8 +29,8 @@ class FakeSession final : public SigningSession {
 };
 
 // "CN=a,O=b" -> X509_NAME; the real store has its own parser, this one only serves the tests.
-std::unique_ptr<X509_NAME, decltype(&X509_NAME_free)> parse_subject(const std::string& subject) {
-  std::unique_ptr<X509_NAME, decltype(&X509_NAME_free)> name(X509_NAME_new(), X509_NAME_free);
+X509NamePtr parse_subject(const std::string& subject) {
+  X509NamePtr name(X509_NAME_new());
   std::size_t start = 0;
   while (start < subject.size()) {
     auto end = subject.find(',', start);
@@ -60,7 +61,7 @@ const EVP_MD* x509_digest(EVP_PKEY* key) {
 
 template <typename T, int (*Write)(BIO*, const T*)>
 std::string to_pem(T* obj) {
-  std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()), BIO_free);
+  BioPtr bio(BIO_new(BIO_s_mem()));
   Write(bio.get(), obj);
   char* data = nullptr;
   const long n = BIO_get_mem_data(bio.get(), &data);
@@ -69,13 +70,13 @@ std::string to_pem(T* obj) {
 
 }  // namespace
 
-EvpPkeyPtr generate_rsa(unsigned bits) {
+SharedEvpPkey generate_rsa(unsigned bits) {
   EVP_PKEY* key = EVP_RSA_gen(bits);
   if (!key) throw StoreError(StoreErrorKind::kInternal, "RSA key generation failed");
-  return EvpPkeyPtr(key, EVP_PKEY_free);
+  return SharedEvpPkey(key, EVP_PKEY_free);
 }
 
-EvpPkeyPtr generate_key_of(const KeyShape& shape) {
+SharedEvpPkey generate_key_of(const KeyShape& shape) {
   if (shape.type != KeyType::kRsa) return testing::generate_software_key(shape.type);
   if (shape.bits != 2048 && shape.bits != 3072 && shape.bits != 4096) {
     throw StoreError(StoreErrorKind::kBadInput, "bits must be 2048, 3072 or 4096");
@@ -83,9 +84,8 @@ EvpPkeyPtr generate_key_of(const KeyShape& shape) {
   return generate_rsa(shape.bits);
 }
 
-EvpPkeyPtr read_private_key(std::string& pem) {
-  std::unique_ptr<BIO, decltype(&BIO_free)> bio(
-      BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())), BIO_free);
+SharedEvpPkey read_private_key(std::string& pem) {
+  BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
   EVP_PKEY* key = PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr);
   OPENSSL_cleanse(pem.data(), pem.size());
   pem.clear();
@@ -94,19 +94,19 @@ EvpPkeyPtr read_private_key(std::string& pem) {
     throw StoreError(StoreErrorKind::kBadInput,
                      "pem is not an RSA, EC P-256/P-384 or Ed25519 private key");
   }
-  return EvpPkeyPtr(key, EVP_PKEY_free);
+  return SharedEvpPkey(key, EVP_PKEY_free);
 }
 
 FakeKeyStore::FakeKeyStore(std::string token_label, unsigned max_sessions)
     : token_label_(std::move(token_label)), max_sessions_(max_sessions) {}
 
-EvpPkeyPtr FakeKeyStore::add_token_key(const std::string& label, unsigned bits) {
+SharedEvpPkey FakeKeyStore::add_token_key(const std::string& label, unsigned bits) {
   auto key = generate_rsa(bits);
   add_token_key(label, key);
   return key;
 }
 
-FakeKeyStore::TokenKey FakeKeyStore::make_token_key(const std::string& label, EvpPkeyPtr key,
+FakeKeyStore::TokenKey FakeKeyStore::make_token_key(const std::string& label, SharedEvpPkey key,
                                                     bool extractable, bool local) const {
   TokenKey k;
   k.label = label;
@@ -118,7 +118,7 @@ FakeKeyStore::TokenKey FakeKeyStore::make_token_key(const std::string& label, Ev
   return k;
 }
 
-void FakeKeyStore::add_token_key(const std::string& label, EvpPkeyPtr key, bool extractable) {
+void FakeKeyStore::add_token_key(const std::string& label, SharedEvpPkey key, bool extractable) {
   std::lock_guard lock(mu_);
   token_.push_back(make_token_key(label, std::move(key), extractable, true));
 }
@@ -205,7 +205,7 @@ KeyInfo FakeKeyStore::info_locked(const std::string& name, const TokenKey& k) co
   return info;
 }
 
-EvpPkeyPtr FakeKeyStore::public_key(const std::string& name) const {
+SharedEvpPkey FakeKeyStore::public_key(const std::string& name) const {
   std::lock_guard lock(mu_);
   return version_locked(KeyRef(name)).pkey;
 }
@@ -240,7 +240,7 @@ std::optional<std::string> FakeKeyStore::certificate_pem(const KeyRef& key) cons
 
 Bytes FakeKeyStore::sign(const KeyRef& ref, const SignRequest& req, ByteView data) {
   run_activation_switch();
-  EvpPkeyPtr key;
+  SharedEvpPkey key;
   {
     std::lock_guard lock(mu_);
     throw_if_down_locked();
@@ -266,8 +266,8 @@ Bytes FakeKeyStore::sign(const KeyRef& ref, const SignRequest& req, ByteView dat
   return sig;
 }
 
-KeyInfo FakeKeyStore::add_named(const std::string& name, const std::string& label, EvpPkeyPtr key,
-                                bool local) {
+KeyInfo FakeKeyStore::add_named(const std::string& name, const std::string& label,
+                                SharedEvpPkey key, bool local) {
   std::lock_guard lock(mu_);
   throw_if_down_locked();
   if (names_.count(name)) throw StoreError(StoreErrorKind::kConflict, "key '" + name + "' exists");
@@ -302,7 +302,7 @@ std::string FakeKeyStore::make_certificate(const KeyRef& ref, const std::string&
   if (k.certificate && !replace) {
     throw StoreError(StoreErrorKind::kConflict, certificate_exists(ref.name));
   }
-  std::unique_ptr<X509, decltype(&X509_free)> cert(X509_new(), X509_free);
+  X509Ptr cert(X509_new());
   X509_set_version(cert.get(), 2);
   ASN1_INTEGER_set(X509_get_serialNumber(cert.get()), 1);
   X509_gmtime_adj(X509_getm_notBefore(cert.get()), 0);
@@ -322,7 +322,7 @@ std::string FakeKeyStore::make_csr(const KeyRef& ref, const std::string& subject
   std::lock_guard lock(mu_);
   throw_if_down_locked();
   const auto& k = admitted_locked(ref);
-  std::unique_ptr<X509_REQ, decltype(&X509_REQ_free)> req(X509_REQ_new(), X509_REQ_free);
+  X509ReqPtr req(X509_REQ_new());
   X509_REQ_set_subject_name(req.get(), subj.get());
   X509_REQ_set_pubkey(req.get(), k.pkey.get());
   if (X509_REQ_sign(req.get(), k.pkey.get(), x509_digest(k.pkey.get())) <= 0) {

@@ -28,8 +28,8 @@ class FakeKeyStore final : public KeyStore {
 
   // Test set-up: puts a key pair on the fake token (generated, or a given one) and returns its
   // public key.
-  EvpPkeyPtr add_token_key(const std::string& label, unsigned bits = 2048);
-  void add_token_key(const std::string& label, EvpPkeyPtr key, bool extractable = false);
+  SharedEvpPkey add_token_key(const std::string& label, unsigned bits = 2048);
+  void add_token_key(const std::string& label, SharedEvpPkey key, bool extractable = false);
   void add_certificate(const std::string& label, const std::string& pem);
 
   // Fault switches.
@@ -52,7 +52,7 @@ class FakeKeyStore final : public KeyStore {
   }
   unsigned long sign_count() const { return sign_count_; }
   unsigned long signs_started() const { return signs_started_; }
-  EvpPkeyPtr public_key(const std::string& name) const;
+  SharedEvpPkey public_key(const std::string& name) const;
 
   std::unique_ptr<SigningSession> open_session() override;
   unsigned max_sessions() const override { return max_sessions_; }
@@ -83,7 +83,7 @@ class FakeKeyStore final : public KeyStore {
   struct TokenKey {
     std::string label;
     std::string id_hex;
-    EvpPkeyPtr pkey;
+    SharedEvpPkey pkey;
     bool extractable = false;
     bool local = true;
     std::optional<std::string> certificate;
@@ -93,7 +93,7 @@ class FakeKeyStore final : public KeyStore {
     std::string created;
     VersionSettings settings;
   };
-  TokenKey make_token_key(const std::string& label, EvpPkeyPtr key, bool extractable,
+  TokenKey make_token_key(const std::string& label, SharedEvpPkey key, bool extractable,
                           bool local) const;
   KeyInfo info_locked(const std::string& name, const TokenKey& k) const;
   // The versions of a name, oldest first; StoreError kNotFound for an unknown name.
@@ -105,8 +105,9 @@ class FakeKeyStore final : public KeyStore {
   // version_locked(), refusing a key whose fingerprint is not the one ref asks for.
   const TokenKey& admitted_locked(const KeyRef& ref) const;
   void throw_if_down_locked() const;
-  KeyInfo add_named(const std::string& name, const std::string& label, EvpPkeyPtr key, bool local);
-  KeyInfo add_version(const std::string& name, EvpPkeyPtr key, bool local);
+  KeyInfo add_named(const std::string& name, const std::string& label, SharedEvpPkey key,
+                    bool local);
+  KeyInfo add_version(const std::string& name, SharedEvpPkey key, bool local);
   void run_activation_switch();
 
   const std::string token_label_;
@@ -128,11 +129,11 @@ class FakeKeyStore final : public KeyStore {
   std::atomic<unsigned long> signs_started_{0};
 };
 
-EvpPkeyPtr generate_rsa(unsigned bits);
+SharedEvpPkey generate_rsa(unsigned bits);
 // A key of shape as the fake token makes it; StoreError kBadInput for an RSA size it refuses.
-EvpPkeyPtr generate_key_of(const KeyShape& shape);
+SharedEvpPkey generate_key_of(const KeyShape& shape);
 // A private key PEM read as the fake token imports it; wipes pem. StoreError kBadInput when it is
 // not a key the daemon signs with.
-EvpPkeyPtr read_private_key(std::string& pem);
+SharedEvpPkey read_private_key(std::string& pem);
 
 }  // namespace p11signd::daemon

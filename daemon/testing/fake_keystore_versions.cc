@@ -32,7 +32,7 @@ StoreError state_conflict(const std::string& name, unsigned version, VersionStat
 
 }  // namespace
 
-KeyInfo FakeKeyStore::add_version(const std::string& name, EvpPkeyPtr key, bool local) {
+KeyInfo FakeKeyStore::add_version(const std::string& name, SharedEvpPkey key, bool local) {
   std::lock_guard lock(mu_);
   throw_if_down_locked();
   const auto family = family_locked(name);

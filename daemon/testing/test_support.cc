@@ -22,9 +22,9 @@ namespace p11signd::daemon::testing {
 
 // Test keys live in daemon/testing/testdata (made once with `openssl genpkey`): generating RSA keys
 // in every test process would dominate the suite's run time.
-EvpPkeyPtr shared_key(int index) {
+SharedEvpPkey shared_key(int index) {
   static std::mutex mu;
-  static std::map<int, EvpPkeyPtr> keys;
+  static std::map<int, SharedEvpPkey> keys;
   std::lock_guard lock(mu);
   auto& key = keys[index];
   if (!key) {
@@ -32,7 +32,7 @@ EvpPkeyPtr shared_key(int index) {
         std::string(P11SIGND_DAEMON_TESTDATA) + "/test_key_" + std::to_string(index) + ".pem";
     BioPtr bio(BIO_new_file(path.c_str(), "r"));
     EVP_PKEY* pkey = bio ? PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr) : nullptr;
-    key = pkey ? EvpPkeyPtr(pkey, EVP_PKEY_free) : generate_rsa(2048);
+    key = pkey ? SharedEvpPkey(pkey, EVP_PKEY_free) : generate_rsa(2048);
   }
   return key;
 }

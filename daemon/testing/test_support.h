@@ -18,7 +18,7 @@ namespace p11signd::daemon::testing {
 
 // RSA keys are slow to make (above all under ASan): a few are made once per test process and
 // shared.
-EvpPkeyPtr shared_key(int index);
+SharedEvpPkey shared_key(int index);
 
 class TempDir {
  public:
