@@ -49,13 +49,18 @@ void check_alg(const std::string& alg) {
 }
 
 ParsedArgs parse_args(const Args& args, const po::options_description& options,
-                      const std::vector<std::string>& positional_names) {
+                      const std::vector<std::string>& positional_names,
+                      const std::optional<std::string>& rest_name) {
   po::options_description all;
   all.add(options);
   po::positional_options_description positional;
   for (const std::string& name : positional_names) {
     all.add_options()(name.c_str(), po::value<std::string>());
     positional.add(name.c_str(), 1);
+  }
+  if (rest_name) {
+    all.add_options()(rest_name->c_str(), po::value<std::vector<std::string>>());
+    positional.add(rest_name->c_str(), -1);
   }
   ParsedArgs parsed;
   try {

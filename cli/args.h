@@ -28,7 +28,10 @@ constexpr int kOptionStyle = boost::program_options::command_line_style::default
 // Throws a UsageError unless alg is one of the algorithms the daemon signs with.
 void check_alg(const std::string& alg);
 
+// positional_names take one word each, in order; rest_name, when given, takes every word after them
+// (a std::vector<std::string>, absent when there are none).
 ParsedArgs parse_args(const Args& args, const boost::program_options::options_description& options,
-                      const std::vector<std::string>& positional_names);
+                      const std::vector<std::string>& positional_names,
+                      const std::optional<std::string>& rest_name = std::nullopt);
 
 }  // namespace p11signd::cli

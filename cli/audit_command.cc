@@ -42,21 +42,9 @@ struct AuditArgs {
 
 AuditArgs parse_audit_args(const Args& args) {
   po::options_description opts;
-  opts.add_options()("public-key", po::value<std::string>())("action", po::value<std::string>())(
-      "files", po::value<std::vector<std::string>>());
-  po::positional_options_description positional;
-  positional.add("action", 1).add("files", -1);
-  po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(args)
-                  .options(opts)
-                  .positional(positional)
-                  .style(kOptionStyle)
-                  .run(),
-              vm);
-  } catch (const po::error& e) {
-    throw UsageError(describe_option_error(e, args));
-  }
+  opts.add_options()("public-key", po::value<std::string>());
+  const ParsedArgs p = parse_args(args, opts, {"action"}, "files");
+  const po::variables_map& vm = p.vm;
   AuditArgs out;
   if (!vm.count("action")) throw UsageError("missing ACTION (verify)");
   out.action = vm["action"].as<std::string>();

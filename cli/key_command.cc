@@ -141,33 +141,18 @@ Json current_settings(Context& ctx, const std::string& name, unsigned version) {
                 " (p11sign key versions " + name + " lists them)");
 }
 
-// NAME VERSION SETTING=VALUE...: parsed by hand, parse_args takes one word per positional name.
+// NAME VERSION SETTING=VALUE...
 int set_subcommand(const Args& args, Context& ctx) {
-  po::options_description opts = json_option();
-  opts.add_options()("words", po::value<std::vector<std::string>>());
-  po::positional_options_description positional;
-  positional.add("words", -1);
-  po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(args)
-                  .options(opts)
-                  .positional(positional)
-                  .style(kOptionStyle)
-                  .run(),
-              vm);
-  } catch (const po::error& e) {
-    throw UsageError(describe_option_error(e, args));
-  }
-  const auto words =
-      vm.count("words") ? vm["words"].as<std::vector<std::string>>() : std::vector<std::string>{};
-  if (words.empty()) throw UsageError("missing NAME");
-  if (words.size() < 2) throw UsageError("missing VERSION");
-  const unsigned version = parse_version(words[1]);
-  const Assignments assignments = parse_assignments({words.begin() + 2, words.end()});
-  const Json body = settings_body(current_settings(ctx, words[0], version), assignments);
+  const ParsedArgs p = parse_args(args, json_option(), {"name", "version"}, "assignments");
+  const std::string name = p.positional("name");
+  const unsigned version = parse_version(p.positional("version"));
+  const Assignments assignments =
+      parse_assignments(p.has("assignments") ? p.vm["assignments"].as<std::vector<std::string>>()
+                                             : std::vector<std::string>{});
+  const Json body = settings_body(current_settings(ctx, name, version), assignments);
   const HttpResponse res =
-      call_daemon(ctx, "PUT", version_path(words[0], version, "/settings"), body.dump());
-  print_versions(ctx, res, vm["json"].as<bool>());
+      call_daemon(ctx, "PUT", version_path(name, version, "/settings"), body.dump());
+  print_versions(ctx, res, p.vm["json"].as<bool>());
   return 0;
 }
 
