@@ -15,7 +15,6 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::Not;
-using ::testing::SizeIs;
 using Json = nlohmann::json;
 
 constexpr const char* kPem =
@@ -28,11 +27,6 @@ class AdminTest : public ::testing::Test {
   RunResult run(std::vector<std::string> args) {
     args.insert(args.begin(), {"--socket", daemon_.socket_path()});
     return run_p11sign(args);
-  }
-  RecordedRequest only_request() {
-    const auto requests = daemon_.requests();
-    EXPECT_THAT(requests, SizeIs(1));
-    return requests.empty() ? RecordedRequest{} : requests.front();
   }
   std::string write_file(const std::string& name, const std::string& content) {
     const std::string path = daemon_.dir() + "/" + name;
@@ -47,7 +41,7 @@ TEST_F(AdminTest, KeygenLabelDefaultsToTheName) {
   daemon_.respond({201, R"({"name":"store2","label":"store2","bits":3072})"});
   const RunResult r = run({"keygen", "store2", "--bits", "3072"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  const RecordedRequest req = only_request();
+  const RecordedRequest req = daemon_.only_request();
   EXPECT_EQ(req.method, "POST");
   EXPECT_EQ(req.target, "/v1/keys");
   EXPECT_EQ(Json::parse(req.body), Json({{"name", "store2"}, {"label", "store2"}, {"bits", 3072}}));
@@ -59,7 +53,7 @@ TEST_F(AdminTest, KeygenSendsTheKeyTypeAndRefusesBitsForCurves) {
       {201, R"({"key":{"name":"ec","type":"EC P-256","bits":256},"config":"[key.ec]\n"})"});
   const RunResult r = run({"keygen", "ec", "--type", "ec:P-256"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(Json::parse(only_request().body),
+  EXPECT_EQ(Json::parse(daemon_.only_request().body),
             Json({{"name", "ec"}, {"label", "ec"}, {"type", "ec:P-256"}}));
   EXPECT_THAT(r.out, HasSubstr("# EC P-256 key 'ec'"));
   const RunResult bits = run({"keygen", "ed", "--type", "ed25519", "--bits", "2048"});
@@ -95,7 +89,7 @@ TEST_F(AdminTest, KeygenPrintsTheConfigurationSectionAsText) {
 
 TEST_F(AdminTest, KeygenWithLabel) {
   EXPECT_EQ(run({"keygen", "k", "--bits", "2048", "--label", "payments-k"}).exit_code, 0);
-  EXPECT_EQ(Json::parse(only_request().body)["label"], "payments-k");
+  EXPECT_EQ(Json::parse(daemon_.only_request().body)["label"], "payments-k");
 }
 
 TEST_F(AdminTest, KeygenNeedsBits) {
@@ -132,7 +126,7 @@ TEST_F(AdminTest, ImportSendsThePemAndNeverPrintsIt) {
   const std::string path = write_file("key.pem", kPem);
   const RunResult r = run({"import", "old", "--in", path, "--label", "legacy"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  const RecordedRequest req = only_request();
+  const RecordedRequest req = daemon_.only_request();
   EXPECT_EQ(req.target, "/v1/keys/import");
   EXPECT_EQ(req.content_type, "application/json");
   EXPECT_EQ(Json::parse(req.body), Json({{"name", "old"}, {"label", "legacy"}, {"pem", kPem}}));
@@ -157,7 +151,7 @@ TEST_F(AdminTest, ShowCertificatePrintsPem) {
   const RunResult r = run({"certificate", "demo"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, kCertificate);
-  EXPECT_EQ(only_request().method, "GET");
+  EXPECT_EQ(daemon_.only_request().method, "GET");
 }
 
 TEST_F(AdminTest, SelfSignPostsSubjectAndDays) {
@@ -166,7 +160,7 @@ TEST_F(AdminTest, SelfSignPostsSubjectAndDays) {
       {"certificate", "demo", "--self-sign", "--subject", "CN=payments,O=Shop", "--days", "30"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, kCertificate);
-  const RecordedRequest req = only_request();
+  const RecordedRequest req = daemon_.only_request();
   EXPECT_EQ(req.method, "POST");
   EXPECT_EQ(req.target, "/v1/keys/demo/certificate");
   EXPECT_EQ(Json::parse(req.body), Json({{"subject", "CN=payments,O=Shop"}, {"days", 30}}));
@@ -175,14 +169,14 @@ TEST_F(AdminTest, SelfSignPostsSubjectAndDays) {
 TEST_F(AdminTest, SelfSignDefaultsToAYear) {
   daemon_.respond({201, kCertificate, "application/x-pem-file"});
   EXPECT_EQ(run({"certificate", "demo", "--self-sign", "--subject", "CN=x"}).exit_code, 0);
-  EXPECT_EQ(Json::parse(only_request().body)["days"], 365);
+  EXPECT_EQ(Json::parse(daemon_.only_request().body)["days"], 365);
 }
 
 TEST_F(AdminTest, SelfSignReplacesOnlyWithReplace) {
   daemon_.respond({201, kCertificate, "application/x-pem-file"});
   EXPECT_EQ(run({"certificate", "demo", "--self-sign", "--subject", "CN=x", "--replace"}).exit_code,
             0);
-  EXPECT_EQ(Json::parse(only_request().body)["replace"], true);
+  EXPECT_EQ(Json::parse(daemon_.only_request().body)["replace"], true);
 }
 
 TEST_F(AdminTest, SelfSignArgumentsAreChecked) {
@@ -201,7 +195,7 @@ TEST_F(AdminTest, CsrPostsTheSubject) {
   const RunResult r = run({"csr", "demo", "--subject", "CN=store1"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, csr);
-  const RecordedRequest req = only_request();
+  const RecordedRequest req = daemon_.only_request();
   EXPECT_EQ(req.target, "/v1/keys/demo/csr");
   EXPECT_EQ(Json::parse(req.body), Json({{"subject", "CN=store1"}}));
 }

@@ -34,11 +34,6 @@ class KeyCommandTest : public ::testing::Test {
     args.insert(args.begin(), {"--socket", daemon_.socket_path()});
     return run_p11sign(args);
   }
-  RecordedRequest only_request() {
-    const auto requests = daemon_.requests();
-    EXPECT_THAT(requests, SizeIs(1));
-    return requests.empty() ? RecordedRequest{} : requests.front();
-  }
   void expect_usage_error(const std::vector<std::string>& args, const std::string& message) {
     const RunResult r = run(args);
     EXPECT_EQ(r.exit_code, 2) << ::testing::PrintToString(args) << r.err;
@@ -52,7 +47,7 @@ class KeyCommandTest : public ::testing::Test {
 TEST_F(KeyCommandTest, VersionsPrintsTheTable) {
   const RunResult r = run({"key", "versions", "shop"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  const RecordedRequest req = only_request();
+  const RecordedRequest req = daemon_.only_request();
   EXPECT_EQ(req.method, "GET");
   EXPECT_EQ(req.target, "/v1/keys/shop/versions");
   EXPECT_THAT(r.out, HasSubstr("VERSION  STATE     TYPE      FINGERPRINT"));
@@ -88,7 +83,7 @@ TEST_F(KeyCommandTest, RotateImportSendsThePem) {
   std::ofstream(path) << pem;
   const RunResult r = run({"key", "rotate", "shop", "--import", path});
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(Json::parse(only_request().body), Json({{"pem", pem}}));
+  EXPECT_EQ(Json::parse(daemon_.only_request().body), Json({{"pem", pem}}));
   EXPECT_THAT(r.out, Not(HasSubstr("PRIVATE KEY")));
 }
 

@@ -28,11 +28,6 @@ class P11signTest : public ::testing::Test {
     args.insert(args.begin(), {"--socket", daemon_.socket_path()});
     return run_p11sign(args, options);
   }
-  RecordedRequest only_request() {
-    const auto requests = daemon_.requests();
-    EXPECT_THAT(requests, SizeIs(1));
-    return requests.empty() ? RecordedRequest{} : requests.front();
-  }
   std::string write_file(const std::string& name, const std::string& content) {
     const std::string path = daemon_.dir() + "/" + name;
     std::ofstream(path, std::ios::binary) << content;
@@ -47,7 +42,7 @@ TEST_F(P11signTest, HealthPrintsTheAnswer) {
   const RunResult r = run({"health"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "{\n  \"status\": \"ok\",\n  \"token\": \"payments\"\n}\n");
-  const RecordedRequest req = only_request();
+  const RecordedRequest req = daemon_.only_request();
   EXPECT_EQ(req.method, "GET");
   EXPECT_EQ(req.target, "/v1/health");
 }
@@ -62,7 +57,7 @@ TEST_F(P11signTest, UnhealthyTokenExitsOneWithTheReason) {
 TEST_F(P11signTest, SocketComesFromTheEnvironment) {
   const RunResult r = run_p11sign({"keys"}, with_env("P11SIGN_SOCKET", daemon_.socket_path()));
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(only_request().target, "/v1/keys");
+  EXPECT_EQ(daemon_.only_request().target, "/v1/keys");
 }
 
 // --socket wins over $P11SIGN_SOCKET: the variable names a path where nothing listens, so the
@@ -71,7 +66,7 @@ TEST_F(P11signTest, SocketFlagWinsOverTheEnvironment) {
   RunOptions options = with_env("P11SIGN_SOCKET", daemon_.dir() + "/not-this.sock");
   const RunResult r = run_p11sign({"--socket", daemon_.socket_path(), "keys"}, options);
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(only_request().target, "/v1/keys");
+  EXPECT_EQ(daemon_.only_request().target, "/v1/keys");
   EXPECT_THAT(r.err, Not(HasSubstr("not-this.sock")));
 }
 
@@ -179,7 +174,7 @@ TEST_F(P11signTest, PublicKeyPemIsPrintedAsSent) {
   const RunResult r = run({"public-key", "demo"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, pem);
-  EXPECT_EQ(only_request().target, "/v1/keys/demo/public-key?format=pem");
+  EXPECT_EQ(daemon_.only_request().target, "/v1/keys/demo/public-key?format=pem");
 }
 
 TEST_F(P11signTest, PublicKeyJwk) {
@@ -187,7 +182,7 @@ TEST_F(P11signTest, PublicKeyJwk) {
   const RunResult r = run({"public-key", "demo", "--format", "jwk"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("\"kty\": \"RSA\""));
-  EXPECT_EQ(only_request().target, "/v1/keys/demo/public-key?format=jwk");
+  EXPECT_EQ(daemon_.only_request().target, "/v1/keys/demo/public-key?format=jwk");
 }
 
 TEST_F(P11signTest, PublicKeyDerBase64FromAJsonAnswer) {
@@ -215,7 +210,7 @@ TEST_F(P11signTest, MissingCertificateShowsTheDaemonsErrorAndHowToMakeOne) {
             "p11sign: an admin makes a self-signed one with `p11sign certificate demo --self-sign "
             "--subject \"CN=...\"`, or a request for a CA with `p11sign csr demo --subject "
             "\"CN=...\"`\n");
-  EXPECT_EQ(only_request().target, "/v1/keys/demo/certificate");
+  EXPECT_EQ(daemon_.only_request().target, "/v1/keys/demo/certificate");
   daemon_.respond({404, R"({"error":{"code":"key_not_found","message":"no key 'demo'"}})"});
   EXPECT_EQ(run({"certificate", "demo"}).err, "p11sign: 404 key_not_found: no key 'demo'\n");
 }
@@ -226,7 +221,7 @@ TEST_F(P11signTest, SignReadsRawBytesFromStdin) {
   const RunResult r = run({"sign", "demo"}, with_stdin(data));
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "c2lnbmF0dXJl\n");
-  const RecordedRequest req = only_request();
+  const RecordedRequest req = daemon_.only_request();
   EXPECT_EQ(req.method, "POST");
   EXPECT_EQ(req.target, "/v1/keys/demo/sign");
   EXPECT_EQ(req.content_type, "application/json");
@@ -240,7 +235,7 @@ TEST_F(P11signTest, SignReadsAFileWithTheChosenAlgorithm) {
   const std::string path = write_file("msg.bin", "abc");
   const RunResult r = run({"sign", "demo", "--in", path, "--alg", "RSA-PSS-SHA256"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  const auto body = nlohmann::json::parse(only_request().body);
+  const auto body = nlohmann::json::parse(daemon_.only_request().body);
   EXPECT_EQ(body["alg"], "RSA-PSS-SHA256");
   EXPECT_EQ(body["data"], "YWJj");
 }
@@ -250,7 +245,7 @@ TEST_F(P11signTest, SignSendsAnEcAlgorithmAndTheSignatureFormat) {
   const RunResult r =
       run({"sign", "demo-ec", "--alg", "ECDSA-SHA256", "--format", "der"}, with_stdin("abc"));
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  const auto body = nlohmann::json::parse(only_request().body);
+  const auto body = nlohmann::json::parse(daemon_.only_request().body);
   EXPECT_EQ(body["alg"], "ECDSA-SHA256");
   EXPECT_EQ(body["format"], "der");
   const RunResult bad = run({"sign", "demo-ec", "--format", "asn1"}, with_stdin("abc"));
@@ -262,7 +257,7 @@ TEST_F(P11signTest, SignWithDashReadsStdin) {
   daemon_.respond({200, R"({"signature":"AAAA"})"});
   const RunResult r = run({"sign", "demo", "--in", "-"}, with_stdin("abc"));
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(nlohmann::json::parse(only_request().body)["data"], "YWJj");
+  EXPECT_EQ(nlohmann::json::parse(daemon_.only_request().body)["data"], "YWJj");
 }
 
 TEST_F(P11signTest, RefusedSignExitsOneWithTheDaemonsMessage) {
@@ -307,14 +302,14 @@ TEST_F(P11signTest, AnEmptyInputNameIsAUsageError) {
 TEST_F(P11signTest, KeyNamesArePercentEncodedInThePath) {
   daemon_.respond({200, R"({"signature":"AAAA"})"});
   EXPECT_EQ(run({"sign", "a b/c"}, with_stdin("x")).exit_code, 0);
-  EXPECT_EQ(only_request().target, "/v1/keys/a%20b%2Fc/sign");
+  EXPECT_EQ(daemon_.only_request().target, "/v1/keys/a%20b%2Fc/sign");
 }
 
 TEST_F(P11signTest, VerifySendsDataAndSignature) {
   daemon_.respond({200, R"({"valid":true})"});
   const RunResult r = run({"verify", "demo", "--signature", "c2ln"}, with_stdin("abc"));
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  const RecordedRequest req = only_request();
+  const RecordedRequest req = daemon_.only_request();
   EXPECT_EQ(req.target, "/v1/keys/demo/verify");
   EXPECT_EQ(nlohmann::json::parse(req.body),
             nlohmann::json({{"data", "YWJj"}, {"signature", "c2ln"}}));
@@ -327,7 +322,7 @@ TEST_F(P11signTest, SchemeSignSendsTheInputByteForByte) {
   daemon_.respond({200, R"({"signature":"AAAA","form":"Zeta=1&Alpha=2&Signature=AAAA"})"});
   const RunResult r = run({"scheme", "mypos", "sign"}, with_stdin(input));
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  const RecordedRequest req = only_request();
+  const RecordedRequest req = daemon_.only_request();
   EXPECT_EQ(req.target, "/v1/schemes/mypos/sign");
   EXPECT_EQ(req.body, input);
   EXPECT_EQ(r.out,
@@ -337,7 +332,7 @@ TEST_F(P11signTest, SchemeSignSendsTheInputByteForByte) {
 TEST_F(P11signTest, SchemeReadsAJsonFile) {
   const std::string path = write_file("in.json", R"({"key":"k","param":"x"})");
   EXPECT_EQ(run({"scheme", "swifood", "sign", "--in", path}).exit_code, 0);
-  EXPECT_EQ(only_request().body, R"({"key":"k","param":"x"})");
+  EXPECT_EQ(daemon_.only_request().body, R"({"key":"k","param":"x"})");
 }
 
 TEST_F(P11signTest, SchemeVerifyInvalidExitsOne) {
@@ -346,7 +341,7 @@ TEST_F(P11signTest, SchemeVerifyInvalidExitsOne) {
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(r.out, HasSubstr("\"valid\": false"));
   EXPECT_EQ(r.err, "p11sign: signature is not valid: signature mismatch\n");
-  EXPECT_EQ(only_request().target, "/v1/schemes/carat/verify");
+  EXPECT_EQ(daemon_.only_request().target, "/v1/schemes/carat/verify");
 }
 
 TEST_F(P11signTest, SchemeVerifyValidExitsZero) {
@@ -407,7 +402,7 @@ TEST_F(P11signTest, ACommandReadingATerminalSaysSo) {
   EXPECT_EQ(r.err,
             "p11sign: reading the data to sign from standard input (end with Ctrl-D); or pass --in "
             "FILE\n");
-  EXPECT_EQ(nlohmann::json::parse(only_request().body)["data"], "YWJjCg==");
+  EXPECT_EQ(nlohmann::json::parse(daemon_.only_request().body)["data"], "YWJjCg==");
   terminal.stdin_data = "{}\n\x04";
   r = run({"scheme", "mypos", "sign"}, terminal);
   EXPECT_THAT(r.err, HasSubstr("p11sign: reading the JSON input from standard input"));

@@ -1,5 +1,7 @@
 #include "cli/testing/fake_daemon.h"
 
+#include <gtest/gtest.h>
+
 #include <sys/socket.h>
 
 #include <boost/beast/core/flat_buffer.hpp>
@@ -60,6 +62,12 @@ void FakeDaemon::respond_with(std::function<CannedResponse(const RecordedRequest
 std::vector<RecordedRequest> FakeDaemon::requests() const {
   std::lock_guard lock(mutex_);
   return requests_;
+}
+
+RecordedRequest FakeDaemon::only_request() const {
+  const auto all = requests();
+  EXPECT_EQ(all.size(), 1u) << "requests the daemon received";
+  return all.empty() ? RecordedRequest{} : all.front();
 }
 
 void FakeDaemon::accept_loop() {

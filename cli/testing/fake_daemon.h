@@ -42,6 +42,9 @@ class FakeDaemon {
   void respond(CannedResponse response);
   void respond_with(std::function<CannedResponse(const RecordedRequest&)> handler);
   std::vector<RecordedRequest> requests() const;
+  // The one request a command was to send: a test failure when there were none or several (then the
+  // first, or an empty one).
+  RecordedRequest only_request() const;
 
  private:
   using Socket = boost::asio::local::stream_protocol::socket;
